@@ -1,0 +1,172 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tugcluster/tug/internal/storage"
+)
+
+func openTest(t testing.TB, dir string, opts Options) *Backend {
+	t.Helper()
+	opts.Dir = dir
+	b, err := Open(opts)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	return b
+}
+
+// TestReopenKeepsEverything writes, closes without the background applier
+// having run and reopens: every write and the revision survive.
+func TestReopenKeepsEverything(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	b := openTest(t, dir, Options{ApplyInterval: time.Hour, CompactInterval: time.Hour})
+	var last int64
+	for i := range 100 {
+		rev, err := b.Create(ctx, fmt.Sprintf("/k/%03d", i), []byte(fmt.Sprint(i)), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rev != last+1 {
+			t.Fatalf("revision %d after %d", rev, last)
+		}
+		last = rev
+	}
+	if _, _, err := b.Delete(ctx, "/k/050", 0); err != nil {
+		t.Fatal(err)
+	}
+	last++
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b = openTest(t, dir, Options{})
+	defer func() { _ = b.Close() }()
+	rev, _ := b.Revision(ctx)
+	if rev != last {
+		t.Fatalf("revision after reopen = %d, want %d", rev, last)
+	}
+	n, err := b.Count(ctx, "/k/")
+	if err != nil || n != 99 {
+		t.Fatalf("count = %d, %v; want 99", n, err)
+	}
+	created, err := b.Create(ctx, "/k/new", []byte("x"), 0)
+	if err != nil || created != last+1 {
+		t.Fatalf("create after reopen: rev %d, %v; want %d", created, err, last+1)
+	}
+}
+
+// TestReplayTornLog simulates a crash: the log is copied before the file is
+// brought up to date, and a torn record is appended to its tail.
+func TestReplayTornLog(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	b := openTest(t, dir, Options{ApplyInterval: time.Hour, CompactInterval: time.Hour})
+	for i := range 50 {
+		if _, err := b.Create(ctx, fmt.Sprintf("/k/%03d", i), []byte("v"), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Snapshot the directory as a kill -9 would leave it: the file without
+	// the logged writes, the log with them.
+	crashed := t.TempDir()
+	copyDir(t, dir, crashed)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	segs, err := walSegments(filepath.Join(crashed, "wal"))
+	if err != nil || len(segs) != 1 {
+		t.Fatalf("segments %v, %v", segs, err)
+	}
+	seg := filepath.Join(crashed, "wal", segs[0])
+	data, err := os.ReadFile(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, torn := parseSegment(data)
+	if torn || len(events) != 50 {
+		t.Fatalf("parsed %d events torn=%v", len(events), torn)
+	}
+	end := walEnd(data)
+	copy(data[end:], []byte{0, 0, 0, 40, 1, 2, 3, 4, 9, 9}) // a header whose payload never made it
+	if err := os.WriteFile(seg, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := openTest(t, crashed, Options{})
+	defer func() { _ = r.Close() }()
+	n, err := r.Count(ctx, "/k/")
+	if err != nil || n != 50 {
+		t.Fatalf("count after replay = %d, %v", n, err)
+	}
+	if rev, _ := r.Revision(ctx); rev != 50 {
+		t.Fatalf("revision after replay = %d", rev)
+	}
+}
+
+func walEnd(data []byte) int {
+	off := 0
+	for off+8 <= len(data) {
+		n := int(data[off])<<24 | int(data[off+1])<<16 | int(data[off+2])<<8 | int(data[off+3])
+		if n == 0 {
+			return off
+		}
+		off += 8 + n
+	}
+	return off
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.Walk(from, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		if info.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o700)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), data, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSegmentsRotateAndRelease fills several small segments and checks
+// that applied ones are deleted.
+func TestSegmentsRotateAndRelease(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	b := openTest(t, dir, Options{WALSegmentSize: 1 << 20, ApplyInterval: time.Millisecond})
+	defer func() { _ = b.Close() }()
+	value := make([]byte, 16<<10)
+	for i := range 200 {
+		if _, err := b.Create(ctx, fmt.Sprintf("/big/%03d", i), value, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Compact(ctx, 200); err != nil { // applies everything first
+		t.Fatal(err)
+	}
+	b.applyPending()
+	segs, err := walSegments(filepath.Join(dir, "wal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segs) != 1 {
+		t.Fatalf("%d segments remain after applying everything, want 1: %v", len(segs), segs)
+	}
+	var got int
+	if _, err := b.Range(ctx, "/big/", "", 0, func(storage.KeyValue) bool { got++; return true }); err != nil || got != 200 {
+		t.Fatalf("range %d, %v", got, err)
+	}
+}

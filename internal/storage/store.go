@@ -1,0 +1,543 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kruntime "k8s.io/apimachinery/pkg/runtime"
+)
+
+// Config describes the objects of one Store.
+type Config struct {
+	// Codec encodes objects for the backend and decodes them back.
+	Codec kruntime.Codec
+	// NewFunc returns an empty object of the stored type; watches decode
+	// into it.
+	NewFunc func() kruntime.Object
+	// Versioner defaults to APIObjectVersioner.
+	Versioner Versioner
+}
+
+// Store implements Interface over any Backend.
+type Store struct {
+	backend   Backend
+	codec     kruntime.Codec
+	newFunc   func() kruntime.Object
+	versioner Versioner
+}
+
+var _ Interface = (*Store)(nil)
+
+// NewStore returns a Store that keeps objects in backend.
+func NewStore(backend Backend, cfg Config) *Store {
+	v := cfg.Versioner
+	if v == nil {
+		v = APIObjectVersioner{}
+	}
+	return &Store{backend: backend, codec: cfg.Codec, newFunc: cfg.NewFunc, versioner: v}
+}
+
+// Versioner implements Interface.
+func (s *Store) Versioner() Versioner { return s.versioner }
+
+// Create implements Interface.
+func (s *Store) Create(ctx context.Context, key string, obj, out kruntime.Object, ttl uint64) error {
+	if rv, err := s.versioner.ObjectResourceVersion(obj); err != nil || rv != 0 {
+		return Errorf(CodeInvalidRequest, key, "resourceVersion should not be set on objects to be created")
+	}
+	if err := s.versioner.PrepareObjectForStorage(obj); err != nil {
+		return Errorf(CodeInvalidObject, key, "prepare %s for storage: %v", key, err)
+	}
+	data, err := kruntime.Encode(s.codec, obj)
+	if err != nil {
+		return Errorf(CodeInvalidObject, key, "encode %s: %v", key, err)
+	}
+	rev, err := s.backend.Create(ctx, key, data, time.Duration(ttl)*time.Second)
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	return s.decode(key, data, out, rev)
+}
+
+// Get implements Interface.
+func (s *Store) Get(ctx context.Context, key string, opts GetOptions, out kruntime.Object) error {
+	kv, rev, err := s.backend.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	if err := s.checkMinimumRevision(key, opts.ResourceVersion, rev); err != nil {
+		return err
+	}
+	if kv == nil {
+		if opts.IgnoreNotFound {
+			return kruntime.SetZeroValue(out)
+		}
+		return NewError(CodeKeyNotFound, key, rev)
+	}
+	return s.decode(key, kv.Value, out, kv.ModRevision)
+}
+
+// checkMinimumRevision fails when a "not older than" resourceVersion is
+// ahead of what the store has.
+func (s *Store) checkMinimumRevision(key, resourceVersion string, actual int64) error {
+	if resourceVersion == "" {
+		return nil
+	}
+	minimum, err := s.versioner.ParseResourceVersion(resourceVersion)
+	if err != nil {
+		return err
+	}
+	if minimum > uint64(actual) {
+		return NewError(CodeTooLargeRevision, key, int64(minimum))
+	}
+	return nil
+}
+
+// Count implements Interface.
+func (s *Store) Count(ctx context.Context, key string) (int64, error) {
+	return s.backend.Count(ctx, recursivePrefix(key))
+}
+
+func recursivePrefix(key string) string {
+	if strings.HasSuffix(key, "/") {
+		return key
+	}
+	return key + "/"
+}
+
+// GuaranteedUpdate implements Interface.
+func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest kruntime.Object, ignoreNotFound bool,
+	preconditions *Preconditions, tryUpdate UpdateFunc, cachedExistingObject kruntime.Object) error {
+	var (
+		st    *objectState
+		stale bool
+		err   error
+	)
+	if cachedExistingObject != nil {
+		st, err = s.stateFromObject(key, cachedExistingObject)
+		stale = true
+	} else {
+		st, err = s.currentState(ctx, key, dest)
+	}
+	if err != nil {
+		return err
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// refresh replaces a possibly stale cached state with the stored one.
+		refresh := func() error {
+			st, err = s.currentState(ctx, key, dest)
+			stale = false
+			return err
+		}
+		if st.absent && !ignoreNotFound {
+			if stale {
+				if err := refresh(); err != nil {
+					return err
+				}
+				continue
+			}
+			return NewError(CodeKeyNotFound, key, 0)
+		}
+		if err := preconditions.Check(key, st.obj); err != nil {
+			if stale {
+				if err := refresh(); err != nil {
+					return err
+				}
+				continue
+			}
+			return err
+		}
+		ret, ttl, err := tryUpdate(st.obj, ResponseMeta{ResourceVersion: uint64(st.rev)})
+		if err != nil {
+			if stale {
+				if err := refresh(); err != nil {
+					return err
+				}
+				continue
+			}
+			return err
+		}
+		if err := s.versioner.PrepareObjectForStorage(ret); err != nil {
+			return Errorf(CodeInvalidObject, key, "prepare %s for storage: %v", key, err)
+		}
+		data, err := kruntime.Encode(s.codec, ret)
+		if err != nil {
+			return Errorf(CodeInvalidObject, key, "encode %s: %v", key, err)
+		}
+		if !st.absent && bytes.Equal(data, st.data) {
+			if stale {
+				if err := refresh(); err != nil {
+					return err
+				}
+				continue
+			}
+			// Nothing changed: write nothing, answer with the current state.
+			return s.decode(key, st.data, dest, st.rev)
+		}
+		var ttlDuration time.Duration
+		if ttl != nil {
+			ttlDuration = time.Duration(*ttl) * time.Second
+		}
+		var rev int64
+		if st.absent {
+			rev, err = s.backend.Create(ctx, key, data, ttlDuration)
+		} else {
+			rev, err = s.backend.Update(ctx, key, data, st.rev, ttlDuration)
+		}
+		if IsConflict(err) || IsExists(err) || IsNotFound(err) {
+			if err := refresh(); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return s.decode(key, data, dest, rev)
+	}
+}
+
+// Delete implements Interface.
+func (s *Store) Delete(ctx context.Context, key string, out kruntime.Object, preconditions *Preconditions,
+	validateDeletion ValidateObjectFunc, cachedExistingObject kruntime.Object) error {
+	var (
+		st    *objectState
+		stale bool
+		err   error
+	)
+	if cachedExistingObject != nil {
+		st, err = s.stateFromObject(key, cachedExistingObject)
+		stale = true
+	} else {
+		st, err = s.currentState(ctx, key, out)
+	}
+	if err != nil {
+		return err
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		checkErr := func() error {
+			if st.absent {
+				return NewError(CodeKeyNotFound, key, 0)
+			}
+			if err := preconditions.Check(key, st.obj); err != nil {
+				return err
+			}
+			if validateDeletion != nil {
+				return validateDeletion(ctx, st.obj)
+			}
+			return nil
+		}()
+		if checkErr != nil {
+			if !stale {
+				return checkErr
+			}
+			if st, err = s.currentState(ctx, key, out); err != nil {
+				return err
+			}
+			stale = false
+			continue
+		}
+		prev, rev, err := s.backend.Delete(ctx, key, st.rev)
+		if IsConflict(err) {
+			if st, err = s.currentState(ctx, key, out); err != nil {
+				return err
+			}
+			stale = false
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return s.decode(key, prev.Value, out, rev)
+	}
+}
+
+// objectState is the stored state of one key as an update sees it.
+type objectState struct {
+	obj    kruntime.Object
+	data   []byte
+	rev    int64
+	absent bool
+}
+
+// currentState reads key from the backend; like is an object of the
+// stored type (its contents are ignored).
+func (s *Store) currentState(ctx context.Context, key string, like kruntime.Object) (*objectState, error) {
+	kv, _, err := s.backend.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	obj := s.newObject(like)
+	if kv == nil {
+		return &objectState{obj: obj, absent: true}, nil
+	}
+	if err := s.decode(key, kv.Value, obj, kv.ModRevision); err != nil {
+		return nil, err
+	}
+	return &objectState{obj: obj, data: kv.Value, rev: kv.ModRevision}, nil
+}
+
+// stateFromObject builds the state an update starts from out of a cached
+// object, which it copies.
+func (s *Store) stateFromObject(key string, cached kruntime.Object) (*objectState, error) {
+	obj := cached.DeepCopyObject()
+	rev, err := s.versioner.ObjectResourceVersion(obj)
+	if err != nil {
+		return nil, err
+	}
+	stored := obj.DeepCopyObject()
+	if err := s.versioner.PrepareObjectForStorage(stored); err != nil {
+		return nil, err
+	}
+	data, err := kruntime.Encode(s.codec, stored)
+	if err != nil {
+		return nil, Errorf(CodeInvalidObject, key, "encode %s: %v", key, err)
+	}
+	return &objectState{obj: obj, data: data, rev: int64(rev)}, nil
+}
+
+func (s *Store) newObject(like kruntime.Object) kruntime.Object {
+	if s.newFunc != nil {
+		return s.newFunc()
+	}
+	return reflect.New(reflect.TypeOf(like).Elem()).Interface().(kruntime.Object)
+}
+
+// decode decodes data into out and stamps it with rev.
+func (s *Store) decode(key string, data []byte, out kruntime.Object, rev int64) error {
+	if err := kruntime.DecodeInto(s.codec, data, out); err != nil {
+		return Errorf(CodeInvalidObject, key, "decode %s: %v", key, err)
+	}
+	if err := s.versioner.UpdateObject(out, uint64(rev)); err != nil {
+		return Errorf(CodeInvalidObject, key, "set resourceVersion of %s: %v", key, err)
+	}
+	return nil
+}
+
+// GetList implements Interface.
+func (s *Store) GetList(ctx context.Context, key string, opts ListOptions, listObj kruntime.Object) error {
+	pred := opts.Predicate
+	prefix := key
+	if opts.Recursive {
+		prefix = recursivePrefix(key)
+	}
+	readRev, minRev, start, err := s.listRevision(prefix, opts)
+	if err != nil {
+		return err
+	}
+	if start == "" {
+		start = prefix
+	}
+
+	itemsPtr, err := meta.GetItemsPtr(listObj)
+	if err != nil {
+		return Errorf(CodeInvalidObject, key, "list object %T: %v", listObj, err)
+	}
+	items := reflect.ValueOf(itemsPtr).Elem()
+	items.SetLen(0)
+	newItem := itemMaker(items.Type().Elem())
+
+	c := &listCollector{store: s, pred: pred, items: items, newItem: newItem}
+	rev, err := s.backend.Range(ctx, prefix, start, readRev, func(kv KeyValue) bool {
+		if !opts.Recursive && kv.Key != key {
+			return false
+		}
+		return c.add(kv)
+	})
+	if err != nil {
+		return err
+	}
+	if err := c.flush(); err != nil {
+		return err
+	}
+	if c.err != nil {
+		return c.err
+	}
+	if err := s.checkMinimumRevision(key, minRev, rev); err != nil {
+		return err
+	}
+	var token string
+	var remaining *int64
+	if c.hasMore {
+		if token, err = encodeContinue(c.lastKey+"\x00", prefix, rev); err != nil {
+			return err
+		}
+		if pred.Empty() {
+			n := c.remaining
+			remaining = &n
+		}
+	}
+	return s.versioner.UpdateList(listObj, uint64(rev), token, remaining)
+}
+
+// listRevision works out, from resourceVersion, resourceVersionMatch and
+// continue, the exact revision to read (0: current), the minimum revision
+// the result must reflect, and the key to start from.
+func (s *Store) listRevision(prefix string, opts ListOptions) (readRev int64, minRV string, start string, err error) {
+	if opts.Predicate.Continue != "" {
+		if opts.ResourceVersion != "" && opts.ResourceVersion != "0" {
+			return 0, "", "", Errorf(CodeInvalidRequest, prefix,
+				"specifying resource version is not allowed when using continue")
+		}
+		start, readRev, err = decodeContinue(opts.Predicate.Continue, prefix)
+		return readRev, "", start, err
+	}
+	if opts.ResourceVersion == "" {
+		return 0, "", "", nil
+	}
+	rv, err := s.versioner.ParseResourceVersion(opts.ResourceVersion)
+	if err != nil {
+		return 0, "", "", err
+	}
+	switch opts.ResourceVersionMatch {
+	case metav1.ResourceVersionMatchExact:
+		if rv == 0 {
+			return 0, "", "", Errorf(CodeInvalidRequest, prefix, "resourceVersionMatch=Exact needs a non-zero resourceVersion")
+		}
+		return int64(rv), "", "", nil
+	case metav1.ResourceVersionMatchNotOlderThan:
+		return 0, opts.ResourceVersion, "", nil
+	case "":
+		// A paginated list at a given resourceVersion reads exactly there.
+		if rv > 0 && opts.Predicate.Limit > 0 {
+			return int64(rv), "", "", nil
+		}
+		return 0, opts.ResourceVersion, "", nil
+	default:
+		return 0, "", "", Errorf(CodeInvalidRequest, prefix, "unknown resourceVersionMatch %q", opts.ResourceVersionMatch)
+	}
+}
+
+// itemMaker returns a function creating an empty list item of type t,
+// which is either a struct implementing runtime.Object through its pointer
+// or a pointer to one.
+func itemMaker(t reflect.Type) func() (kruntime.Object, reflect.Value) {
+	if t.Kind() == reflect.Pointer {
+		return func() (kruntime.Object, reflect.Value) {
+			p := reflect.New(t.Elem())
+			return p.Interface().(kruntime.Object), p
+		}
+	}
+	return func() (kruntime.Object, reflect.Value) {
+		p := reflect.New(t)
+		return p.Interface().(kruntime.Object), p.Elem()
+	}
+}
+
+// listCollector gathers list items. Values are copied out of the backend
+// and decoded in parallel chunks, since decoding dominates the cost of
+// large lists.
+type listCollector struct {
+	store   *Store
+	pred    Predicate
+	items   reflect.Value
+	newItem func() (kruntime.Object, reflect.Value)
+
+	pending   []KeyValue
+	full      bool
+	hasMore   bool
+	lastKey   string
+	remaining int64
+	err       error
+}
+
+const maxDecodeChunk = 1024
+
+// add takes one key in order; it returns false to stop the range.
+func (c *listCollector) add(kv KeyValue) bool {
+	if c.full {
+		c.hasMore = true
+		if !c.pred.Empty() {
+			return false
+		}
+		c.remaining++ // only counted, never decoded
+		return true
+	}
+	kv.Value = bytes.Clone(kv.Value)
+	c.pending = append(c.pending, kv)
+	if len(c.pending) >= c.chunkSize() {
+		if err := c.flush(); err != nil {
+			c.err = err
+			return false
+		}
+	}
+	return true
+}
+
+func (c *listCollector) chunkSize() int {
+	if c.pred.Limit <= 0 {
+		return maxDecodeChunk
+	}
+	need := int(c.pred.Limit) - c.items.Len()
+	if !c.pred.Empty() {
+		need = max(need, 64) // most items may not match
+	}
+	return max(1, min(need, maxDecodeChunk))
+}
+
+// flush decodes the pending values and appends the matching ones.
+func (c *listCollector) flush() error {
+	if len(c.pending) == 0 {
+		return nil
+	}
+	objs := make([]kruntime.Object, len(c.pending))
+	vals := make([]reflect.Value, len(c.pending))
+	errs := make([]error, len(c.pending))
+	workers := min(runtime.GOMAXPROCS(0), (len(c.pending)+63)/64)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(c.pending); i += workers {
+				kv := c.pending[i]
+				objs[i], vals[i] = c.newItem()
+				errs[i] = c.store.decode(kv.Key, kv.Value, objs[i], kv.ModRevision)
+			}
+		})
+	}
+	wg.Wait()
+	for i, kv := range c.pending {
+		if c.full {
+			c.hasMore = true
+			c.remaining++
+			continue
+		}
+		if errs[i] != nil {
+			return errs[i]
+		}
+		c.lastKey = kv.Key
+		ok, err := c.pred.Matches(objs[i])
+		if err != nil {
+			return Errorf(CodeInvalidObject, kv.Key, "match %s: %v", kv.Key, err)
+		}
+		if ok {
+			c.items.Set(reflect.Append(c.items, vals[i]))
+			if c.pred.Limit > 0 && int64(c.items.Len()) >= c.pred.Limit {
+				c.full = true
+			}
+		}
+	}
+	c.pending = c.pending[:0]
+	return nil
+}
+
+// String is for debugging.
+func (c *listCollector) String() string {
+	return fmt.Sprintf("items=%d full=%v more=%v last=%q", c.items.Len(), c.full, c.hasMore, c.lastKey)
+}

@@ -1,0 +1,184 @@
+package storage
+
+import (
+	"context"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+)
+
+// Watch implements Interface.
+func (s *Store) Watch(ctx context.Context, key string, opts ListOptions) (watch.Interface, error) {
+	rev, err := s.versioner.ParseResourceVersion(opts.ResourceVersion)
+	if err != nil {
+		return nil, err
+	}
+	prefix := key
+	if opts.Recursive {
+		prefix = recursivePrefix(key)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	w := &storeWatcher{
+		store:     s,
+		key:       prefix,
+		recursive: opts.Recursive,
+		pred:      opts.Predicate,
+		result:    make(chan watch.Event, 100),
+		cancel:    cancel,
+	}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer close(w.result)
+		w.run(ctx, int64(rev))
+	}()
+	return w, nil
+}
+
+// storeWatcher turns backend events into decoded, filtered watch events.
+type storeWatcher struct {
+	store     *Store
+	key       string
+	recursive bool
+	pred      Predicate
+	result    chan watch.Event
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+// Stop implements watch.Interface; it returns once the watcher's
+// goroutine has exited and ResultChan is closed.
+func (w *storeWatcher) Stop() {
+	w.cancel()
+	// Drain so the goroutine is never stuck on a send nobody reads.
+	go func() {
+		for range w.result { //nolint:revive // draining
+		}
+	}()
+	w.wg.Wait()
+}
+
+// ResultChan implements watch.Interface.
+func (w *storeWatcher) ResultChan() <-chan watch.Event { return w.result }
+
+func (w *storeWatcher) run(ctx context.Context, rev int64) {
+	if rev == 0 {
+		// Start from the current state: every matching object is ADDED.
+		var initial []watch.Event
+		var err error
+		rev, err = w.store.backend.Range(ctx, w.key, "", 0, func(kv KeyValue) bool {
+			if !w.recursive && kv.Key != w.key {
+				return false
+			}
+			obj, ok, decodeErr := w.decodeMatching(kv.Key, kv.Value, kv.ModRevision)
+			if decodeErr != nil {
+				err = decodeErr
+				return false
+			}
+			if ok {
+				initial = append(initial, watch.Event{Type: watch.Added, Object: obj})
+			}
+			return true
+		})
+		if err != nil {
+			w.sendError(ctx, err)
+			return
+		}
+		for _, ev := range initial {
+			if !w.send(ctx, ev) {
+				return
+			}
+		}
+	}
+	for resp := range w.store.backend.Watch(ctx, w.key, w.recursive, rev) {
+		if resp.Err != nil {
+			w.sendError(ctx, resp.Err)
+			return
+		}
+		for _, e := range resp.Events {
+			ev, ok, err := w.transform(e)
+			if err != nil {
+				w.sendError(ctx, err)
+				return
+			}
+			if ok && !w.send(ctx, ev) {
+				return
+			}
+		}
+	}
+}
+
+// transform maps a backend event to the watch event this watcher's
+// predicate sees: objects entering the selection are ADDED, leaving it
+// DELETED (the last matching state, at the event's revision).
+func (w *storeWatcher) transform(e Event) (watch.Event, bool, error) {
+	var cur, prev kruntime.Object
+	var curOK, prevOK bool
+	var err error
+	if e.Type == EventPut {
+		if cur, curOK, err = w.decodeMatching(e.KV.Key, e.KV.Value, e.KV.ModRevision); err != nil {
+			return watch.Event{}, false, err
+		}
+	}
+	needPrev := e.Prev != nil && (e.Type == EventDelete || !w.pred.Empty())
+	if needPrev {
+		if prev, prevOK, err = w.decodeMatching(e.KV.Key, e.Prev.Value, e.KV.ModRevision); err != nil {
+			return watch.Event{}, false, err
+		}
+	} else {
+		prevOK = e.Prev != nil
+	}
+	switch {
+	case e.Type == EventDelete:
+		return watch.Event{Type: watch.Deleted, Object: prev}, prevOK, nil
+	case curOK && prevOK:
+		return watch.Event{Type: watch.Modified, Object: cur}, true, nil
+	case curOK:
+		return watch.Event{Type: watch.Added, Object: cur}, true, nil
+	case prevOK && prev != nil:
+		return watch.Event{Type: watch.Deleted, Object: prev}, true, nil
+	}
+	return watch.Event{}, false, nil
+}
+
+// decodeMatching decodes an object stamped with rev and reports whether
+// the predicate selects it.
+func (w *storeWatcher) decodeMatching(key string, data []byte, rev int64) (kruntime.Object, bool, error) {
+	obj := w.store.newFunc()
+	if err := w.store.decode(key, data, obj, rev); err != nil {
+		return nil, false, err
+	}
+	ok, err := w.pred.Matches(obj)
+	if err != nil {
+		return nil, false, Errorf(CodeInvalidObject, key, "match %s: %v", key, err)
+	}
+	return obj, ok, nil
+}
+
+func (w *storeWatcher) send(ctx context.Context, ev watch.Event) bool {
+	select {
+	case w.result <- ev:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// sendError delivers err as a watch.Error event carrying a Status.
+func (w *storeWatcher) sendError(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	w.send(ctx, watch.Event{Type: watch.Error, Object: statusFor(err)})
+}
+
+// statusFor converts a storage error into the Status a watch stream carries.
+func statusFor(err error) *metav1.Status {
+	if IsExpired(err) {
+		return &apierrors.NewResourceExpired(err.Error()).ErrStatus
+	}
+	return &apierrors.NewInternalError(err).ErrStatus
+}
