@@ -53,7 +53,9 @@ type Backend interface {
 	// is >= start (start "" means from the prefix), as of revision rev (0:
 	// the current revision), until fn returns false. It returns the revision
 	// read. A rev below the compacted revision fails with an expired error; a
-	// rev above the current one with a too-large-revision error.
+	// rev above the current one with a too-large-revision error. fn runs
+	// inside a read transaction: it must be quick and must not call back
+	// into the Backend.
 	Range(ctx context.Context, prefix, start string, rev int64, fn func(KeyValue) bool) (int64, error)
 	// Count returns the number of keys that start with prefix.
 	Count(ctx context.Context, prefix string) (int64, error)

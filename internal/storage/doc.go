@@ -23,6 +23,8 @@
 // cannot keep up never slows writers: it falls back to reading history and is
 // cut off with an expired error once the history it needs is compacted.
 //
-// All methods are safe for concurrent use. Objects passed in are not retained
-// or mutated except for the out parameters named in each method.
+// All methods are safe for concurrent use. Objects passed in are not retained;
+// they are not mutated except for the out parameters named in each method
+// and the resourceVersion and selfLink that Create clears on the object it
+// stores.
 package storage

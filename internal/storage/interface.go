@@ -29,7 +29,8 @@ type Interface interface {
 		validateDeletion ValidateObjectFunc, cachedExistingObject runtime.Object) error
 	// Watch watches key (or everything under it when opts.Recursive) from
 	// opts.ResourceVersion. "" or "0" first sends the current matching
-	// objects as ADDED events.
+	// objects as ADDED events; that initial state is read after Watch
+	// returns, so it may already include writes made just after the call.
 	Watch(ctx context.Context, key string, opts ListOptions) (watch.Interface, error)
 	// Get decodes the object at key into out. With opts.IgnoreNotFound a
 	// missing key leaves out zeroed instead of failing.

@@ -320,8 +320,12 @@ func (s *Store) newObject(like kruntime.Object) kruntime.Object {
 	return reflect.New(reflect.TypeOf(like).Elem()).Interface().(kruntime.Object)
 }
 
-// decode decodes data into out and stamps it with rev.
+// decode decodes data into out, which it first empties (JSON decoding
+// would merge into what is there), and stamps it with rev.
 func (s *Store) decode(key string, data []byte, out kruntime.Object, rev int64) error {
+	if err := kruntime.SetZeroValue(out); err != nil {
+		return Errorf(CodeInvalidObject, key, "reset %T: %v", out, err)
+	}
 	if err := kruntime.DecodeInto(s.codec, data, out); err != nil {
 		return Errorf(CodeInvalidObject, key, "decode %s: %v", key, err)
 	}

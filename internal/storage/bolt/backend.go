@@ -72,6 +72,9 @@ func Open(opts Options) (*Backend, error) {
 		Timeout:        5 * time.Second,
 		NoFreelistSync: true,
 		FreelistType:   bbolt.FreelistMapType,
+		// A mapping larger than the file lets the applier grow the file
+		// without waiting for readers to let go of the old mapping.
+		InitialMmapSize: 1 << 30,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open bolt store %s: %w", path, err)

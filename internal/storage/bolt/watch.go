@@ -21,8 +21,10 @@ func (b *Backend) Watch(ctx context.Context, key string, prefix bool, rev int64)
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
-		go func() { ch <- storage.WatchResponse{Err: errClosed}; close(ch) }()
-		return ch
+		closedCh := make(chan storage.WatchResponse, 1)
+		closedCh <- storage.WatchResponse{Err: errClosed}
+		close(closedCh)
+		return closedCh
 	}
 	if rev == 0 {
 		rev = b.rev
@@ -88,7 +90,11 @@ func (b *Backend) eventsAfter(ctx context.Context, pos int64) ([]*event, error) 
 				return events, nil
 			}
 			b.mu.RUnlock()
-			return b.historyAfter(pos)
+			events, err := b.historyAfter(pos)
+			if err != nil || len(events) > 0 {
+				return events, err
+			}
+			continue // the file and memory moved on meanwhile; look again
 		}
 		notify := b.notify
 		b.mu.RUnlock()
@@ -123,10 +129,6 @@ func (b *Backend) historyAfter(pos int64) ([]*event, error) {
 			return nil, storage.NewError(storage.CodeExpired, "", pos)
 		}
 		events = append(events, e)
-	}
-	if len(events) == 0 {
-		// Everything after pos is in memory again (the file caught up).
-		return append(events, s.mem[:min(len(s.mem), watchBatch)]...), nil
 	}
 	return events, nil
 }
