@@ -14,6 +14,11 @@
 //	  bolt/              the default backend: a bbolt file plus a write-ahead
 //	                     log with group commit, in the data directory.
 //	  etcd/              the backend over the etcd v3 API.
+//	pki/                 the cluster CA and what it signs (serving and admin
+//	                     certificates), the service-account key and the
+//	                     join token: made at first start, reused after.
+//	kubeconfig/          builds, writes and loads kubeconfig files.
+//	atomicfile/          whole-or-nothing file writes (temp file + rename).
 //
 // The API server (apiserver/), the composition roots of `tug server` and
 // `tug agent` (server/, agent/), the scheduler, controllers, node agent,

@@ -54,6 +54,8 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		return fmt.Errorf("%w\nSee '%s --help' for usage", err, cmd.CommandPath())
 	})
 	root.AddCommand(
+		newServerCommand(),
+		newKubeconfigCommand(),
 		newVersionCommand(),
 	)
 	return root

@@ -1,0 +1,245 @@
+package endpoints
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/tugcluster/tug/internal/apiserver/registry"
+)
+
+// maxBodyBytes caps request bodies, as Kubernetes does (3 MiB objects plus
+// encoding overhead).
+const maxBodyBytes = 3 * 1024 * 1024 * 2
+
+func badRequest(err error) error { return apierrors.NewBadRequest(err.Error()) }
+
+func gvOf(store *registry.Store) schema.GroupVersion { return store.Resource.GVR.GroupVersion() }
+
+func (h *Handler) get(ctx context.Context, w http.ResponseWriter, r *http.Request, store *registry.Store, info RequestInfo) {
+	opts := &metav1.GetOptions{}
+	if err := h.params.DecodeParameters(r.URL.Query(), metav1.SchemeGroupVersion, opts); err != nil {
+		h.writeError(w, r, badRequest(err))
+		return
+	}
+	obj, err := store.Get(ctx, info.Namespace, info.Name, opts)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.respond(w, r, http.StatusOK, obj, gvOf(store))
+}
+
+func (h *Handler) listOptions(r *http.Request) (*metav1.ListOptions, error) {
+	opts := &metav1.ListOptions{}
+	if err := h.params.DecodeParameters(r.URL.Query(), metav1.SchemeGroupVersion, opts); err != nil {
+		return nil, badRequest(err)
+	}
+	if opts.ResourceVersionMatch != "" && opts.ResourceVersion == "" {
+		return nil, apierrors.NewBadRequest("resourceVersionMatch is forbidden unless resourceVersion is provided")
+	}
+	if opts.Continue != "" && opts.ResourceVersionMatch != "" {
+		return nil, apierrors.NewBadRequest("resourceVersionMatch is forbidden when continue is provided")
+	}
+	if opts.ResourceVersionMatch == metav1.ResourceVersionMatchExact && opts.ResourceVersion == "0" {
+		return nil, apierrors.NewBadRequest("resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"")
+	}
+	return opts, nil
+}
+
+func (h *Handler) list(ctx context.Context, w http.ResponseWriter, r *http.Request, store *registry.Store, info RequestInfo) {
+	opts, err := h.listOptions(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	list, err := store.List(ctx, info.Namespace, opts)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.respond(w, r, http.StatusOK, list, gvOf(store))
+}
+
+// decodeBody decodes the request body into a new object of the store's
+// kind, honoring fieldValidation: Strict fails on unknown or duplicate
+// fields, Warn reports them in Warning headers, Ignore drops them.
+func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, store *registry.Store) (runtime.Object, error) {
+	info, err := negotiateInput(r, h.infos)
+	if err != nil {
+		return nil, err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	gvk := store.Resource.GroupVersionKind()
+	validation := r.URL.Query().Get("fieldValidation")
+	decoder := info.Serializer
+	if info.StrictSerializer != nil && (validation == "Strict" || validation == "Warn" || validation == "") {
+		decoder = info.StrictSerializer
+	}
+	obj, gotGVK, err := decoder.Decode(body, &gvk, store.Resource.New())
+	if err != nil && runtime.IsStrictDecodingError(err) && validation != "Strict" {
+		if validation != "Ignore" {
+			for _, e := range strictErrors(err) {
+				w.Header().Add("Warning", fmt.Sprintf("299 - %q", e))
+			}
+		}
+		obj, gotGVK, err = info.Serializer.Decode(body, &gvk, store.Resource.New())
+	}
+	if err != nil {
+		if runtime.IsStrictDecodingError(err) {
+			return nil, apierrors.NewBadRequest(err.Error())
+		}
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("the object provided is unrecognized: %v", err))
+	}
+	if gotGVK != nil && *gotGVK != gvk {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("the API version in the data (%s) does not match the expected API version (%s)",
+			gotGVK.GroupVersion(), gvk.GroupVersion()))
+	}
+	return obj, nil
+}
+
+func strictErrors(err error) []string {
+	var out []string
+	if s, ok := runtime.AsStrictDecodingError(err); ok {
+		for _, e := range s.Errors() {
+			out = append(out, e.Error())
+		}
+	}
+	return out
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("read request body: %v", err))
+	}
+	if len(body) > maxBodyBytes {
+		return nil, apierrors.NewRequestEntityTooLargeError(fmt.Sprintf("limit is %d", maxBodyBytes))
+	}
+	return body, nil
+}
+
+func (h *Handler) create(ctx context.Context, w http.ResponseWriter, r *http.Request, store *registry.Store, info RequestInfo) {
+	opts := &metav1.CreateOptions{}
+	if err := h.params.DecodeParameters(r.URL.Query(), metav1.SchemeGroupVersion, opts); err != nil {
+		h.writeError(w, r, badRequest(err))
+		return
+	}
+	obj, err := h.decodeBody(w, r, store)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if err := h.checkNamespace(ctx, store, info.Namespace); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	out, err := store.Create(ctx, info.Namespace, obj, opts)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.respond(w, r, http.StatusCreated, out, gvOf(store))
+}
+
+func (h *Handler) update(ctx context.Context, w http.ResponseWriter, r *http.Request, store *registry.Store, info RequestInfo, subresource string) {
+	opts := &metav1.UpdateOptions{}
+	if err := h.params.DecodeParameters(r.URL.Query(), metav1.SchemeGroupVersion, opts); err != nil {
+		h.writeError(w, r, badRequest(err))
+		return
+	}
+	obj, err := h.decodeBody(w, r, store)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	out, created, err := store.Update(ctx, info.Namespace, info.Name,
+		func(context.Context, runtime.Object) (runtime.Object, error) { return obj.DeepCopyObject(), nil },
+		registry.UpdateOptions{DryRun: isDryRun(opts.DryRun), Subresource: subresource})
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+	}
+	h.respond(w, r, code, out, gvOf(store))
+}
+
+func (h *Handler) deleteOptions(r *http.Request) (*metav1.DeleteOptions, error) {
+	opts := &metav1.DeleteOptions{}
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > 0 {
+		info, err := negotiateInput(r, h.infos)
+		if err != nil {
+			return nil, err
+		}
+		gvk := metav1.SchemeGroupVersion.WithKind("DeleteOptions")
+		if _, _, err := info.Serializer.Decode(body, &gvk, opts); err != nil {
+			return nil, badRequest(err)
+		}
+	}
+	if err := h.params.DecodeParameters(r.URL.Query(), metav1.SchemeGroupVersion, opts); err != nil {
+		return nil, badRequest(err)
+	}
+	return opts, nil
+}
+
+func (h *Handler) delete(ctx context.Context, w http.ResponseWriter, r *http.Request, store *registry.Store, info RequestInfo) {
+	opts, err := h.deleteOptions(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	out, gone, err := store.Delete(ctx, info.Namespace, info.Name, opts)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	code := http.StatusOK
+	if !gone {
+		code = http.StatusAccepted
+	}
+	h.respond(w, r, code, out, gvOf(store))
+}
+
+func (h *Handler) deleteCollection(ctx context.Context, w http.ResponseWriter, r *http.Request, store *registry.Store, info RequestInfo) {
+	opts, err := h.deleteOptions(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	listOpts, err := h.listOptions(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	out, err := store.DeleteCollection(ctx, info.Namespace, opts, listOpts)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.respond(w, r, http.StatusOK, out, gvOf(store))
+}
+
+func isDryRun(dryRun []string) bool {
+	for _, d := range dryRun {
+		if d == metav1.DryRunAll {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,206 @@
+package endpoints
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/utils/clock"
+
+	"github.com/tugcluster/tug/internal/apiserver/registry"
+	"github.com/tugcluster/tug/internal/apiserver/resources"
+)
+
+// TableFunc converts an object or list into a Table.
+type TableFunc func(obj runtime.Object, noHeaders bool, includeObject metav1.IncludeObjectPolicy, now time.Time) (*metav1.Table, error)
+
+// Config is what the Handler serves.
+type Config struct {
+	Scheme *runtime.Scheme
+	// Stores serve each resource.
+	Stores map[schema.GroupVersionResource]*registry.Store
+	// Table builds Table responses.
+	Table TableFunc
+	// Clock is for Table ages; nil means the real clock.
+	Clock clock.PassiveClock
+}
+
+// Handler serves every resource request.
+type Handler struct {
+	scheme    *runtime.Scheme
+	codecs    serializer.CodecFactory
+	params    runtime.ParameterCodec
+	infos     []runtime.SerializerInfo
+	jsonInfo  runtime.SerializerInfo
+	stores    map[schema.GroupVersionResource]*registry.Store
+	table     TableFunc
+	clock     clock.PassiveClock
+	namespace *registry.Store
+}
+
+// New returns a Handler for cfg.
+func New(cfg Config) *Handler {
+	codecs := serializer.NewCodecFactory(cfg.Scheme)
+	h := &Handler{
+		scheme: cfg.Scheme,
+		codecs: codecs,
+		params: runtime.NewParameterCodec(parameterScheme()),
+		stores: cfg.Stores,
+		table:  cfg.Table,
+		clock:  cfg.Clock,
+	}
+	if h.clock == nil {
+		h.clock = clock.RealClock{}
+	}
+	for _, info := range codecs.SupportedMediaTypes() {
+		switch info.MediaType {
+		case runtime.ContentTypeJSON, runtime.ContentTypeYAML, runtime.ContentTypeProtobuf:
+			h.infos = append(h.infos, info)
+		}
+		if info.MediaType == runtime.ContentTypeJSON {
+			h.jsonInfo = info
+		}
+	}
+	h.namespace = cfg.Stores[schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}]
+	return h
+}
+
+// parameterScheme knows how to decode query parameters into the meta
+// options types.
+func parameterScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	metav1.AddToGroupVersion(s, metav1.SchemeGroupVersion)
+	utilruntime.Must(metav1.AddMetaToScheme(s))
+	return s
+}
+
+// ServeHTTP implements http.Handler for resource requests.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info := ParseRequestInfo(r)
+	if !info.IsResourceRequest {
+		h.writeError(w, r, apierrors.NewNotFound(schema.GroupResource{}, ""))
+		return
+	}
+	gvr := schema.GroupVersionResource{Group: info.APIGroup, Version: info.APIVersion, Resource: info.Resource}
+	store, ok := h.stores[gvr]
+	if !ok {
+		h.writeError(w, r, notFoundPath(r))
+		return
+	}
+	res := store.Resource
+	// A namespaced resource under a cluster path (other than list and watch
+	// across namespaces) or a cluster resource under a namespace is no path.
+	if res.GVR.Resource != "namespaces" {
+		acrossNamespaces := res.Namespaced && info.Namespace == "" && info.Name == "" &&
+			(info.Verb == "list" || info.Verb == "watch" || info.Verb == "deletecollection")
+		if (info.Namespace != "") != res.Namespaced && !acrossNamespaces {
+			h.writeError(w, r, notFoundPath(r))
+			return
+		}
+	}
+	if info.Subresource != "" {
+		h.serveSubresource(w, r, store, info)
+		return
+	}
+	if !hasVerb(res.Verbs, info.Verb) {
+		h.writeError(w, r, methodNotSupported(res.GVR.GroupResource(), info.Verb))
+		return
+	}
+	ctx := r.Context()
+	switch info.Verb {
+	case "get":
+		h.get(ctx, w, r, store, info)
+	case "list":
+		h.list(ctx, w, r, store, info)
+	case "watch":
+		h.watch(ctx, w, r, store, info)
+	case "create":
+		h.create(ctx, w, r, store, info)
+	case "update":
+		h.update(ctx, w, r, store, info, "")
+	case "patch":
+		h.patch(ctx, w, r, store, info, "")
+	case "delete":
+		h.delete(ctx, w, r, store, info)
+	case "deletecollection":
+		h.deleteCollection(ctx, w, r, store, info)
+	default:
+		h.writeError(w, r, methodNotSupported(res.GVR.GroupResource(), info.Verb))
+	}
+}
+
+// serveSubresource serves status; the node-facing subresources answer 503
+// until a node agent exists.
+func (h *Handler) serveSubresource(w http.ResponseWriter, r *http.Request, store *registry.Store, info RequestInfo) {
+	var sub *resources.Subresource
+	for i := range store.Resource.Subresources {
+		if store.Resource.Subresources[i].Name == info.Subresource {
+			sub = &store.Resource.Subresources[i]
+		}
+	}
+	if sub == nil || info.Name == "" {
+		h.writeError(w, r, notFoundPath(r))
+		return
+	}
+	ctx := r.Context()
+	switch {
+	case sub.Name == "status" && info.Verb == "get":
+		h.get(ctx, w, r, store, info)
+	case sub.Name == "status" && info.Verb == "update":
+		h.update(ctx, w, r, store, info, "status")
+	case sub.Name == "status" && info.Verb == "patch":
+		h.patch(ctx, w, r, store, info, "status")
+	case sub.Name == "status":
+		h.writeError(w, r, methodNotSupported(store.GroupResource(), info.Verb))
+	default:
+		h.writeError(w, r, apierrors.NewServiceUnavailable(fmt.Sprintf(
+			"%s/%s is not available: this server has no node agent yet", store.Resource.GVR.Resource, sub.Name)))
+	}
+}
+
+func hasVerb(verbs []string, verb string) bool {
+	for _, v := range verbs {
+		if v == verb {
+			return true
+		}
+	}
+	return false
+}
+
+func notFoundPath(r *http.Request) error {
+	return &apierrors.StatusError{ErrStatus: metav1.Status{
+		Status:  metav1.StatusFailure,
+		Code:    http.StatusNotFound,
+		Reason:  metav1.StatusReasonNotFound,
+		Message: "the server could not find the requested resource",
+		Details: &metav1.StatusDetails{Causes: []metav1.StatusCause{{Type: metav1.CauseTypeUnexpectedServerResponse, Message: "404 page not found: " + r.URL.Path}}},
+	}}
+}
+
+func methodNotSupported(gr schema.GroupResource, verb string) error {
+	return apierrors.NewMethodNotSupported(gr, verb)
+}
+
+// checkNamespace refuses creates in namespaces that do not exist or are
+// terminating, as the NamespaceLifecycle admission plugin does.
+func (h *Handler) checkNamespace(ctx context.Context, store *registry.Store, namespace string) error {
+	if !store.Resource.Namespaced || h.namespace == nil {
+		return nil
+	}
+	obj, err := h.namespace.Get(ctx, "", namespace, nil)
+	if err != nil {
+		return err
+	}
+	if accessor, ok := obj.(metav1.Object); ok && accessor.GetDeletionTimestamp() != nil {
+		return apierrors.NewForbidden(store.GroupResource(), "",
+			fmt.Errorf("unable to create new content in namespace %s because it is being terminated", namespace))
+	}
+	return nil
+}

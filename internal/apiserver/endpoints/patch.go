@@ -1,0 +1,114 @@
+package endpoints
+
+import (
+	"context"
+	"fmt"
+	"mime"
+	"net/http"
+
+	jsonpatch "gopkg.in/evanphx/json-patch.v4"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
+
+	"github.com/tugcluster/tug/internal/apiserver/registry"
+)
+
+// patch applies a JSON, merge or strategic merge patch to the current
+// object and stores the result through the same path as an update.
+func (h *Handler) patch(ctx context.Context, w http.ResponseWriter, r *http.Request, store *registry.Store, info RequestInfo, subresource string) {
+	opts := &metav1.PatchOptions{}
+	if err := h.params.DecodeParameters(r.URL.Query(), metav1.SchemeGroupVersion, opts); err != nil {
+		h.writeError(w, r, badRequest(err))
+		return
+	}
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		h.writeError(w, r, unsupportedMediaType(r.Header.Get("Content-Type")))
+		return
+	}
+	patchType := types.PatchType(mediaType)
+	switch patchType {
+	case types.JSONPatchType, types.MergePatchType, types.StrategicMergePatchType:
+	default:
+		h.writeError(w, r, unsupportedMediaType(mediaType))
+		return
+	}
+	patchBytes, err := readBody(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	gv := gvOf(store)
+	jsonCodec := h.codecs.EncoderForVersion(h.jsonInfo.Serializer, gv)
+	apply := func(_ context.Context, current runtime.Object) (runtime.Object, error) {
+		if current == nil {
+			return nil, apierrors.NewNotFound(store.GroupResource(), info.Name)
+		}
+		currentJSON, err := runtime.Encode(jsonCodec, current)
+		if err != nil {
+			return nil, apierrors.NewInternalError(err)
+		}
+		patched, err := applyPatch(patchType, currentJSON, patchBytes, store.Resource.New())
+		if err != nil {
+			return nil, err
+		}
+		return h.decodePatched(w, r, store, patched)
+	}
+	out, _, err := store.Update(ctx, info.Namespace, info.Name, apply,
+		registry.UpdateOptions{DryRun: isDryRun(opts.DryRun), Subresource: subresource})
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.respond(w, r, http.StatusOK, out, gv)
+}
+
+func applyPatch(patchType types.PatchType, current, patch []byte, schema runtime.Object) ([]byte, error) {
+	var (
+		out []byte
+		err error
+	)
+	switch patchType {
+	case types.JSONPatchType:
+		var p jsonpatch.Patch
+		if p, err = jsonpatch.DecodePatch(patch); err != nil {
+			return nil, apierrors.NewBadRequest(err.Error())
+		}
+		out, err = p.Apply(current)
+	case types.MergePatchType:
+		out, err = jsonpatch.MergePatch(current, patch)
+	case types.StrategicMergePatchType:
+		out, err = strategicpatch.StrategicMergePatch(current, patch, schema)
+	}
+	if err != nil {
+		return nil, &apierrors.StatusError{ErrStatus: metav1.Status{Status: metav1.StatusFailure, Code: http.StatusUnprocessableEntity, Reason: metav1.StatusReasonInvalid, Message: err.Error()}}
+	}
+	return out, nil
+}
+
+// decodePatched decodes a patched document, with the request's field
+// validation.
+func (h *Handler) decodePatched(w http.ResponseWriter, r *http.Request, store *registry.Store, data []byte) (runtime.Object, error) {
+	gvk := store.Resource.GroupVersionKind()
+	validation := r.URL.Query().Get("fieldValidation")
+	decoder := h.jsonInfo.Serializer
+	if validation == "Strict" || validation == "Warn" || validation == "" {
+		decoder = h.jsonInfo.StrictSerializer
+	}
+	obj, _, err := decoder.Decode(data, &gvk, store.Resource.New())
+	if err != nil && runtime.IsStrictDecodingError(err) && validation != "Strict" {
+		if validation != "Ignore" {
+			for _, e := range strictErrors(err) {
+				w.Header().Add("Warning", fmt.Sprintf("299 - %q", e))
+			}
+		}
+		obj, _, err = h.jsonInfo.Serializer.Decode(data, &gvk, store.Resource.New())
+	}
+	if err != nil {
+		return nil, apierrors.NewBadRequest(err.Error())
+	}
+	return obj, nil
+}

@@ -1,0 +1,119 @@
+package registry
+
+import (
+	"context"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/tugcluster/tug/internal/storage"
+)
+
+// GracefulDeleter is implemented by strategies whose objects linger after a
+// delete request, as pods on a node do until the kubelet confirms.
+type GracefulDeleter interface {
+	// GracePeriod returns how long obj may take to go away, or 0 to remove
+	// it at once.
+	GracePeriod(obj runtime.Object, opts *metav1.DeleteOptions) int64
+}
+
+// Delete removes an object, or marks it for deletion when finalizers or a
+// grace period hold it. It returns the object and whether it is gone.
+func (s *Store) Delete(ctx context.Context, namespace, name string, opts *metav1.DeleteOptions) (runtime.Object, bool, error) {
+	if opts == nil {
+		opts = &metav1.DeleteOptions{}
+	}
+	key := s.Key(namespace, name)
+	current := s.Resource.New()
+	if err := s.Storage.Get(ctx, key, storage.GetOptions{}, current); err != nil {
+		return nil, false, interpretError(err, s.GroupResource(), name)
+	}
+	var pre *storage.Preconditions
+	if p := opts.Preconditions; p != nil {
+		pre = &storage.Preconditions{UID: p.UID, ResourceVersion: p.ResourceVersion}
+		if err := pre.Check(key, current); err != nil {
+			return nil, false, interpretError(err, s.GroupResource(), name)
+		}
+	}
+	accessor, err := objectMeta(current)
+	if err != nil {
+		return nil, false, err
+	}
+	var grace int64
+	if g, ok := s.Strategy.(GracefulDeleter); ok {
+		grace = g.GracePeriod(current, opts)
+	}
+	if isDryRun(opts.DryRun) {
+		return current, len(accessor.GetFinalizers()) == 0 && grace == 0, nil
+	}
+	if len(accessor.GetFinalizers()) > 0 || grace > 0 {
+		return s.markDeleting(ctx, namespace, name, grace, pre)
+	}
+	out := s.Resource.New()
+	if err := s.Storage.Delete(ctx, key, out, pre, nil, nil); err != nil {
+		return nil, false, interpretError(err, s.GroupResource(), name)
+	}
+	return out, true, nil
+}
+
+// markDeleting sets deletionTimestamp (now plus grace) and the grace period,
+// leaving the object to its finalizers or its node.
+func (s *Store) markDeleting(ctx context.Context, namespace, name string, grace int64, pre *storage.Preconditions) (runtime.Object, bool, error) {
+	out := s.Resource.New()
+	err := s.Storage.GuaranteedUpdate(ctx, s.Key(namespace, name), out, false, pre,
+		func(input runtime.Object, _ storage.ResponseMeta) (runtime.Object, *uint64, error) {
+			accessor, err := objectMeta(input)
+			if err != nil {
+				return nil, nil, err
+			}
+			if accessor.GetDeletionTimestamp() == nil {
+				at := metav1.NewTime(s.now().Add(time.Duration(grace) * time.Second))
+				accessor.SetDeletionTimestamp(&at)
+				accessor.SetDeletionGracePeriodSeconds(&grace)
+			} else if old := accessor.GetDeletionGracePeriodSeconds(); old == nil || grace < *old {
+				// A shorter grace period may replace a longer one.
+				at := metav1.NewTime(s.now().Add(time.Duration(grace) * time.Second))
+				accessor.SetDeletionTimestamp(&at)
+				accessor.SetDeletionGracePeriodSeconds(&grace)
+			}
+			return input, nil, nil
+		}, nil)
+	if err != nil {
+		return nil, false, interpretError(err, s.GroupResource(), name)
+	}
+	return out, false, nil
+}
+
+// DeleteCollection deletes every object of a namespace that matches
+// listOpts and returns the list of what it deleted or marked.
+func (s *Store) DeleteCollection(ctx context.Context, namespace string, opts *metav1.DeleteOptions, listOpts *metav1.ListOptions) (runtime.Object, error) {
+	list, err := s.List(ctx, namespace, listOpts)
+	if err != nil {
+		return nil, err
+	}
+	items, err := metaExtractList(list)
+	if err != nil {
+		return nil, err
+	}
+	var deleted []runtime.Object
+	for _, item := range items {
+		accessor, err := objectMeta(item)
+		if err != nil {
+			return nil, err
+		}
+		obj, _, err := s.Delete(ctx, accessor.GetNamespace(), accessor.GetName(), opts)
+		if err != nil {
+			if isNotFound(err) {
+				continue
+			}
+			return nil, err
+		}
+		deleted = append(deleted, obj)
+	}
+	out := s.Resource.NewList()
+	if err := metaSetList(out, deleted); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

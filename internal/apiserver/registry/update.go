@@ -1,0 +1,149 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/tugcluster/tug/internal/storage"
+)
+
+// UpdateFunc returns the object the client wants, given the current one
+// (nil when the object does not exist and creation is allowed). It must not
+// modify current.
+type UpdateFunc func(ctx context.Context, current runtime.Object) (runtime.Object, error)
+
+// UpdateOptions tune Update.
+type UpdateOptions struct {
+	DryRun bool
+	// ForceAllowCreate lets a missing object be created (server-side apply
+	// and resources whose strategy allows create on update).
+	ForceAllowCreate bool
+	// Subresource is "" for the main resource or "status".
+	Subresource string
+}
+
+// Update applies update to the object and stores the result. It returns
+// the stored object and whether it was created.
+func (s *Store) Update(ctx context.Context, namespace, name string, update UpdateFunc, opts UpdateOptions) (runtime.Object, bool, error) {
+	key := s.Key(namespace, name)
+	allowCreate := opts.Subresource == "" && (opts.ForceAllowCreate || s.Strategy.AllowCreateOnUpdate())
+	if opts.DryRun {
+		return s.dryRunUpdate(ctx, namespace, name, update, allowCreate, opts)
+	}
+	var created bool
+	out := s.Resource.New()
+	err := s.Storage.GuaranteedUpdate(ctx, key, out, allowCreate, nil,
+		func(input runtime.Object, _ storage.ResponseMeta) (runtime.Object, *uint64, error) {
+			obj, isCreate, err := s.nextState(ctx, namespace, name, input, update, opts)
+			created = isCreate
+			return obj, nil, err
+		}, nil)
+	if err != nil {
+		return nil, false, interpretError(err, s.GroupResource(), name)
+	}
+	// An object being deleted goes once its last finalizer is removed.
+	if accessor, err := objectMeta(out); err == nil && accessor.GetDeletionTimestamp() != nil && len(accessor.GetFinalizers()) == 0 {
+		rv := accessor.GetResourceVersion()
+		deleted := s.Resource.New()
+		err := s.Storage.Delete(ctx, key, deleted, &storage.Preconditions{ResourceVersion: &rv}, nil, nil)
+		if err == nil {
+			return deleted, false, nil
+		}
+		if !storage.IsConflict(err) && !storage.IsNotFound(err) {
+			return nil, false, interpretError(err, s.GroupResource(), name)
+		}
+	}
+	return out, created, nil
+}
+
+func (s *Store) dryRunUpdate(ctx context.Context, namespace, name string, update UpdateFunc, allowCreate bool, opts UpdateOptions) (runtime.Object, bool, error) {
+	current := s.Resource.New()
+	err := s.Storage.Get(ctx, s.Key(namespace, name), storage.GetOptions{IgnoreNotFound: allowCreate}, current)
+	if err != nil {
+		return nil, false, interpretError(err, s.GroupResource(), name)
+	}
+	return s.nextState(ctx, namespace, name, current, update, opts)
+}
+
+// nextState computes the object to store from the current one.
+func (s *Store) nextState(ctx context.Context, namespace, name string, current runtime.Object, update UpdateFunc, opts UpdateOptions) (runtime.Object, bool, error) {
+	curMeta, err := objectMeta(current)
+	if err != nil {
+		return nil, false, err
+	}
+	exists := curMeta.GetName() != ""
+	var input runtime.Object
+	if exists {
+		input = current.DeepCopyObject()
+	}
+	obj, err := update(ctx, input)
+	if err != nil {
+		return nil, false, err
+	}
+	accessor, err := objectMeta(obj)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := s.checkNamespace(accessor, namespace); err != nil {
+		return nil, false, err
+	}
+	if accessor.GetName() != name {
+		return nil, false, apierrors.NewBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", accessor.GetName(), name))
+	}
+	if !exists {
+		if opts.Subresource != "" {
+			return nil, false, apierrors.NewNotFound(s.GroupResource(), name)
+		}
+		if err := s.prepareCreate(ctx, obj); err != nil {
+			return nil, false, err
+		}
+		return obj, true, nil
+	}
+	// A resourceVersion in the request is a precondition.
+	if rv := accessor.GetResourceVersion(); rv != "" && rv != curMeta.GetResourceVersion() {
+		return nil, false, apierrors.NewConflict(s.GroupResource(), name,
+			fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+	}
+	if opts.Subresource == "status" {
+		obj = withStatusOf(current, obj)
+		if accessor, err = objectMeta(obj); err != nil {
+			return nil, false, err
+		}
+	} else {
+		s.Strategy.PrepareForUpdate(ctx, obj, current)
+	}
+	s.Strategy.Default(obj)
+	// System metadata is the server's, whatever the client sent.
+	accessor.SetUID(curMeta.GetUID())
+	accessor.SetCreationTimestamp(curMeta.GetCreationTimestamp())
+	accessor.SetDeletionTimestamp(curMeta.GetDeletionTimestamp())
+	accessor.SetDeletionGracePeriodSeconds(curMeta.GetDeletionGracePeriodSeconds())
+	accessor.SetGeneration(curMeta.GetGeneration())
+	accessor.SetResourceVersion(curMeta.GetResourceVersion())
+	accessor.SetSelfLink("")
+	if s.tracksGeneration() && specChanged(obj, current) {
+		accessor.SetGeneration(curMeta.GetGeneration() + 1)
+	}
+	errs := apivalidation.ValidateObjectMetaAccessorUpdate(accessor, curMeta, field.NewPath("metadata"))
+	errs = append(errs, apivalidation.ValidateObjectMetaAccessor(accessor, s.Resource.Namespaced, s.Strategy.NameValidator(), field.NewPath("metadata"))...)
+	errs = append(errs, s.Strategy.ValidateUpdate(ctx, obj, current)...)
+	if len(errs) > 0 {
+		return nil, false, apierrors.NewInvalid(s.Resource.GroupVersionKind().GroupKind(), name, errs)
+	}
+	return obj, false, nil
+}
+
+// withStatusOf returns current with the status of obj: a status update
+// changes nothing else.
+func withStatusOf(current, obj runtime.Object) runtime.Object {
+	out := current.DeepCopyObject()
+	if dst, src := statusField(out), statusField(obj); dst.IsValid() && src.IsValid() {
+		dst.Set(src)
+	}
+	return out
+}

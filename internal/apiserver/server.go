@@ -1,0 +1,177 @@
+package apiserver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/version"
+
+	"github.com/tugcluster/tug/internal/apiserver/endpoints"
+	"github.com/tugcluster/tug/internal/apiserver/filters"
+	"github.com/tugcluster/tug/internal/apiserver/registry"
+	"github.com/tugcluster/tug/internal/apiserver/resources"
+	"github.com/tugcluster/tug/internal/apiserver/watchcache"
+	"github.com/tugcluster/tug/internal/storage"
+)
+
+// PathHandler serves a fixed set of paths.
+type PathHandler interface {
+	http.Handler
+	// Handles reports whether path is one of this handler's.
+	Handles(path string) bool
+}
+
+// Config is everything the API server is built from.
+type Config struct {
+	Scheme    *runtime.Scheme
+	Resources []resources.Resource
+	// Backend stores every object.
+	Backend storage.Backend
+	// Discovery and OpenAPI serve their documents; OpenAPI may be nil.
+	Discovery PathHandler
+	OpenAPI   PathHandler
+	// Table converts objects for kubectl get.
+	Table endpoints.TableFunc
+	// Version is what /version reports.
+	Version version.Info
+	// Ready returns nil once the server may take traffic.
+	Ready func() error
+}
+
+// APIServer is the assembled HTTP surface.
+type APIServer struct {
+	// Handler serves every path.
+	Handler http.Handler
+	// Stores serve each resource; in-process components use them to
+	// bootstrap objects.
+	Stores map[schema.GroupVersionResource]*registry.Store
+
+	caches []*watchcache.Cache
+}
+
+// Run keeps the watch caches current until ctx ends.
+func (s *APIServer) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, c := range s.caches {
+		wg.Go(func() { c.Run(ctx) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// WaitForCaches blocks until every watch cache holds its first listing.
+func (s *APIServer) WaitForCaches(ctx context.Context) error {
+	for _, c := range s.caches {
+		if err := c.WaitReady(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// New builds the API server.
+func New(cfg Config) (*APIServer, error) {
+	stores, caches, err := buildStores(cfg)
+	if err != nil {
+		return nil, err
+	}
+	resourceHandler := endpoints.New(endpoints.Config{Scheme: cfg.Scheme, Stores: stores, Table: cfg.Table})
+	virtual := newVirtualHandler(cfg.Scheme)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", ok)
+	mux.HandleFunc("/livez", ok)
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if cfg.Ready != nil {
+			if err := cfg.Ready(); err != nil {
+				http.Error(w, fmt.Sprintf("not ready: %v", err), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		_, _ = w.Write([]byte("ok"))
+	})
+	mux.HandleFunc("/version", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(cfg.Version)
+	})
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.Path
+		switch {
+		case cfg.Discovery != nil && cfg.Discovery.Handles(path):
+			cfg.Discovery.ServeHTTP(w, r)
+		case cfg.OpenAPI != nil && cfg.OpenAPI.Handles(path):
+			cfg.OpenAPI.ServeHTTP(w, r)
+		case virtual.handles(r):
+			virtual.ServeHTTP(w, r)
+		case strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/apis/"):
+			resourceHandler.ServeHTTP(w, r)
+		default:
+			mux.ServeHTTP(w, r)
+		}
+	})
+	writeError := resourceHandler.WriteError
+	handler := filters.Authenticate(root, isPublicPath, writeError)
+	handler = filters.Recover(handler, writeError)
+	return &APIServer{Handler: handler, Stores: stores, caches: caches}, nil
+}
+
+func ok(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }
+
+// isPublicPath lists what anyone may read, as upstream's
+// system:public-info-viewer role allows.
+func isPublicPath(path string) bool {
+	switch path {
+	case "/healthz", "/livez", "/readyz", "/version":
+		return true
+	}
+	return false
+}
+
+// buildStores creates a registry store, behind a watch cache, for every
+// stored resource. Objects are stored as protobuf, as Kubernetes stores them.
+func buildStores(cfg Config) (map[schema.GroupVersionResource]*registry.Store, []*watchcache.Cache, error) {
+	codecs := serializer.NewCodecFactory(cfg.Scheme)
+	var proto runtime.Serializer
+	for _, info := range codecs.SupportedMediaTypes() {
+		if info.MediaType == runtime.ContentTypeProtobuf {
+			proto = info.Serializer
+		}
+	}
+	if proto == nil {
+		return nil, nil, fmt.Errorf("scheme has no protobuf serializer")
+	}
+	stores := map[schema.GroupVersionResource]*registry.Store{}
+	var caches []*watchcache.Cache
+	for i := range cfg.Resources {
+		res := &cfg.Resources[i]
+		if isVirtual(res) {
+			continue
+		}
+		gv := res.GVR.GroupVersion()
+		codec := codecs.CodecForVersions(proto, proto, gv, gv)
+		store := &registry.Store{Resource: res, Strategy: strategyFor(res)}
+		cache := watchcache.New(watchcache.Config{
+			Storage:     storage.NewStore(cfg.Backend, storage.Config{Codec: codec, NewFunc: res.New}),
+			Backend:     cfg.Backend,
+			Prefix:      store.KeyPrefix(),
+			NewFunc:     res.New,
+			NewListFunc: res.NewList,
+		})
+		store.Storage = cache
+		stores[res.GVR] = store
+		caches = append(caches, cache)
+	}
+	return stores, caches, nil
+}
+
+// isVirtual tells resources that are never stored: reviews and bindings
+// only answer a create.
+func isVirtual(res *resources.Resource) bool {
+	return len(res.Verbs) == 1 && res.Verbs[0] == "create"
+}

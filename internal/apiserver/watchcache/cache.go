@@ -1,0 +1,352 @@
+// Package watchcache keeps a decoded copy of one resource in memory, fed
+// by a single storage watch, and serves lists and watches from it so that
+// many clients cost one storage watch and no decoding per client.
+package watchcache
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/klog/v2"
+
+	"github.com/tugcluster/tug/internal/storage"
+)
+
+// Config describes the cached resource.
+type Config struct {
+	// Storage is the store the cache reads from and writes go to.
+	Storage storage.Interface
+	// Backend answers the current revision for consistent reads.
+	Backend interface {
+		Revision(ctx context.Context) (int64, error)
+	}
+	// Prefix is the resource's key prefix, ending in "/".
+	Prefix string
+	// NewFunc and NewListFunc make empty objects and lists.
+	NewFunc     func() runtime.Object
+	NewListFunc func() runtime.Object
+	// EventCapacity is how many recent events watchers can resume from.
+	// Default 1000.
+	EventCapacity int
+}
+
+// Cache implements storage.Interface for one resource: writes, gets and
+// paginated or exact lists go to storage; other lists and all watches are
+// served from memory. Objects it returns are shared and must not be mutated.
+type Cache struct {
+	cfg Config
+
+	mu       sync.RWMutex
+	cond     *sync.Cond // broadcast when rev advances
+	objects  map[string]runtime.Object
+	rev      int64
+	events   []cachedEvent // ring of recent events, oldest first
+	ready    bool
+	watchers map[*cacheWatcher]struct{}
+}
+
+type cachedEvent struct {
+	key  string
+	rev  int64
+	typ  watch.EventType
+	obj  runtime.Object // new state; for DELETED the last state
+	prev runtime.Object // nil when created
+}
+
+var _ storage.Interface = (*Cache)(nil)
+
+// New returns a cache; Run fills it and keeps it current.
+func New(cfg Config) *Cache {
+	if cfg.EventCapacity == 0 {
+		cfg.EventCapacity = 1000
+	}
+	c := &Cache{cfg: cfg, objects: map[string]runtime.Object{}, watchers: map[*cacheWatcher]struct{}{}}
+	c.cond = sync.NewCond(&c.mu)
+	return c
+}
+
+// Run lists and watches storage until ctx ends, relisting whenever the
+// watch breaks.
+func (c *Cache) Run(ctx context.Context) {
+	logger := klog.FromContext(ctx).WithValues("prefix", c.cfg.Prefix)
+	for ctx.Err() == nil {
+		if err := c.listAndWatch(ctx); err != nil && ctx.Err() == nil {
+			logger.V(2).Info("Watch cache restarting", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	c.mu.Lock()
+	c.ready = false
+	for w := range c.watchers {
+		w.stopLocked()
+	}
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
+func (c *Cache) listAndWatch(ctx context.Context) error {
+	list := c.cfg.NewListFunc()
+	if err := c.cfg.Storage.GetList(ctx, c.cfg.Prefix, storage.ListOptions{Recursive: true, Predicate: storage.Everything()}, list); err != nil {
+		return err
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return err
+	}
+	rev, err := listRevision(list)
+	if err != nil {
+		return err
+	}
+	c.replace(items, rev)
+	w, err := c.cfg.Storage.Watch(ctx, c.cfg.Prefix, storage.ListOptions{
+		Recursive: true, Predicate: storage.Everything(), ResourceVersion: strconv.FormatInt(rev, 10),
+	})
+	if err != nil {
+		return err
+	}
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				return fmt.Errorf("storage watch closed")
+			}
+			if ev.Type == watch.Error {
+				return fmt.Errorf("storage watch: %v", ev.Object)
+			}
+			if err := c.apply(ev); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func listRevision(list runtime.Object) (int64, error) {
+	la, err := meta.ListAccessor(list)
+	if err != nil {
+		return 0, err
+	}
+	if la.GetResourceVersion() == "" {
+		return 0, nil // an empty, never written store
+	}
+	return strconv.ParseInt(la.GetResourceVersion(), 10, 64)
+}
+
+// replace swaps in a fresh listing. Watchers cannot be resumed across a
+// gap in events, so they are ended; clients re-watch.
+func (c *Cache) replace(items []runtime.Object, rev int64) {
+	objects := make(map[string]runtime.Object, len(items))
+	for _, item := range items {
+		objects[objectKey(c.cfg.Prefix, item)] = item
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.objects, c.rev, c.events, c.ready = objects, rev, nil, true
+	for w := range c.watchers {
+		w.stopLocked()
+	}
+	c.cond.Broadcast()
+}
+
+// apply records one storage event.
+func (c *Cache) apply(ev watch.Event) error {
+	accessor, err := meta.Accessor(ev.Object)
+	if err != nil {
+		return err
+	}
+	rev, err := strconv.ParseInt(accessor.GetResourceVersion(), 10, 64)
+	if err != nil {
+		return err
+	}
+	key := objectKey(c.cfg.Prefix, ev.Object)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := cachedEvent{key: key, rev: rev, typ: ev.Type, obj: ev.Object, prev: c.objects[key]}
+	if ev.Type == watch.Deleted {
+		delete(c.objects, key)
+	} else {
+		c.objects[key] = ev.Object
+	}
+	if len(c.events) >= c.cfg.EventCapacity {
+		c.events = append(c.events[:0:0], c.events[len(c.events)-c.cfg.EventCapacity+1:]...)
+	}
+	c.events = append(c.events, e)
+	c.rev = rev
+	for w := range c.watchers {
+		w.offerLocked(e)
+	}
+	c.cond.Broadcast()
+	return nil
+}
+
+// objectKey is the storage key of obj under prefix.
+func objectKey(prefix string, obj runtime.Object) string {
+	accessor, err := meta.Accessor(obj)
+	if err != nil {
+		return prefix
+	}
+	if ns := accessor.GetNamespace(); ns != "" {
+		return prefix + ns + "/" + accessor.GetName()
+	}
+	return prefix + accessor.GetName()
+}
+
+// waitFor blocks until the cache reflects revision rev or ctx ends.
+func (c *Cache) waitFor(ctx context.Context, rev int64) error {
+	stop := context.AfterFunc(ctx, func() {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer stop()
+	for (!c.ready || c.rev < rev) && ctx.Err() == nil {
+		c.cond.Wait()
+	}
+	return ctx.Err()
+}
+
+// sortedKeys returns the cached keys under prefix in order.
+func (c *Cache) sortedKeys(prefix string) []string {
+	keys := make([]string, 0, len(c.objects))
+	for k := range c.objects {
+		if len(k) >= len(prefix) && k[:len(prefix)] == prefix {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Versioner implements storage.Interface.
+func (c *Cache) Versioner() storage.Versioner { return c.cfg.Storage.Versioner() }
+
+// Create implements storage.Interface.
+func (c *Cache) Create(ctx context.Context, key string, obj, out runtime.Object, ttl uint64) error {
+	return c.cfg.Storage.Create(ctx, key, obj, out, ttl)
+}
+
+// Delete implements storage.Interface.
+func (c *Cache) Delete(ctx context.Context, key string, out runtime.Object, pre *storage.Preconditions,
+	validate storage.ValidateObjectFunc, cached runtime.Object) error {
+	return c.cfg.Storage.Delete(ctx, key, out, pre, validate, cached)
+}
+
+// GuaranteedUpdate implements storage.Interface.
+func (c *Cache) GuaranteedUpdate(ctx context.Context, key string, dest runtime.Object, ignoreNotFound bool,
+	pre *storage.Preconditions, tryUpdate storage.UpdateFunc, cached runtime.Object) error {
+	return c.cfg.Storage.GuaranteedUpdate(ctx, key, dest, ignoreNotFound, pre, tryUpdate, cached)
+}
+
+// Count implements storage.Interface.
+func (c *Cache) Count(ctx context.Context, key string) (int64, error) {
+	return c.cfg.Storage.Count(ctx, key)
+}
+
+// Get implements storage.Interface. Reads without a resourceVersion are
+// consistent and go to storage; others are served from memory once the
+// cache has caught up with the requested revision.
+func (c *Cache) Get(ctx context.Context, key string, opts storage.GetOptions, out runtime.Object) error {
+	if opts.ResourceVersion == "" {
+		return c.cfg.Storage.Get(ctx, key, opts, out)
+	}
+	minRev, err := c.Versioner().ParseResourceVersion(opts.ResourceVersion)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.waitFor(ctx, int64(minRev)); err != nil {
+		return err
+	}
+	obj, ok := c.objects[key]
+	if !ok {
+		if opts.IgnoreNotFound {
+			return runtime.SetZeroValue(out)
+		}
+		return storage.NewError(storage.CodeKeyNotFound, key, c.rev)
+	}
+	return copyInto(obj, out)
+}
+
+// copyInto deep-copies a cached object into a caller's out parameter.
+func copyInto(obj, out runtime.Object) error {
+	src, dst := reflect.ValueOf(obj.DeepCopyObject()), reflect.ValueOf(out)
+	if src.Type() != dst.Type() || dst.Kind() != reflect.Pointer {
+		return fmt.Errorf("cannot copy %T into %T", obj, out)
+	}
+	dst.Elem().Set(src.Elem())
+	return nil
+}
+
+// GetList implements storage.Interface. Paginated and exact-revision lists
+// go to storage; the rest are served from memory at the newest revision,
+// after the cache has caught up with storage (or with the requested
+// minimum revision).
+func (c *Cache) GetList(ctx context.Context, key string, opts storage.ListOptions, listObj runtime.Object) error {
+	if opts.Predicate.Limit > 0 || opts.Predicate.Continue != "" ||
+		opts.ResourceVersionMatch == metav1.ResourceVersionMatchExact || !opts.Recursive {
+		return c.cfg.Storage.GetList(ctx, key, opts, listObj)
+	}
+	var minRev int64
+	if opts.ResourceVersion == "" {
+		rev, err := c.cfg.Backend.Revision(ctx)
+		if err != nil {
+			return err
+		}
+		minRev = rev
+	} else {
+		rv, err := c.Versioner().ParseResourceVersion(opts.ResourceVersion)
+		if err != nil {
+			return err
+		}
+		minRev = int64(rv)
+	}
+	c.mu.Lock()
+	if err := c.waitFor(ctx, minRev); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	keys := c.sortedKeys(key)
+	objs := make([]runtime.Object, 0, len(keys))
+	for _, k := range keys {
+		objs = append(objs, c.objects[k])
+	}
+	rev := c.rev
+	c.mu.Unlock()
+
+	matching := objs[:0]
+	for _, obj := range objs {
+		ok, err := opts.Predicate.Matches(obj)
+		if err != nil {
+			return err
+		}
+		if ok {
+			matching = append(matching, obj)
+		}
+	}
+	if err := meta.SetList(listObj, matching); err != nil {
+		return err
+	}
+	return c.Versioner().UpdateList(listObj, uint64(rev), "", nil)
+}
+
+// WaitReady blocks until the cache holds its first listing or ctx ends.
+func (c *Cache) WaitReady(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.waitFor(ctx, 0)
+}

@@ -1,0 +1,186 @@
+package watchcache
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/tugcluster/tug/internal/storage"
+)
+
+// watcherQueue is how many events a watcher may lag behind before it is
+// cut off; the client then resumes from its last resourceVersion.
+const watcherQueue = 1000
+
+// Watch implements storage.Interface. Watches of a whole prefix from the
+// cache's window are served from memory; single keys and older or newer
+// revisions go to storage, which keeps a longer history.
+func (c *Cache) Watch(ctx context.Context, key string, opts storage.ListOptions) (watch.Interface, error) {
+	if !opts.Recursive {
+		return c.cfg.Storage.Watch(ctx, key, opts)
+	}
+	rv, err := c.Versioner().ParseResourceVersion(opts.ResourceVersion)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if err := c.waitFor(ctx, 0); err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	var initial []cachedEvent
+	switch {
+	case rv == 0:
+		for _, k := range c.sortedKeys(key) {
+			initial = append(initial, cachedEvent{key: k, typ: watch.Added, obj: c.objects[k]})
+		}
+	case int64(rv) == c.rev:
+	case int64(rv) > c.rev || len(c.events) == 0 || int64(rv) < c.events[0].rev-1:
+		c.mu.Unlock()
+		return c.cfg.Storage.Watch(ctx, key, opts)
+	default:
+		for _, e := range c.events {
+			if e.rev > int64(rv) {
+				initial = append(initial, e)
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	w := &cacheWatcher{
+		prefix: key,
+		pred:   opts.Predicate,
+		input:  make(chan cachedEvent, watcherQueue+len(initial)),
+		result: make(chan watch.Event),
+		cancel: cancel,
+	}
+	for _, e := range initial {
+		w.input <- e
+	}
+	c.watchers[w] = struct{}{}
+	c.mu.Unlock()
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer close(w.result)
+		w.run(ctx)
+		c.mu.Lock()
+		delete(c.watchers, w)
+		c.mu.Unlock()
+	}()
+	return w, nil
+}
+
+// cacheWatcher filters the cache's events for one client.
+type cacheWatcher struct {
+	prefix  string
+	pred    storage.Predicate
+	input   chan cachedEvent
+	result  chan watch.Event
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	stopped bool // guarded by the cache's mu
+}
+
+// offerLocked queues an event; a watcher whose queue is full is cut off.
+// The cache's mu is held.
+func (w *cacheWatcher) offerLocked(e cachedEvent) {
+	if w.stopped {
+		return
+	}
+	select {
+	case w.input <- e:
+	default:
+		w.stopLocked()
+	}
+}
+
+// stopLocked ends the watcher once it has sent what it queued. The cache's
+// mu is held.
+func (w *cacheWatcher) stopLocked() {
+	if !w.stopped {
+		w.stopped = true
+		close(w.input)
+	}
+}
+
+func (w *cacheWatcher) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-w.input:
+			if !ok {
+				return
+			}
+			ev, send := w.transform(e)
+			if !send {
+				continue
+			}
+			select {
+			case w.result <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// transform applies the predicate: objects entering the selection are
+// ADDED, leaving it DELETED.
+func (w *cacheWatcher) transform(e cachedEvent) (watch.Event, bool) {
+	if !strings.HasPrefix(e.key, w.prefix) {
+		return watch.Event{}, false
+	}
+	matches := func(obj runtime.Object) bool {
+		if obj == nil {
+			return false
+		}
+		ok, err := w.pred.Matches(obj)
+		return err == nil && ok
+	}
+	switch e.typ {
+	case watch.Added:
+		return watch.Event{Type: watch.Added, Object: e.obj}, matches(e.obj)
+	case watch.Deleted:
+		return watch.Event{Type: watch.Deleted, Object: e.obj}, matches(e.obj)
+	}
+	cur, prev := matches(e.obj), matches(e.prev)
+	switch {
+	case cur && prev:
+		return watch.Event{Type: watch.Modified, Object: e.obj}, true
+	case cur:
+		return watch.Event{Type: watch.Added, Object: e.obj}, true
+	case prev:
+		// The last matching state, at the revision it stopped matching.
+		obj := e.prev.DeepCopyObject()
+		if accessor, err := meta.Accessor(obj); err == nil {
+			accessor.SetResourceVersion(resourceVersionOf(e.obj))
+		}
+		return watch.Event{Type: watch.Deleted, Object: obj}, true
+	}
+	return watch.Event{}, false
+}
+
+func resourceVersionOf(obj runtime.Object) string {
+	if accessor, err := meta.Accessor(obj); err == nil {
+		return accessor.GetResourceVersion()
+	}
+	return ""
+}
+
+// Stop implements watch.Interface.
+func (w *cacheWatcher) Stop() {
+	w.cancel()
+	go func() {
+		for range w.result { //nolint:revive // draining
+		}
+	}()
+	w.wg.Wait()
+}
+
+// ResultChan implements watch.Interface.
+func (w *cacheWatcher) ResultChan() <-chan watch.Event { return w.result }

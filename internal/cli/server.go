@@ -1,0 +1,29 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tugcluster/tug/internal/server"
+)
+
+// newServerCommand builds `tug server`.
+func newServerCommand() *cobra.Command {
+	opts := server.Options{}
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the API server, storage, and (later) scheduler, controllers and a node agent",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.Validate(); err != nil {
+				return err
+			}
+			return server.Run(cmd.Context(), opts, nil)
+		},
+	}
+	flags := cmd.Flags()
+	flags.StringVar(&opts.DataDir, "data-dir", server.DefaultDataDir, "directory for the database, certificates, join token and admin kubeconfig")
+	flags.StringVar(&opts.BindAddress, "bind-address", "0.0.0.0", "IP address the API server listens on")
+	flags.IntVar(&opts.HTTPSPort, "https-port", server.DefaultHTTPSPort, "port of the API server (HTTPS)")
+	flags.BoolVar(&opts.DisableAgent, "disable-agent", false, "run no node agent in this process (currently the only mode)")
+	return cmd
+}

@@ -1,0 +1,60 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/tugcluster/tug/internal/apiserver/registry"
+)
+
+// kubernetesServiceIP is the first address of the service CIDR, the
+// address of the `kubernetes` Service.
+const kubernetesServiceIP = "10.43.0.1"
+
+// bootstrap creates the objects every cluster has, when missing.
+func bootstrap(ctx context.Context, stores map[schema.GroupVersionResource]*registry.Store) error {
+	namespaces := stores[corev1.SchemeGroupVersion.WithResource("namespaces")]
+	for _, name := range []string{metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic, corev1.NamespaceNodeLease} {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{corev1.LabelMetadataName: name}}}
+		if err := ensure(ctx, namespaces, "", ns); err != nil {
+			return err
+		}
+	}
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      "kubernetes",
+			Namespace: metav1.NamespaceDefault,
+			Labels:    map[string]string{"component": "apiserver", "provider": "kubernetes"},
+		},
+		Spec: corev1.ServiceSpec{
+			Type:            corev1.ServiceTypeClusterIP,
+			ClusterIP:       kubernetesServiceIP,
+			ClusterIPs:      []string{kubernetesServiceIP},
+			IPFamilies:      []corev1.IPFamily{corev1.IPv4Protocol},
+			SessionAffinity: corev1.ServiceAffinityNone,
+			Ports: []corev1.ServicePort{{
+				Name: "https", Protocol: corev1.ProtocolTCP, Port: 443, TargetPort: intstr.FromInt32(6443),
+			}},
+		},
+	}
+	return ensure(ctx, stores[corev1.SchemeGroupVersion.WithResource("services")], metav1.NamespaceDefault, svc)
+}
+
+// ensure creates obj unless it exists.
+func ensure(ctx context.Context, store *registry.Store, namespace string, obj runtime.Object) error {
+	if store == nil {
+		return fmt.Errorf("no store for %T", obj)
+	}
+	_, err := store.Create(ctx, namespace, obj, &metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,48 @@
+package server
+
+import (
+	"errors"
+	"net"
+)
+
+// Options configure `tug server`.
+type Options struct {
+	// DataDir holds the database, certificates, token and kubeconfig.
+	// Default /var/lib/tug.
+	DataDir string
+	// BindAddress is the address the API server listens on. Default 0.0.0.0.
+	BindAddress string
+	// HTTPSPort is the API server's port; 0 picks a free one (tests).
+	// Default 6443 (set by the CLI flag).
+	HTTPSPort int
+	// DisableAgent runs no node agent in this process. Until the agent
+	// exists this is the only mode.
+	DisableAgent bool
+}
+
+// DefaultDataDir is where tug keeps its state unless told otherwise.
+const DefaultDataDir = "/var/lib/tug"
+
+// DefaultHTTPSPort is the API server's default port.
+const DefaultHTTPSPort = 6443
+
+func (o Options) withDefaults() Options {
+	if o.DataDir == "" {
+		o.DataDir = DefaultDataDir
+	}
+	if o.BindAddress == "" {
+		o.BindAddress = "0.0.0.0"
+	}
+	return o
+}
+
+// Validate reports options that cannot work.
+func (o Options) Validate() error {
+	if o.HTTPSPort < 0 || o.HTTPSPort > 65535 {
+		return errors.New("--https-port must be between 0 and 65535")
+	}
+	if o.BindAddress != "" && net.ParseIP(o.BindAddress) == nil {
+		return errors.New("--bind-address must be an IP address")
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+// Package server is the composition root of `tug server`: it opens storage,
+// ensures certificates and the admin kubeconfig, builds the API server,
+// bootstraps the built-in objects and serves HTTPS until its context ends.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/klog/v2"
+
+	"github.com/tugcluster/tug/internal/apiserver"
+	"github.com/tugcluster/tug/internal/apiserver/discovery"
+	"github.com/tugcluster/tug/internal/apiserver/resources"
+	"github.com/tugcluster/tug/internal/apiserver/tables"
+	"github.com/tugcluster/tug/internal/kubeconfig"
+	"github.com/tugcluster/tug/internal/pki"
+	"github.com/tugcluster/tug/internal/storage/bolt"
+	tugversion "github.com/tugcluster/tug/internal/version"
+)
+
+// Run runs the server until ctx is canceled. ready, if not nil, is called
+// with the API server's URL once /readyz would answer ok.
+func Run(ctx context.Context, opts Options, ready func(url string)) error {
+	if err := opts.Validate(); err != nil {
+		return err
+	}
+	opts = opts.withDefaults()
+	start := time.Now()
+	logger := klog.FromContext(ctx)
+
+	backend, err := bolt.Open(bolt.Options{Dir: filepath.Join(opts.DataDir, "server", "db")})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := backend.Close(); err != nil {
+			logger.Error(err, "Closing storage failed")
+		}
+	}()
+	bundle, err := pki.Ensure(pki.Options{Dir: filepath.Join(opts.DataDir, "server", "tls")})
+	if err != nil {
+		return fmt.Errorf("certificates: %w", err)
+	}
+	if _, err := pki.EnsureToken(filepath.Join(opts.DataDir, "server", "token")); err != nil {
+		return fmt.Errorf("join token: %w", err)
+	}
+	listener, err := net.Listen("tcp", net.JoinHostPort(opts.BindAddress, strconv.Itoa(opts.HTTPSPort)))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	port := listener.Addr().(*net.TCPAddr).Port
+	url := kubeconfig.ServerURL(opts.BindAddress, port)
+	admin := kubeconfig.Admin(url, bundle.CAPEM, bundle.AdminCertPEM, bundle.AdminKeyPEM)
+	if err := kubeconfig.Write(filepath.Join(opts.DataDir, "kubeconfig.yaml"), admin); err != nil {
+		_ = listener.Close()
+		return fmt.Errorf("write kubeconfig: %w", err)
+	}
+
+	var isReady atomic.Bool
+	catalog := resources.Builtin()
+	disc, err := discovery.New(catalog, url)
+	if err != nil {
+		_ = listener.Close()
+		return fmt.Errorf("discovery: %w", err)
+	}
+	v := tugversion.Get()
+	api, err := apiserver.New(apiserver.Config{
+		Scheme:    resources.Scheme(),
+		Resources: catalog,
+		Backend:   backend,
+		Discovery: disc,
+		Table:     tableFunc,
+		Version:   version.Info{GitVersion: v.KubernetesVersion, GitCommit: v.GitCommit, GoVersion: v.GoVersion, Platform: v.Platform},
+		Ready: func() error {
+			if !isReady.Load() {
+				return errors.New("bootstrapping built-in objects")
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		_ = listener.Close()
+		return err
+	}
+	srv := &http.Server{
+		Handler: api.Handler,
+		TLSConfig: &tls.Config{
+			Certificates: []tls.Certificate{bundle.ServingCert},
+			ClientCAs:    bundle.CAPool(),
+			ClientAuth:   tls.VerifyClientCertIfGiven,
+			MinVersion:   tls.VersionTLS12,
+		},
+		ReadHeaderTimeout: 30 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.ServeTLS(listener, "", ""); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve https: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+		return nil
+	})
+	g.Go(func() error { return api.Run(gctx) })
+	g.Go(func() error {
+		if err := api.WaitForCaches(gctx); err != nil {
+			return err
+		}
+		if err := bootstrap(gctx, api.Stores); err != nil {
+			return fmt.Errorf("bootstrap: %w", err)
+		}
+		isReady.Store(true)
+		logger.Info("tug server ready", "url", url, "startup", time.Since(start).Round(time.Millisecond), "dataDir", opts.DataDir)
+		if ready != nil {
+			ready(url)
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// tableFunc adapts the tables package to the endpoints' signature.
+func tableFunc(obj runtime.Object, noHeaders bool, include metav1.IncludeObjectPolicy, now time.Time) (*metav1.Table, error) {
+	return tables.Convert(obj, tables.Options{NoHeaders: noHeaders, IncludeObject: include}, now)
+}

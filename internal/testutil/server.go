@@ -1,0 +1,101 @@
+// Package testutil starts real tug servers for tests and finds the real
+// kubectl binaries on the machine.
+package testutil
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tugcluster/tug/internal/server"
+)
+
+// Server is a running tug server.
+type Server struct {
+	URL        string
+	DataDir    string
+	Kubeconfig string
+	Config     *rest.Config
+	Client     kubernetes.Interface
+}
+
+// StartServer runs tug server in-process on a free loopback port with a
+// temporary data directory, waits until it is ready and stops it when the
+// test ends.
+func StartServer(t testing.TB) *Server {
+	t.Helper()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- server.Run(ctx, server.Options{DataDir: dir, BindAddress: "127.0.0.1", HTTPSPort: 0, DisableAgent: true},
+			func(url string) { ready <- url })
+	}()
+	var url string
+	select {
+	case url = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("tug server exited before it was ready: %v", err)
+	case <-time.After(60 * time.Second):
+		cancel()
+		t.Fatal("tug server not ready within 60s")
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("tug server: %v", err)
+		}
+	})
+	kubeconfig := filepath.Join(dir, "kubeconfig.yaml")
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatalf("load kubeconfig: %v", err)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatalf("client: %v", err)
+	}
+	return &Server{URL: url, DataDir: dir, Kubeconfig: kubeconfig, Config: cfg, Client: client}
+}
+
+// Kubectl returns the path of kubectl for a minor version (e.g. "1.33"),
+// found next to the kubectl on PATH. The test fails if it is missing: CI
+// machines have them all.
+func Kubectl(t testing.TB, minor string) string {
+	t.Helper()
+	onPath, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Fatalf("kubectl not on PATH: %v", err)
+	}
+	resolved, err := filepath.EvalSymlinks(onPath)
+	if err != nil {
+		t.Fatalf("resolve kubectl: %v", err)
+	}
+	path := filepath.Join(filepath.Dir(resolved), "kubectl."+minor)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("kubectl %s not found at %s: %v", minor, path, err)
+	}
+	return path
+}
+
+// RunKubectl runs kubectl against s and returns its combined output.
+func (s *Server) RunKubectl(t testing.TB, kubectl string, stdin string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(kubectl, append([]string{"--kubeconfig", s.Kubeconfig}, args...)...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.Kubeconfig, "HOME="+s.DataDir)
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}

@@ -1,0 +1,130 @@
+package integration
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/tugcluster/tug/internal/testutil"
+)
+
+func TestBuiltinObjects(t *testing.T) {
+	s := testutil.StartServer(t)
+	ctx := context.Background()
+	for _, ns := range []string{"default", "kube-system", "kube-public", "kube-node-lease"} {
+		if _, err := s.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
+			t.Errorf("namespace %s: %v", ns, err)
+		}
+	}
+	svc, err := s.Client.CoreV1().Services("default").Get(ctx, "kubernetes", metav1.GetOptions{})
+	if err != nil || svc.Spec.ClusterIP != "10.43.0.1" {
+		t.Fatalf("kubernetes service: %v %v", svc, err)
+	}
+}
+
+func TestClientGoCRUD(t *testing.T) {
+	s := testutil.StartServer(t)
+	ctx := context.Background()
+	cms := s.Client.CoreV1().ConfigMaps("default")
+
+	created, err := cms.Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "one", Labels: map[string]string{"app": "a"}},
+		Data:       map[string]string{"k": "v"},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created.UID == "" || created.ResourceVersion == "" || created.CreationTimestamp.IsZero() {
+		t.Fatalf("system metadata not set: %+v", created.ObjectMeta)
+	}
+	if _, err := cms.Create(ctx, created, metav1.CreateOptions{}); !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("second create: %v, want AlreadyExists", err)
+	}
+	if _, err := cms.Get(ctx, "missing", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("get missing: %v, want NotFound", err)
+	}
+
+	// A stale resourceVersion is a conflict.
+	updated := created.DeepCopy()
+	updated.Data["k"] = "v2"
+	if _, err := cms.Update(ctx, updated, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cms.Update(ctx, updated, metav1.UpdateOptions{}); !apierrors.IsConflict(err) {
+		t.Fatalf("stale update: %v, want Conflict", err)
+	}
+
+	// An invalid name is 422 with the field named.
+	_, err = cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "Not_Valid"}}, metav1.CreateOptions{})
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "metadata.name") {
+		t.Fatalf("invalid create: %v, want Invalid naming metadata.name", err)
+	}
+
+	// Patches of each kind.
+	for _, p := range []struct {
+		pt   types.PatchType
+		body string
+		want string
+	}{
+		{types.MergePatchType, `{"data":{"k":"merge"}}`, "merge"},
+		{types.StrategicMergePatchType, `{"data":{"k":"smp"}}`, "smp"},
+		{types.JSONPatchType, `[{"op":"replace","path":"/data/k","value":"json"}]`, "json"},
+	} {
+		got, err := cms.Patch(ctx, "one", p.pt, []byte(p.body), metav1.PatchOptions{})
+		if err != nil || got.Data["k"] != p.want {
+			t.Fatalf("%s patch: %v %v", p.pt, got.Data, err)
+		}
+	}
+
+	// Selectors and pagination.
+	for _, name := range []string{"two", "three"} {
+		if _, err := cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := cms.List(ctx, metav1.ListOptions{LabelSelector: "app=a"})
+	if err != nil || len(list.Items) != 1 || list.Items[0].Name != "one" {
+		t.Fatalf("label selector: %v %v", list, err)
+	}
+	list, err = cms.List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=two"})
+	if err != nil || len(list.Items) != 1 {
+		t.Fatalf("field selector: %v %v", list, err)
+	}
+	if _, err := cms.List(ctx, metav1.ListOptions{FieldSelector: "spec.nope=x"}); !apierrors.IsBadRequest(err) {
+		t.Fatalf("unsupported field selector: %v, want BadRequest", err)
+	}
+	page, err := cms.List(ctx, metav1.ListOptions{Limit: 2})
+	if err != nil || len(page.Items) != 2 || page.Continue == "" {
+		t.Fatalf("first page: %d items, continue %q, %v", len(page.Items), page.Continue, err)
+	}
+	rest, err := cms.List(ctx, metav1.ListOptions{Limit: 2, Continue: page.Continue})
+	if err != nil || len(rest.Items) < 1 {
+		t.Fatalf("second page: %v", err)
+	}
+
+	// Watch sees a change made after it starts.
+	w, err := cms.Watch(ctx, metav1.ListOptions{ResourceVersion: list.ResourceVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	if err := cms.Delete(ctx, "two", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-w.ResultChan():
+		cm, ok := ev.Object.(*corev1.ConfigMap)
+		if ev.Type != watch.Deleted || !ok || cm.Name != "two" {
+			t.Fatalf("watch event %s %#v", ev.Type, ev.Object)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no watch event")
+	}
+}
