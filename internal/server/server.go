@@ -23,6 +23,7 @@ import (
 
 	"github.com/tugcluster/tug/internal/apiserver"
 	"github.com/tugcluster/tug/internal/apiserver/discovery"
+	"github.com/tugcluster/tug/internal/apiserver/openapi"
 	"github.com/tugcluster/tug/internal/apiserver/resources"
 	"github.com/tugcluster/tug/internal/apiserver/tables"
 	"github.com/tugcluster/tug/internal/kubeconfig"
@@ -71,10 +72,15 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 
 	var isReady atomic.Bool
 	catalog := resources.Builtin()
-	disc, err := discovery.New(catalog, url)
+	disc, err := discovery.New(catalog, net.JoinHostPort(serverHost(opts.BindAddress), strconv.Itoa(port)))
 	if err != nil {
 		_ = listener.Close()
 		return fmt.Errorf("discovery: %w", err)
+	}
+	docs, err := openapi.New(openAPIKinds(catalog))
+	if err != nil {
+		_ = listener.Close()
+		return fmt.Errorf("openapi: %w", err)
 	}
 	v := tugversion.Get()
 	api, err := apiserver.New(apiserver.Config{
@@ -82,6 +88,7 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		Resources: catalog,
 		Backend:   backend,
 		Discovery: disc,
+		OpenAPI:   docs,
 		Table:     tableFunc,
 		Version:   version.Info{GitVersion: v.KubernetesVersion, GitCommit: v.GitCommit, GoVersion: v.GoVersion, Platform: v.Platform},
 		Ready: func() error {
@@ -141,4 +148,13 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 // tableFunc adapts the tables package to the endpoints' signature.
 func tableFunc(obj runtime.Object, noHeaders bool, include metav1.IncludeObjectPolicy, now time.Time) (*metav1.Table, error) {
 	return tables.Convert(obj, tables.Options{NoHeaders: noHeaders, IncludeObject: include}, now)
+}
+
+// serverHost is the address clients reach the server at: the bind address,
+// or loopback when it binds every address.
+func serverHost(bind string) string {
+	if ip := net.ParseIP(bind); ip == nil || ip.IsUnspecified() {
+		return "127.0.0.1"
+	}
+	return bind
 }

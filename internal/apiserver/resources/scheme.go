@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"fmt"
 	"sync"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -31,6 +32,7 @@ import (
 	metav1beta1 "k8s.io/apimachinery/pkg/apis/meta/v1beta1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 )
 
@@ -90,18 +92,21 @@ func AddToScheme(s *runtime.Scheme) error {
 }
 
 // NewScheme returns a new scheme holding the types AddToScheme registers.
-func NewScheme() *runtime.Scheme {
+func NewScheme() (*runtime.Scheme, error) {
 	s := runtime.NewScheme()
 	if err := AddToScheme(s); err != nil {
-		// Registration of generated types fails only on a programming error
-		// (a kind registered twice with different types), which the tests
-		// of this package catch.
-		panic(err)
+		return nil, fmt.Errorf("build scheme: %w", err)
 	}
-	return s
+	return s, nil
 }
 
-var sharedScheme = sync.OnceValue(NewScheme)
+var sharedScheme = sync.OnceValue(func() *runtime.Scheme {
+	s, err := NewScheme()
+	// Registering generated types fails only on a programming error (one
+	// kind registered with two types), which this package's tests catch.
+	utilruntime.Must(err)
+	return s
+})
 
 // Scheme returns the process-wide scheme of NewScheme, built on first use.
 // It is shared: callers must not register more types in it.

@@ -1,0 +1,41 @@
+// Package openapi serves the OpenAPI documents of the built-in API: the
+// Swagger 2.0 document at /openapi/v2 (JSON, or protobuf for kubectl) and
+// the OpenAPI 3.0 discovery index and per group-version documents under
+// /openapi/v3, as kubectl explain, kubectl apply and client-side field
+// validation read them.
+//
+// The schemas are derived by reflection over the Go types of k8s.io/api,
+// not generated ahead of time: json tags give property names, and a field
+// without omitempty is required; Go kinds give OpenAPI types; types that
+// implement OpenAPISchemaType (Quantity, IntOrString, Time, MicroTime,
+// Duration, apiextensions JSON) become leaf definitions of that type and
+// format; each type's generated SwaggerDoc method gives the type and field
+// descriptions; OpenAPIModelName, where generated, gives the definition
+// name (else it is the reversed package path, io.k8s.api.core.v1.Pod).
+//
+// What reflection cannot see is approximated, and differs from the
+// documents kube-apiserver serves:
+//   - Required fields: upstream also honors the +optional marker, which
+//     is not visible at run time; a field without omitempty is required
+//     here even if its comment marks it optional.
+//   - List types: the +listType and +listMapKey markers are not visible
+//     either. A list with patchStrategy "merge" and a patchMergeKey is
+//     published as x-kubernetes-list-type map keyed by that one key (upstream
+//     sometimes has more keys, e.g. containerPort and protocol for ports); a
+//     list of scalars with patchStrategy "merge" is a set; every other list
+//     has no list type, which means atomic.
+//   - Enums (+enum), defaults (+default), validation markers (minimum,
+//     pattern…), x-kubernetes-map-type and unions are not published.
+//   - Types without a SwaggerDoc method (those of apiextensions.k8s.io and
+//     apiregistration.k8s.io, WatchEvent) carry the descriptions written
+//     in descriptions.go for their kinds and first levels of fields;
+//     deeper ones (JSONSchemaProps…) have none.
+//   - Subresources that stream (log, exec, attach, portforward, proxy) are
+//     not published, nor are "connect" operations.
+//   - IntOrString carries x-kubernetes-int-or-string: true in addition to
+//     its int-or-string format.
+//
+// New builds the definitions and paths eagerly (about 40 ms for every
+// built-in kind); the serializations (JSON, protobuf, gzip) are made on the
+// first request for each and then cached, unless Prepare makes them first.
+package openapi
