@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apimachinery/pkg/version"
 
 	"github.com/tugcluster/tug/internal/apiserver/endpoints"
@@ -39,6 +40,9 @@ type Config struct {
 	OpenAPI   PathHandler
 	// Table converts objects for kubectl get.
 	Table endpoints.TableFunc
+	// TypeConverter knows the schema of every type, for server-side apply
+	// and managedFields; nil disables both.
+	TypeConverter managedfields.TypeConverter
 	// Version is what /version reports.
 	Version version.Info
 	// Ready returns nil once the server may take traffic.
@@ -82,7 +86,11 @@ func New(cfg Config) (*APIServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	resourceHandler := endpoints.New(endpoints.Config{Scheme: cfg.Scheme, Stores: stores, Table: cfg.Table})
+	var fields *endpoints.FieldManagers
+	if cfg.TypeConverter != nil {
+		fields = endpoints.NewFieldManagers(cfg.Scheme, cfg.TypeConverter)
+	}
+	resourceHandler := endpoints.New(endpoints.Config{Scheme: cfg.Scheme, Stores: stores, Table: cfg.Table, FieldManagers: fields})
 	virtual := newVirtualHandler(cfg.Scheme)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", ok)

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/klog/v2"
 
@@ -82,15 +83,21 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		_ = listener.Close()
 		return fmt.Errorf("openapi: %w", err)
 	}
+	typeConverter, err := managedfields.NewTypeConverter(docs.Schemas(), false)
+	if err != nil {
+		_ = listener.Close()
+		return fmt.Errorf("server-side apply type converter: %w", err)
+	}
 	v := tugversion.Get()
 	api, err := apiserver.New(apiserver.Config{
-		Scheme:    resources.Scheme(),
-		Resources: catalog,
-		Backend:   backend,
-		Discovery: disc,
-		OpenAPI:   docs,
-		Table:     tableFunc,
-		Version:   version.Info{GitVersion: v.KubernetesVersion, GitCommit: v.GitCommit, GoVersion: v.GoVersion, Platform: v.Platform},
+		Scheme:        resources.Scheme(),
+		Resources:     catalog,
+		Backend:       backend,
+		Discovery:     disc,
+		OpenAPI:       docs,
+		TypeConverter: typeConverter,
+		Table:         tableFunc,
+		Version:       version.Info{GitVersion: v.KubernetesVersion, GitCommit: v.GitCommit, GoVersion: v.GoVersion, Platform: v.Platform},
 		Ready: func() error {
 			if !isReady.Load() {
 				return errors.New("bootstrapping built-in objects")

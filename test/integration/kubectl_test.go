@@ -85,8 +85,19 @@ func TestKubectl(t *testing.T) {
 			expect(run("", "get", "configmap", "extra", "-o", "yaml"), "tier: x", "note: hello", "a: b")
 			expect(run("", "get", "configmaps", "--chunk-size=1"), "app-config", "extra")
 			expect(run("", "auth", "can-i", "create", "pods"), "yes")
+
+			// Server-side apply: create, conflict with another manager, force.
+			ssa := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  owner: first\n"
+			expect(run(ssa, "apply", "--server-side", "--field-manager=first", "-f", "-"), "configmap/ssa serverside-applied")
+			conflicting := strings.Replace(ssa, "owner: first", "owner: second", 1)
+			out, err := s.RunKubectl(t, kubectl, conflicting, "apply", "--server-side", "--field-manager=second", "-f", "-")
+			if err == nil || !strings.Contains(out, "conflict") {
+				t.Errorf("conflicting apply: %v\n%s", err, out)
+			}
+			expect(run(conflicting, "apply", "--server-side", "--field-manager=second", "--force-conflicts", "-f", "-"), "serverside-applied")
+			expect(run("", "get", "configmap", "ssa", "-o", "yaml", "--show-managed-fields"), "owner: second", "manager: second", "operation: Apply")
 			expect(run("", "delete", "configmap", "extra"), `configmap "extra" deleted`)
-			out, err := s.RunKubectl(t, kubectl, "", "get", "configmap", "extra")
+			out, err = s.RunKubectl(t, kubectl, "", "get", "configmap", "extra")
 			if err == nil || !strings.Contains(out, "NotFound") {
 				t.Errorf("get after delete: %v\n%s", err, out)
 			}

@@ -143,6 +143,10 @@ func (h *Handler) create(ctx context.Context, w http.ResponseWriter, r *http.Req
 		h.writeError(w, r, err)
 		return
 	}
+	if obj, err = h.trackFields(store, "", nil, obj, managerName(r, opts.FieldManager)); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
 	out, err := store.Create(ctx, info.Namespace, obj, opts)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -162,8 +166,11 @@ func (h *Handler) update(ctx context.Context, w http.ResponseWriter, r *http.Req
 		h.writeError(w, r, err)
 		return
 	}
+	manager := managerName(r, opts.FieldManager)
 	out, created, err := store.Update(ctx, info.Namespace, info.Name,
-		func(context.Context, runtime.Object) (runtime.Object, error) { return obj.DeepCopyObject(), nil },
+		func(_ context.Context, current runtime.Object) (runtime.Object, error) {
+			return h.trackFields(store, subresource, current, obj.DeepCopyObject(), manager)
+		},
 		registry.UpdateOptions{DryRun: isDryRun(opts.DryRun), Subresource: subresource})
 	if err != nil {
 		h.writeError(w, r, err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -30,6 +31,9 @@ type Config struct {
 	Table TableFunc
 	// Clock is for Table ages; nil means the real clock.
 	Clock clock.PassiveClock
+	// FieldManagers tracks managedFields and serves server-side apply; nil
+	// disables both.
+	FieldManagers *FieldManagers
 }
 
 // Handler serves every resource request.
@@ -43,6 +47,7 @@ type Handler struct {
 	table     TableFunc
 	clock     clock.PassiveClock
 	namespace *registry.Store
+	fields    *FieldManagers
 }
 
 // New returns a Handler for cfg.
@@ -55,6 +60,7 @@ func New(cfg Config) *Handler {
 		stores: cfg.Stores,
 		table:  cfg.Table,
 		clock:  cfg.Clock,
+		fields: cfg.FieldManagers,
 	}
 	if h.clock == nil {
 		h.clock = clock.RealClock{}
@@ -165,6 +171,14 @@ func (h *Handler) serveSubresource(w http.ResponseWriter, r *http.Request, store
 	}
 }
 
+func objectMeta(obj runtime.Object) (metav1.Object, error) {
+	accessor, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	return accessor, nil
+}
+
 func hasVerb(verbs []string, verb string) bool {
 	for _, v := range verbs {
 		if v == verb {
@@ -186,6 +200,19 @@ func notFoundPath(r *http.Request) error {
 
 func methodNotSupported(gr schema.GroupResource, verb string) error {
 	return apierrors.NewMethodNotSupported(gr, verb)
+}
+
+// trackFields records the fields manager sets in obj (relative to live,
+// nil for a create) in obj's managedFields.
+func (h *Handler) trackFields(store *registry.Store, subresource string, live, obj runtime.Object, manager string) (runtime.Object, error) {
+	fm, err := h.fields.For(store.Resource.GroupVersionKind(), subresource)
+	if err != nil || fm == nil {
+		return obj, err
+	}
+	if live == nil {
+		live = store.Resource.New()
+	}
+	return fm.UpdateNoErrors(live, obj, manager), nil
 }
 
 // checkNamespace refuses creates in namespaces that do not exist or are

@@ -32,6 +32,11 @@ func (h *Handler) patch(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	patchType := types.PatchType(mediaType)
 	switch patchType {
 	case types.JSONPatchType, types.MergePatchType, types.StrategicMergePatchType:
+	case types.ApplyYAMLPatchType:
+		if h.fields == nil {
+			h.writeError(w, r, unsupportedMediaType(mediaType))
+			return
+		}
 	default:
 		h.writeError(w, r, unsupportedMediaType(mediaType))
 		return
@@ -43,7 +48,8 @@ func (h *Handler) patch(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	}
 	gv := gvOf(store)
 	jsonCodec := h.codecs.EncoderForVersion(h.jsonInfo.Serializer, gv)
-	apply := func(_ context.Context, current runtime.Object) (runtime.Object, error) {
+	manager := managerName(r, opts.FieldManager)
+	var apply registry.UpdateFunc = func(_ context.Context, current runtime.Object) (runtime.Object, error) {
 		if current == nil {
 			return nil, apierrors.NewNotFound(store.GroupResource(), info.Name)
 		}
@@ -55,15 +61,34 @@ func (h *Handler) patch(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		if err != nil {
 			return nil, err
 		}
-		return h.decodePatched(w, r, store, patched)
+		obj, err := h.decodePatched(w, r, store, patched)
+		if err != nil {
+			return nil, err
+		}
+		return h.trackFields(store, subresource, current, obj, manager)
 	}
-	out, _, err := store.Update(ctx, info.Namespace, info.Name, apply,
-		registry.UpdateOptions{DryRun: isDryRun(opts.DryRun), Subresource: subresource})
+	if patchType == types.ApplyYAMLPatchType || patchType == types.ApplyCBORPatchType {
+		if opts.FieldManager == "" {
+			h.writeError(w, r, apierrors.NewBadRequest("PATCH, application/apply-patch+yaml requests must specify a fieldManager"))
+			return
+		}
+		apply, err = h.serverSideApply(store, info, subresource, patchBytes, opts)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+	}
+	out, created, err := store.Update(ctx, info.Namespace, info.Name, apply,
+		registry.UpdateOptions{DryRun: isDryRun(opts.DryRun), Subresource: subresource, ForceAllowCreate: patchType == types.ApplyYAMLPatchType})
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	h.respond(w, r, http.StatusOK, out, gv)
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+	}
+	h.respond(w, r, code, out, gv)
 }
 
 func applyPatch(patchType types.PatchType, current, patch []byte, schema runtime.Object) ([]byte, error) {

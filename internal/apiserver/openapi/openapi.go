@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"fmt"
+	"k8s.io/kube-openapi/pkg/validation/spec"
 	"reflect"
 	"slices"
 	"strings"
@@ -63,6 +64,8 @@ type OpenAPI struct {
 	// apis/apps/v1).
 	v3    map[string]*document
 	index func() (*encoding, error)
+	// schemas are the OpenAPI 3.0 schemas by definition name.
+	schemas map[string]*spec.Schema
 }
 
 // The meta types the operations take and return.
@@ -137,7 +140,10 @@ func New(kinds []Kind) (*OpenAPI, error) {
 	}
 
 	info := version.Get().KubernetesVersion
-	o := &OpenAPI{v3: map[string]*document{}}
+	o := &OpenAPI{v3: map[string]*document{}, schemas: make(map[string]*spec.Schema, len(b.byName))}
+	for name, d := range b.byName {
+		o.schemas[name] = d.v3
+	}
 	o.v2 = newV2Document(b.swagger(routes, info))
 	byGV := map[schema.GroupVersion][]route{}
 	for _, r := range routes {
@@ -172,6 +178,12 @@ func validate(k *Kind) error {
 	}
 	return nil
 }
+
+// Schemas returns the OpenAPI 3.0 schema of every definition, keyed by
+// definition name, with group-version-kind extensions on the top-level
+// kinds: what server-side apply's type converter needs. Callers must not
+// modify them.
+func (o *OpenAPI) Schemas() map[string]*spec.Schema { return o.schemas }
 
 // GroupVersions returns the paths of the group-versions with an OpenAPI v3
 // document (api/v1, apis/apps/v1…), sorted.

@@ -1,0 +1,71 @@
+package endpoints
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/managedfields"
+)
+
+// FieldManagers hands out the managed-fields tracker of each kind, for
+// server-side apply and managedFields on every write.
+type FieldManagers struct {
+	scheme    *runtime.Scheme
+	converter managedfields.TypeConverter
+
+	mu       sync.Mutex
+	managers map[fieldManagerKey]*managedfields.FieldManager
+}
+
+type fieldManagerKey struct {
+	gvk         schema.GroupVersionKind
+	subresource string
+}
+
+// NewFieldManagers builds the trackers from the OpenAPI v3 schemas of the
+// served types (keyed by definition name, carrying
+// x-kubernetes-group-version-kind).
+func NewFieldManagers(scheme *runtime.Scheme, converter managedfields.TypeConverter) *FieldManagers {
+	return &FieldManagers{scheme: scheme, converter: converter, managers: map[fieldManagerKey]*managedfields.FieldManager{}}
+}
+
+// For returns the tracker of a kind and subresource ("" or "status").
+func (f *FieldManagers) For(gvk schema.GroupVersionKind, subresource string) (*managedfields.FieldManager, error) {
+	if f == nil {
+		return nil, nil
+	}
+	key := fieldManagerKey{gvk: gvk, subresource: subresource}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if m, ok := f.managers[key]; ok {
+		return m, nil
+	}
+	m, err := managedfields.NewDefaultFieldManager(f.converter, f.scheme, f.scheme, f.scheme, gvk, gvk.GroupVersion(), subresource, nil)
+	if err != nil {
+		return nil, apierrors.NewInternalError(fmt.Errorf("field manager for %v: %w", gvk, err))
+	}
+	f.managers[key] = m
+	return m, nil
+}
+
+// managerName is the field manager a request writes as: the fieldManager
+// parameter, else the client's user agent up to its first slash, as
+// Kubernetes names it.
+func managerName(r *http.Request, param string) string {
+	if param != "" {
+		return param
+	}
+	ua := r.Header.Get("User-Agent")
+	if i := strings.IndexByte(ua, '/'); i >= 0 {
+		ua = ua[:i]
+	}
+	if len(ua) > 128 {
+		ua = ua[:128]
+	}
+	return ua
+}
