@@ -37,7 +37,11 @@ type Event struct {
 // after which the channel is closed.
 type WatchResponse struct {
 	Events []Event
-	Err    error
+	// Revision, when set, is the revision up to which every change has been
+	// delivered, including changes to other keys that were skipped: a
+	// response with no events is a progress notification.
+	Revision int64
+	Err      error
 }
 
 // Backend is a revisioned, durable key-value store: the part of storage a

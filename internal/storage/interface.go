@@ -67,6 +67,10 @@ type ListOptions struct {
 	Predicate Predicate
 	// Recursive lists or watches every key under the given key.
 	Recursive bool
+	// ProgressNotify makes a watch send BOOKMARK events (objects carrying
+	// only a resourceVersion) when it has seen changes up to a revision that
+	// included none of its own keys, so the watcher knows it is current.
+	ProgressNotify bool
 }
 
 // ResponseMeta describes the current state handed to an UpdateFunc.

@@ -25,6 +25,7 @@ func (s *Store) Watch(ctx context.Context, key string, opts ListOptions) (watch.
 		store:     s,
 		key:       prefix,
 		recursive: opts.Recursive,
+		progress:  opts.ProgressNotify,
 		pred:      opts.Predicate,
 		result:    make(chan watch.Event, 100),
 		cancel:    cancel,
@@ -43,6 +44,7 @@ type storeWatcher struct {
 	store     *Store
 	key       string
 	recursive bool
+	progress  bool
 	pred      Predicate
 	result    chan watch.Event
 	cancel    context.CancelFunc
@@ -98,15 +100,22 @@ func (w *storeWatcher) run(ctx context.Context, rev int64) {
 			w.sendError(ctx, resp.Err)
 			return
 		}
+		sent := false
 		for _, e := range resp.Events {
 			ev, ok, err := w.transform(e)
 			if err != nil {
 				w.sendError(ctx, err)
 				return
 			}
-			if ok && !w.send(ctx, ev) {
-				return
+			if ok {
+				if !w.send(ctx, ev) {
+					return
+				}
+				sent = true
 			}
+		}
+		if w.progress && !sent && resp.Revision > 0 && !w.send(ctx, w.bookmark(resp.Revision)) {
+			return
 		}
 	}
 }
@@ -142,6 +151,13 @@ func (w *storeWatcher) transform(e Event) (watch.Event, bool, error) {
 		return watch.Event{Type: watch.Deleted, Object: prev}, true, nil
 	}
 	return watch.Event{}, false, nil
+}
+
+// bookmark is a progress event: an empty object at revision rev.
+func (w *storeWatcher) bookmark(rev int64) watch.Event {
+	obj := w.store.newFunc()
+	_ = w.store.versioner.UpdateObject(obj, uint64(rev))
+	return watch.Event{Type: watch.Bookmark, Object: obj}
 }
 
 // decodeMatching decodes an object stamped with rev and reports whether

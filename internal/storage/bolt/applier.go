@@ -33,7 +33,7 @@ func (b *Backend) runApplier(ctx context.Context) {
 			b.applyPending()
 		case <-ticker.C:
 			b.applyPending()
-			if err := b.compactHistory(ctx); err != nil {
+			if err := b.compactHistory(ctx); err != nil && ctx.Err() == nil {
 				klog.FromContext(ctx).Error(err, "Compacting storage history failed")
 			}
 		}

@@ -170,3 +170,24 @@ func TestSegmentsRotateAndRelease(t *testing.T) {
 		t.Fatalf("range %d, %v", got, err)
 	}
 }
+
+// TestWatchProgress checks that a watcher learns of revisions that held
+// none of its keys, which the API server's watch cache relies on.
+func TestWatchProgress(t *testing.T) {
+	ctx := t.Context()
+	b := openTest(t, t.TempDir(), Options{})
+	defer func() { _ = b.Close() }()
+	ch := b.Watch(ctx, "/a/", true, 0)
+	rev, err := b.Create(ctx, "/b/x", []byte("v"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case resp := <-ch:
+		if len(resp.Events) != 0 || resp.Revision != rev || resp.Err != nil {
+			t.Fatalf("got %+v, want a progress notification at %d", resp, rev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no progress notification")
+	}
+}

@@ -58,11 +58,8 @@ func (b *Backend) Watch(ctx context.Context, key string, prefix bool, rev int64)
 				}
 			}
 			pos = events[len(events)-1].rev
-			if len(out) == 0 {
-				continue
-			}
 			select {
-			case ch <- storage.WatchResponse{Events: out}:
+			case ch <- storage.WatchResponse{Events: out, Revision: pos}:
 			case <-ctx.Done():
 				return
 			case <-b.stopped.Done():

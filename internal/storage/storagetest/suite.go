@@ -252,8 +252,11 @@ func receive(t *testing.T, ch <-chan storage.WatchResponse, n int) []storage.Eve
 			if resp.Err != nil {
 				t.Fatalf("watch failed after %d of %d events: %v", len(out), n, resp.Err)
 			}
-			if len(resp.Events) == 0 {
-				t.Fatalf("watch sent an empty response after %d events", len(out))
+			if len(resp.Events) == 0 && resp.Revision == 0 {
+				t.Fatalf("watch sent an empty response with no progress revision after %d events", len(out))
+			}
+			if n := len(resp.Events); n > 0 && resp.Revision != 0 && resp.Revision < resp.Events[n-1].KV.ModRevision {
+				t.Fatalf("response revision %d is below its last event's %d", resp.Revision, resp.Events[n-1].KV.ModRevision)
 			}
 			out = append(out, resp.Events...)
 		case <-timer.C:
