@@ -16,6 +16,7 @@ import (
 
 	"github.com/tugcluster/tug/internal/apiserver/endpoints"
 	"github.com/tugcluster/tug/internal/apiserver/filters"
+	"github.com/tugcluster/tug/internal/apiserver/metrics"
 	"github.com/tugcluster/tug/internal/apiserver/registry"
 	"github.com/tugcluster/tug/internal/apiserver/resources"
 	"github.com/tugcluster/tug/internal/apiserver/watchcache"
@@ -47,6 +48,11 @@ type Config struct {
 	Version version.Info
 	// Ready returns nil once the server may take traffic.
 	Ready func() error
+	// Metrics records requests and serves /metrics; nil disables both.
+	Metrics *metrics.Metrics
+	// Strategies are the resources' own strategies; the others get the
+	// generic one.
+	Strategies map[schema.GroupVersionResource]registry.Strategy
 }
 
 // APIServer is the assembled HTTP surface.
@@ -104,6 +110,9 @@ func New(cfg Config) (*APIServer, error) {
 		}
 		_, _ = w.Write([]byte("ok"))
 	})
+	if cfg.Metrics != nil {
+		mux.Handle("/metrics", cfg.Metrics.Handler())
+	}
 	mux.HandleFunc("/version", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(cfg.Version)
@@ -125,6 +134,9 @@ func New(cfg Config) (*APIServer, error) {
 	})
 	writeError := resourceHandler.WriteError
 	handler := filters.Authenticate(root, isPublicPath, writeError)
+	if cfg.Metrics != nil {
+		handler = cfg.Metrics.InstrumentHTTP(handler, requestLabels(stores))
+	}
 	handler = filters.Recover(handler, writeError)
 	return &APIServer{Handler: handler, Stores: stores, caches: caches}, nil
 }
@@ -163,7 +175,7 @@ func buildStores(cfg Config) (map[schema.GroupVersionResource]*registry.Store, [
 		}
 		gv := res.GVR.GroupVersion()
 		codec := codecs.CodecForVersions(proto, proto, gv, gv)
-		store := &registry.Store{Resource: res, Strategy: strategyFor(res)}
+		store := &registry.Store{Resource: res, Strategy: strategyFor(res, cfg.Strategies)}
 		cache := watchcache.New(watchcache.Config{
 			Storage:     storage.NewStore(cfg.Backend, storage.Config{Codec: codec, NewFunc: res.New}),
 			Backend:     cfg.Backend,

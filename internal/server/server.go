@@ -20,10 +20,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
 	"github.com/tugcluster/tug/internal/apiserver"
 	"github.com/tugcluster/tug/internal/apiserver/discovery"
+	"github.com/tugcluster/tug/internal/apiserver/metrics"
 	"github.com/tugcluster/tug/internal/apiserver/openapi"
 	"github.com/tugcluster/tug/internal/apiserver/resources"
 	"github.com/tugcluster/tug/internal/apiserver/tables"
@@ -43,10 +45,12 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 	start := time.Now()
 	logger := klog.FromContext(ctx)
 
-	backend, err := bolt.Open(bolt.Options{Dir: filepath.Join(opts.DataDir, "server", "db")})
+	boltBackend, err := bolt.Open(bolt.Options{Dir: filepath.Join(opts.DataDir, "server", "db")})
 	if err != nil {
 		return err
 	}
+	apiMetrics := metrics.New()
+	backend := apiMetrics.InstrumentBackend(boltBackend)
 	defer func() {
 		if err := backend.Close(); err != nil {
 			logger.Error(err, "Closing storage failed")
@@ -73,6 +77,11 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 
 	var isReady atomic.Bool
 	catalog := resources.Builtin()
+	strategies, allocator, err := buildStrategies()
+	if err != nil {
+		_ = listener.Close()
+		return err
+	}
 	disc, err := discovery.New(catalog, net.JoinHostPort(serverHost(opts.BindAddress), strconv.Itoa(port)))
 	if err != nil {
 		_ = listener.Close()
@@ -96,6 +105,8 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		Discovery:     disc,
 		OpenAPI:       docs,
 		TypeConverter: typeConverter,
+		Metrics:       apiMetrics,
+		Strategies:    strategies,
 		Table:         tableFunc,
 		Version:       version.Info{GitVersion: v.KubernetesVersion, GitCommit: v.GitCommit, GoVersion: v.GoVersion, Platform: v.Platform},
 		Ready: func() error {
@@ -139,6 +150,9 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		if err := api.WaitForCaches(gctx); err != nil {
 			return err
 		}
+		if err := syncAllocator(gctx, api.Stores, allocator); err != nil {
+			logger.Error(err, "Stored services conflict in their addresses")
+		}
 		if err := bootstrap(gctx, api.Stores); err != nil {
 			return fmt.Errorf("bootstrap: %w", err)
 		}
@@ -147,7 +161,14 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		if ready != nil {
 			ready(url)
 		}
-		return nil
+		clientConfig := &rest.Config{
+			Host:      url,
+			UserAgent: "tug-controller-manager",
+			TLSClientConfig: rest.TLSClientConfig{
+				CAData: bundle.CAPEM, CertData: bundle.AdminCertPEM, KeyData: bundle.AdminKeyPEM,
+			},
+		}
+		return runControllers(gctx, clientConfig, catalog)
 	})
 	return g.Wait()
 }

@@ -128,3 +128,25 @@ func TestClientGoCRUD(t *testing.T) {
 		t.Fatal("no watch event")
 	}
 }
+
+func TestMetrics(t *testing.T) {
+	s := testutil.StartServer(t)
+	ctx := context.Background()
+	if _, err := s.Client.CoreV1().ConfigMaps("default").List(ctx, metav1.ListOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	body, err := s.Client.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="configmaps",scope="namespace",subresource="",verb="LIST",version="v1"}`,
+		"apiserver_request_duration_seconds_bucket",
+		"tug_storage_operation_duration_seconds_bucket",
+		"tug_storage_revision",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

@@ -165,6 +165,8 @@ func (h *Handler) serveSubresource(w http.ResponseWriter, r *http.Request, store
 		h.patch(ctx, w, r, store, info, "status")
 	case sub.Name == "status":
 		h.writeError(w, r, methodNotSupported(store.GroupResource(), info.Verb))
+	case sub.Name == "finalize" && info.Verb == "update":
+		h.update(ctx, w, r, store, info, "finalize")
 	default:
 		h.writeError(w, r, apierrors.NewServiceUnavailable(fmt.Sprintf(
 			"%s/%s is not available: this server has no node agent yet", store.Resource.GVR.Resource, sub.Name)))

@@ -91,7 +91,7 @@ func partialMetadata(obj runtime.Object) (runtime.Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		pom := &metav1.PartialObjectMetadata{ObjectMeta: *accessor.(*metav1.ObjectMeta).DeepCopy()}
+		pom := meta.AsPartialObjectMetadata(accessor).DeepCopy()
 		pom.APIVersion, pom.Kind = typeAccessor.GetAPIVersion(), typeAccessor.GetKind()
 		return pom, nil
 	}

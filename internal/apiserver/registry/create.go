@@ -33,13 +33,20 @@ func (s *Store) Create(ctx context.Context, namespace string, obj runtime.Object
 			accessor.SetName(accessor.GetGenerateName() + utilrand.String(5))
 		}
 		if err := s.prepareCreate(ctx, obj); err != nil {
+			s.aborted(obj, nil)
 			return nil, err
 		}
 		if isDryRun(opts.DryRun) {
+			s.aborted(obj, nil)
 			return obj, nil
 		}
 		out := s.Resource.New()
 		err := s.Storage.Create(ctx, s.Key(accessor.GetNamespace(), accessor.GetName()), obj, out, 0)
+		if err != nil {
+			s.aborted(obj, nil)
+		} else {
+			s.committed(out, nil)
+		}
 		if generated && storage.IsExists(err) && attempt < generateNameAttempts {
 			continue
 		}
@@ -60,9 +67,10 @@ func (s *Store) prepareCreate(ctx context.Context, obj runtime.Object) error {
 		// Clients often send back what they read; Kubernetes ignores it.
 		accessor.SetResourceVersion("")
 	}
+	// The uid comes first: strategies derive labels from it (Jobs).
+	accessor.SetUID(types.UID(uuid.NewUUID()))
 	s.Strategy.PrepareForCreate(ctx, obj)
 	s.Strategy.Default(obj)
-	accessor.SetUID(types.UID(uuid.NewUUID()))
 	accessor.SetCreationTimestamp(s.now())
 	accessor.SetDeletionTimestamp(nil)
 	accessor.SetDeletionGracePeriodSeconds(nil)
@@ -78,6 +86,18 @@ func (s *Store) prepareCreate(ctx context.Context, obj runtime.Object) error {
 		return apierrors.NewInvalid(s.Resource.GroupVersionKind().GroupKind(), accessor.GetName(), errs)
 	}
 	return nil
+}
+
+func (s *Store) committed(obj, old runtime.Object) {
+	if c, ok := s.Strategy.(Committer); ok {
+		c.Committed(obj, old)
+	}
+}
+
+func (s *Store) aborted(obj, old runtime.Object) {
+	if c, ok := s.Strategy.(Committer); ok {
+		c.Aborted(obj, old)
+	}
 }
 
 // tracksGeneration reports whether the resource splits spec from status,

@@ -2,12 +2,32 @@ package registry
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/tugcluster/tug/internal/storage"
+)
+
+// DeletionHolder is implemented by strategies whose objects carry their
+// own deletion gate besides metadata.finalizers, as namespaces do with
+// spec.finalizers.
+type DeletionHolder interface {
+	// HoldsDeletion reports whether obj must stay after a delete request.
+	HoldsDeletion(obj runtime.Object) bool
+	// MarkDeleting records in obj that it is being deleted, e.g. a
+	// Terminating phase.
+	MarkDeleting(obj runtime.Object)
+}
+
+// Finalizers the garbage collector acts on.
+const (
+	FinalizerOrphan     = metav1.FinalizerOrphanDependents
+	FinalizerForeground = metav1.FinalizerDeleteDependents
 )
 
 // GracefulDeleter is implemented by strategies whose objects linger after a
@@ -44,22 +64,28 @@ func (s *Store) Delete(ctx context.Context, namespace, name string, opts *metav1
 	if g, ok := s.Strategy.(GracefulDeleter); ok {
 		grace = g.GracePeriod(current, opts)
 	}
-	if isDryRun(opts.DryRun) {
-		return current, len(accessor.GetFinalizers()) == 0 && grace == 0, nil
+	finalizer, err := propagationFinalizer(opts)
+	if err != nil {
+		return nil, false, err
 	}
-	if len(accessor.GetFinalizers()) > 0 || grace > 0 {
-		return s.markDeleting(ctx, namespace, name, grace, pre)
+	held := s.holdsDeletion(current)
+	if isDryRun(opts.DryRun) {
+		return current, len(accessor.GetFinalizers()) == 0 && grace == 0 && finalizer == "" && !held, nil
+	}
+	if len(accessor.GetFinalizers()) > 0 || grace > 0 || finalizer != "" || held {
+		return s.markDeleting(ctx, namespace, name, grace, finalizer, pre)
 	}
 	out := s.Resource.New()
 	if err := s.Storage.Delete(ctx, key, out, pre, nil, nil); err != nil {
 		return nil, false, interpretError(err, s.GroupResource(), name)
 	}
+	s.committed(nil, out)
 	return out, true, nil
 }
 
 // markDeleting sets deletionTimestamp (now plus grace) and the grace period,
 // leaving the object to its finalizers or its node.
-func (s *Store) markDeleting(ctx context.Context, namespace, name string, grace int64, pre *storage.Preconditions) (runtime.Object, bool, error) {
+func (s *Store) markDeleting(ctx context.Context, namespace, name string, grace int64, finalizer string, pre *storage.Preconditions) (runtime.Object, bool, error) {
 	out := s.Resource.New()
 	err := s.Storage.GuaranteedUpdate(ctx, s.Key(namespace, name), out, false, pre,
 		func(input runtime.Object, _ storage.ResponseMeta) (runtime.Object, *uint64, error) {
@@ -77,12 +103,49 @@ func (s *Store) markDeleting(ctx context.Context, namespace, name string, grace 
 				accessor.SetDeletionTimestamp(&at)
 				accessor.SetDeletionGracePeriodSeconds(&grace)
 			}
+			if finalizer != "" && !slices.Contains(accessor.GetFinalizers(), finalizer) {
+				accessor.SetFinalizers(append(accessor.GetFinalizers(), finalizer))
+			}
+			if h, ok := s.Strategy.(DeletionHolder); ok {
+				h.MarkDeleting(input)
+			}
 			return input, nil, nil
 		}, nil)
 	if err != nil {
 		return nil, false, interpretError(err, s.GroupResource(), name)
 	}
 	return out, false, nil
+}
+
+// holdsDeletion reports whether the strategy keeps obj after a delete.
+func (s *Store) holdsDeletion(obj runtime.Object) bool {
+	h, ok := s.Strategy.(DeletionHolder)
+	return ok && h.HoldsDeletion(obj)
+}
+
+// propagationFinalizer maps a propagation policy to the finalizer that
+// hands the object to the garbage collector ("" for background).
+func propagationFinalizer(opts *metav1.DeleteOptions) (string, error) {
+	policy := opts.PropagationPolicy
+	//nolint:staticcheck // SA1019: old clients still send orphanDependents
+	if orphan := opts.OrphanDependents; policy == nil && orphan != nil {
+		if *orphan {
+			return FinalizerOrphan, nil
+		}
+		return "", nil
+	}
+	if policy == nil {
+		return "", nil
+	}
+	switch *policy {
+	case metav1.DeletePropagationBackground:
+		return "", nil
+	case metav1.DeletePropagationOrphan:
+		return FinalizerOrphan, nil
+	case metav1.DeletePropagationForeground:
+		return FinalizerForeground, nil
+	}
+	return "", apierrors.NewBadRequest(fmt.Sprintf("unsupported propagationPolicy %q", *policy))
 }
 
 // DeleteCollection deletes every object of a namespace that matches

@@ -35,6 +35,17 @@ type Strategy interface {
 	NameValidator() apivalidation.ValidateNameFunc
 }
 
+// Committer is implemented by strategies that hold resources outside
+// storage, such as service IPs: they learn whether what they validated was
+// written.
+type Committer interface {
+	// Committed reports a write that reached storage: obj is what was
+	// stored (nil after a delete), old what it replaced (nil after a create).
+	Committed(obj, old runtime.Object)
+	// Aborted reports a validated write that was not stored.
+	Aborted(obj, old runtime.Object)
+}
+
 // DefaultStrategy suits resources with no rules of their own. Embed it and
 // override what differs.
 type DefaultStrategy struct {

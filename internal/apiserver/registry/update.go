@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -35,23 +36,38 @@ func (s *Store) Update(ctx context.Context, namespace, name string, update Updat
 	if opts.DryRun {
 		return s.dryRunUpdate(ctx, namespace, name, update, allowCreate, opts)
 	}
-	var created bool
+	var (
+		created       bool
+		attempt, prev runtime.Object
+	)
 	out := s.Resource.New()
 	err := s.Storage.GuaranteedUpdate(ctx, key, out, allowCreate, nil,
 		func(input runtime.Object, _ storage.ResponseMeta) (runtime.Object, *uint64, error) {
+			if attempt != nil {
+				s.aborted(attempt, prev) // a retry replaces the last attempt
+			}
 			obj, isCreate, err := s.nextState(ctx, namespace, name, input, update, opts)
-			created = isCreate
+			created, attempt, prev = isCreate, obj, input
+			if isCreate {
+				prev = nil
+			}
 			return obj, nil, err
 		}, nil)
 	if err != nil {
+		if attempt != nil {
+			s.aborted(attempt, prev)
+		}
 		return nil, false, interpretError(err, s.GroupResource(), name)
 	}
+	s.committed(out, prev)
 	// An object being deleted goes once its last finalizer is removed.
-	if accessor, err := objectMeta(out); err == nil && accessor.GetDeletionTimestamp() != nil && len(accessor.GetFinalizers()) == 0 {
+	if accessor, err := objectMeta(out); err == nil && accessor.GetDeletionTimestamp() != nil &&
+		len(accessor.GetFinalizers()) == 0 && !s.holdsDeletion(out) && !s.waitsForGrace(out) {
 		rv := accessor.GetResourceVersion()
 		deleted := s.Resource.New()
 		err := s.Storage.Delete(ctx, key, deleted, &storage.Preconditions{ResourceVersion: &rv}, nil, nil)
 		if err == nil {
+			s.committed(nil, deleted)
 			return deleted, false, nil
 		}
 		if !storage.IsConflict(err) && !storage.IsNotFound(err) {
@@ -67,7 +83,11 @@ func (s *Store) dryRunUpdate(ctx context.Context, namespace, name string, update
 	if err != nil {
 		return nil, false, interpretError(err, s.GroupResource(), name)
 	}
-	return s.nextState(ctx, namespace, name, current, update, opts)
+	obj, created, err := s.nextState(ctx, namespace, name, current, update, opts)
+	if obj != nil {
+		s.aborted(obj, current)
+	}
+	return obj, created, err
 }
 
 // nextState computes the object to store from the current one.
@@ -109,12 +129,18 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 		return nil, false, apierrors.NewConflict(s.GroupResource(), name,
 			fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
 	}
-	if opts.Subresource == "status" {
+	switch opts.Subresource {
+	case "finalize":
+		obj = withSpecFinalizersOf(current, obj)
+		if accessor, err = objectMeta(obj); err != nil {
+			return nil, false, err
+		}
+	case "status":
 		obj = withStatusOf(current, obj)
 		if accessor, err = objectMeta(obj); err != nil {
 			return nil, false, err
 		}
-	} else {
+	default:
 		s.Strategy.PrepareForUpdate(ctx, obj, current)
 	}
 	s.Strategy.Default(obj)
@@ -136,6 +162,31 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 		return nil, false, apierrors.NewInvalid(s.Resource.GroupVersionKind().GroupKind(), name, errs)
 	}
 	return obj, false, nil
+}
+
+// withSpecFinalizersOf returns current with the spec.finalizers of obj: the
+// finalize subresource of namespaces changes nothing else.
+func withSpecFinalizersOf(current, obj runtime.Object) runtime.Object {
+	out := current.DeepCopyObject()
+	dst := reflect.ValueOf(out).Elem().FieldByName("Spec")
+	src := reflect.ValueOf(obj).Elem().FieldByName("Spec")
+	if dst.IsValid() && src.IsValid() {
+		if d, s := dst.FieldByName("Finalizers"), src.FieldByName("Finalizers"); d.IsValid() && s.IsValid() {
+			d.Set(s)
+		}
+	}
+	return out
+}
+
+// waitsForGrace reports whether a graceful deletion is still running: the
+// object's node, not an update, ends it.
+func (s *Store) waitsForGrace(obj runtime.Object) bool {
+	accessor, err := objectMeta(obj)
+	if err != nil {
+		return false
+	}
+	g := accessor.GetDeletionGracePeriodSeconds()
+	return g != nil && *g > 0
 }
 
 // withStatusOf returns current with the status of obj: a status update

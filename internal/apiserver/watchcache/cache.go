@@ -112,6 +112,7 @@ func (c *Cache) listAndWatch(ctx context.Context) error {
 	c.replace(items, rev)
 	w, err := c.cfg.Storage.Watch(ctx, c.cfg.Prefix, storage.ListOptions{
 		Recursive: true, Predicate: storage.Everything(), ResourceVersion: strconv.FormatInt(rev, 10),
+		ProgressNotify: true,
 	})
 	if err != nil {
 		return err
@@ -127,6 +128,10 @@ func (c *Cache) listAndWatch(ctx context.Context) error {
 			}
 			if ev.Type == watch.Error {
 				return fmt.Errorf("storage watch: %v", ev.Object)
+			}
+			if ev.Type == watch.Bookmark {
+				c.progress(ev.Object)
+				continue
 			}
 			if err := c.apply(ev); err != nil {
 				return err
@@ -191,6 +196,21 @@ func (c *Cache) apply(ev watch.Event) error {
 	}
 	c.cond.Broadcast()
 	return nil
+}
+
+// progress records that storage has no changes for this prefix up to the
+// bookmark's revision.
+func (c *Cache) progress(obj runtime.Object) {
+	rev, err := strconv.ParseInt(resourceVersionOf(obj), 10, 64)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rev > c.rev {
+		c.rev = rev
+		c.cond.Broadcast()
+	}
 }
 
 // objectKey is the storage key of obj under prefix.
