@@ -16,12 +16,15 @@ import (
 	"github.com/tugcluster/tug/internal/apiserver/resources"
 	"github.com/tugcluster/tug/internal/controllers/garbagecollector"
 	"github.com/tugcluster/tug/internal/controllers/namespace"
+	"github.com/tugcluster/tug/internal/controllers/rootcacert"
+	"github.com/tugcluster/tug/internal/controllers/serviceaccount"
 )
 
 // runControllers runs the controllers that belong to the API server's
-// contract (garbage collection and namespace deletion) until ctx ends.
+// contract (garbage collection, namespace deletion, each namespace's
+// default service account and root CA ConfigMap) until ctx ends.
 // They talk to the API server only through cfg, as any client would.
-func runControllers(ctx context.Context, cfg *rest.Config, catalog []resources.Resource) error {
+func runControllers(ctx context.Context, cfg *rest.Config, caPEM []byte, catalog []resources.Resource) error {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = 1000, 2000
 	client, err := kubernetes.NewForConfig(cfg)
@@ -55,11 +58,21 @@ func runControllers(ctx context.Context, cfg *rest.Config, catalog []resources.R
 	if err != nil {
 		return err
 	}
+	saController, err := serviceaccount.New(client, typed.Core().V1().Namespaces(), typed.Core().V1().ServiceAccounts())
+	if err != nil {
+		return err
+	}
+	caController, err := rootcacert.New(client, caPEM, typed.Core().V1().Namespaces(), typed.Core().V1().ConfigMaps())
+	if err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	typed.Start(gctx.Done())
 	metaFactory.Start(gctx.Done())
 	g.Go(func() error { return nsController.Run(gctx) })
 	g.Go(func() error { return gc.Run(gctx) })
+	g.Go(func() error { return saController.Run(gctx) })
+	g.Go(func() error { return caController.Run(gctx) })
 	err = g.Wait()
 	typed.Shutdown()
 	metaFactory.Shutdown()

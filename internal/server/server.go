@@ -168,7 +168,7 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 				CAData: bundle.CAPEM, CertData: bundle.AdminCertPEM, KeyData: bundle.AdminKeyPEM,
 			},
 		}
-		return runControllers(gctx, clientConfig, catalog)
+		return runControllers(gctx, clientConfig, bundle.CAPEM, catalog)
 	})
 	return g.Wait()
 }

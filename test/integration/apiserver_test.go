@@ -150,3 +150,21 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestNamespaceDefaults checks that a new namespace gets its default
+// service account and the root CA ConfigMap.
+func TestNamespaceDefaults(t *testing.T) {
+	s := testutil.StartServer(t)
+	ctx := context.Background()
+	if _, err := s.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "fresh"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "default service account", func() (bool, error) {
+		_, err := s.Client.CoreV1().ServiceAccounts("fresh").Get(ctx, "default", metav1.GetOptions{})
+		return err == nil, nil
+	})
+	eventually(t, "kube-root-ca.crt", func() (bool, error) {
+		cm, err := s.Client.CoreV1().ConfigMaps("fresh").Get(ctx, "kube-root-ca.crt", metav1.GetOptions{})
+		return err == nil && strings.Contains(cm.Data["ca.crt"], "BEGIN CERTIFICATE"), nil
+	})
+}
