@@ -239,6 +239,19 @@ func (c *Cache) waitFor(ctx context.Context, rev int64) error {
 	return ctx.Err()
 }
 
+// catchUp waits, for a bounded time, until the cache reflects rev; a
+// revision it does not reach in time is reported as too large, as
+// Kubernetes does. c.mu is held.
+func (c *Cache) catchUp(ctx context.Context, rev int64) error {
+	waitCtx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+	defer cancel()
+	err := c.waitFor(waitCtx, rev)
+	if err != nil && ctx.Err() == nil {
+		return storage.NewError(storage.CodeTooLargeRevision, c.cfg.Prefix, rev)
+	}
+	return err
+}
+
 // sortedKeys returns the cached keys under prefix in order.
 func (c *Cache) sortedKeys(prefix string) []string {
 	keys := make([]string, 0, len(c.objects))
@@ -289,7 +302,7 @@ func (c *Cache) Get(ctx context.Context, key string, opts storage.GetOptions, ou
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.waitFor(ctx, int64(minRev)); err != nil {
+	if err := c.catchUp(ctx, int64(minRev)); err != nil {
 		return err
 	}
 	obj, ok := c.objects[key]
@@ -336,8 +349,13 @@ func (c *Cache) GetList(ctx context.Context, key string, opts storage.ListOption
 		minRev = int64(rv)
 	}
 	c.mu.Lock()
-	if err := c.waitFor(ctx, minRev); err != nil {
+	if err := c.catchUp(ctx, minRev); err != nil {
 		c.mu.Unlock()
+		if opts.ResourceVersion == "" && storage.IsTooLargeRevision(err) {
+			// A consistent read the cache cannot serve in time is served
+			// by storage: slower, never wrong.
+			return c.cfg.Storage.GetList(ctx, key, opts, listObj)
+		}
 		return err
 	}
 	keys := c.sortedKeys(key)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -15,6 +16,10 @@ import (
 // watcherQueue is how many events a watcher may lag behind before it is
 // cut off; the client then resumes from its last resourceVersion.
 const watcherQueue = 1000
+
+// catchUpTimeout bounds how long a watch from a revision the cache has not
+// reached yet waits for it.
+const catchUpTimeout = 3 * time.Second
 
 // Watch implements storage.Interface. Watches of a whole prefix from the
 // cache's window are served from memory; single keys and older or newer
@@ -31,6 +36,13 @@ func (c *Cache) Watch(ctx context.Context, key string, opts storage.ListOptions)
 	if err := c.waitFor(ctx, 0); err != nil {
 		c.mu.Unlock()
 		return nil, err
+	}
+	if int64(rv) > c.rev {
+		// A client usually resumes from a revision it just read; give the
+		// cache a moment to get there rather than fall back to storage.
+		waitCtx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+		_ = c.waitFor(waitCtx, int64(rv))
+		cancel()
 	}
 	var initial []cachedEvent
 	switch {

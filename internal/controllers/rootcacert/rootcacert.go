@@ -16,11 +16,11 @@ import (
 	"github.com/tugcluster/tug/internal/controller"
 )
 
-const (
-	// Name is the ConfigMap's name and DataKey its key.
-	Name    = "kube-root-ca.crt"
-	DataKey = "ca.crt"
-)
+// Name is the ConfigMap's name.
+const Name = "kube-root-ca.crt"
+
+// DataKey is the ConfigMap key holding the CA certificate.
+const DataKey = "ca.crt"
 
 // Controller keeps kube-root-ca.crt in each namespace equal to the CA.
 type Controller struct {

@@ -1,0 +1,193 @@
+package watchcache
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/tugcluster/tug/internal/storage"
+	"github.com/tugcluster/tug/internal/storage/bolt"
+)
+
+type fixture struct {
+	cache *Cache
+	store *storage.Store
+}
+
+// newFixture runs a cache of ConfigMaps under /cm/ over a real bolt store.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	b, err := bolt.Open(bolt.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec := serializer.NewCodecFactory(scheme.Scheme).LegacyCodec(corev1.SchemeGroupVersion)
+	store := storage.NewStore(b, storage.Config{Codec: codec, NewFunc: func() runtime.Object { return &corev1.ConfigMap{} }})
+	c := New(Config{
+		Storage: store, Backend: b, Prefix: "/cm/",
+		NewFunc:       func() runtime.Object { return &corev1.ConfigMap{} },
+		NewListFunc:   func() runtime.Object { return &corev1.ConfigMapList{} },
+		EventCapacity: 100,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); c.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		_ = b.Close()
+	})
+	if err := c.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{cache: c, store: store}
+}
+
+func (f *fixture) create(t *testing.T, key, name string, lbls map[string]string) *corev1.ConfigMap {
+	t.Helper()
+	out := &corev1.ConfigMap{}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", Labels: lbls}}
+	if err := f.cache.Create(context.Background(), key, cm, out, 0); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestConsistentListSeesLatestWrite(t *testing.T) {
+	f := newFixture(t)
+	f.create(t, "/cm/ns/a", "a", nil)
+	// A write elsewhere moves the global revision past the cache's own
+	// keys; a consistent list must still answer (from progress notices).
+	other := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "ns"}}
+	if err := f.store.Create(context.Background(), "/other/ns/x", other, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	list := &corev1.ConfigMapList{}
+	if err := f.cache.GetList(ctx, "/cm/", storage.ListOptions{Recursive: true}, list); err != nil {
+		t.Fatalf("consistent list: %v", err)
+	}
+	if len(list.Items) != 1 || list.Items[0].Name != "a" {
+		t.Fatalf("list = %v", list.Items)
+	}
+}
+
+func TestWatchFromWindowAndInitialState(t *testing.T) {
+	f := newFixture(t)
+	first := f.create(t, "/cm/ns/a", "a", nil)
+	f.create(t, "/cm/ns/b", "b", nil)
+
+	ctx := context.Background()
+	fromA, err := f.cache.Watch(ctx, "/cm/", storage.ListOptions{Recursive: true, ResourceVersion: first.ResourceVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fromA.Stop()
+	if ev := next(t, fromA); ev.Type != watch.Added || name(ev) != "b" {
+		t.Fatalf("replay after a: %s %s", ev.Type, name(ev))
+	}
+
+	initial, err := f.cache.Watch(ctx, "/cm/", storage.ListOptions{Recursive: true, ResourceVersion: "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer initial.Stop()
+	got := []string{name(next(t, initial)), name(next(t, initial))}
+	if got[0] != "a" || got[1] != "b" {
+		t.Fatalf("initial state = %v", got)
+	}
+}
+
+func TestWatchPredicateTransitions(t *testing.T) {
+	f := newFixture(t)
+	cm := f.create(t, "/cm/ns/a", "a", map[string]string{"on": "yes"})
+	sel := labels.SelectorFromSet(labels.Set{"on": "yes"})
+	w, err := f.cache.Watch(context.Background(), "/cm/", storage.ListOptions{
+		Recursive: true, ResourceVersion: cm.ResourceVersion, Predicate: storage.Predicate{Label: sel},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	update := func(lbls map[string]string) {
+		t.Helper()
+		err := f.cache.GuaranteedUpdate(context.Background(), "/cm/ns/a", &corev1.ConfigMap{}, false, nil,
+			func(in runtime.Object, _ storage.ResponseMeta) (runtime.Object, *uint64, error) {
+				out := in.(*corev1.ConfigMap).DeepCopy()
+				out.Labels = lbls
+				return out, nil, nil
+			}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(map[string]string{"on": "no"})
+	if ev := next(t, w); ev.Type != watch.Deleted {
+		t.Fatalf("leaving the selection: %s, want DELETED", ev.Type)
+	}
+	update(map[string]string{"on": "yes"})
+	if ev := next(t, w); ev.Type != watch.Added {
+		t.Fatalf("entering the selection: %s, want ADDED", ev.Type)
+	}
+}
+
+func TestSlowWatcherIsCutOff(t *testing.T) {
+	f := newFixture(t)
+	cm := f.create(t, "/cm/ns/seed", "seed", nil)
+	w, err := f.cache.Watch(context.Background(), "/cm/", storage.ListOptions{Recursive: true, ResourceVersion: cm.ResourceVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	// Never read while more events than the queue holds arrive.
+	for i := range watcherQueue + 50 {
+		f.create(t, fmt.Sprintf("/cm/ns/%04d", i), fmt.Sprintf("c%04d", i), nil)
+	}
+	deadline := time.After(20 * time.Second)
+	received := 0
+	for {
+		select {
+		case _, ok := <-w.ResultChan():
+			if !ok {
+				if received >= watcherQueue+50 {
+					t.Fatalf("watcher received all %d events yet was closed", received)
+				}
+				return // cut off, as it should be
+			}
+			received++
+		case <-deadline:
+			t.Fatalf("slow watcher neither cut off nor closed after %d events", received)
+		}
+	}
+}
+
+func next(t *testing.T, w watch.Interface) watch.Event {
+	t.Helper()
+	select {
+	case ev, ok := <-w.ResultChan():
+		if !ok {
+			t.Fatal("watch closed")
+		}
+		return ev
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event")
+	}
+	return watch.Event{}
+}
+
+func name(ev watch.Event) string {
+	if cm, ok := ev.Object.(*corev1.ConfigMap); ok {
+		return cm.Name
+	}
+	return fmt.Sprintf("%T", ev.Object)
+}
