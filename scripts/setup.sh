@@ -5,7 +5,8 @@
 # Installs (only what is missing) containerd, runc, the CNI plugins, nftables
 # and iproute2, which the node agent uses, and etcd-server, which the storage
 # tests and benchmark compare against. Then builds /usr/local/bin/tug with
-# the version and commit stamped in, and runs `tug version`.
+# the version and commit stamped in, and starts `tug server` with its data in
+# /var/lib/tug (admin kubeconfig: /var/lib/tug/kubeconfig.yaml).
 #
 # Needs Go (go.mod's version or newer) on PATH or in /usr/local/go/bin.
 set -euo pipefail
@@ -20,7 +21,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 
-packages=(containerd runc containernetworking-plugins nftables iproute2 etcd-server)
+packages=(containerd runc containernetworking-plugins nftables iproute2 etcd-server curl)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -63,4 +64,45 @@ go build -trimpath -ldflags "${ldflags[*]:-}" -o /usr/local/bin/tug ./cmd/tug
 tug_bin=/usr/local/bin/tug
 "$tug_bin" version
 
-echo "setup.sh: done. 'tug server' is not available yet: it arrives with the API-server milestone; today tug provides the storage layer (see README.md) and 'tug version'."
+# Start the server: as a systemd service where systemd runs, else as a
+# background process with a pid file. The node agent arrives with its
+# milestone, so the server runs with --disable-agent.
+data_dir=/var/lib/tug
+mkdir -p "$data_dir"
+if [[ "$(ps -o comm= -p 1 2>/dev/null)" == systemd ]]; then
+  cat >/etc/systemd/system/tug.service <<UNIT
+[Unit]
+Description=tug server (Kubernetes-compatible API server)
+After=network-online.target
+
+[Service]
+ExecStart=$tug_bin server --data-dir $data_dir --disable-agent
+Restart=always
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  systemctl daemon-reload
+  systemctl enable tug.service
+  systemctl restart tug.service
+else
+  pidfile="$data_dir/server.pid"
+  if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "setup.sh: stopping the running tug server (pid $(cat "$pidfile")) to start the new build"
+    kill "$(cat "$pidfile")"
+    for _ in $(seq 50); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
+  fi
+  nohup "$tug_bin" server --data-dir "$data_dir" --disable-agent >>/var/log/tug-server.log 2>&1 </dev/null &
+  echo $! >"$pidfile"
+fi
+
+kubeconfig="$data_dir/kubeconfig.yaml"
+for _ in $(seq 100); do
+  if [[ -f "$kubeconfig" ]] && curl -fsk https://127.0.0.1:6443/readyz >/dev/null 2>&1; then
+    echo "setup.sh: tug server is ready. Try: kubectl --kubeconfig $kubeconfig get namespaces"
+    exit 0
+  fi
+  sleep 0.1
+done
+echo "setup.sh: tug server did not become ready in 10s; see /var/log/tug-server.log or journalctl -u tug" >&2
+exit 1

@@ -95,6 +95,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gvr := schema.GroupVersionResource{Group: info.APIGroup, Version: info.APIVersion, Resource: info.Resource}
+	if gvr == bindingsGVR || (gvr == podsGVR && info.Subresource == "binding") {
+		h.serveBinding(r.Context(), w, r, info)
+		return
+	}
 	store, ok := h.stores[gvr]
 	if !ok {
 		h.writeError(w, r, notFoundPath(r))
@@ -165,6 +169,8 @@ func (h *Handler) serveSubresource(w http.ResponseWriter, r *http.Request, store
 		h.patch(ctx, w, r, store, info, "status")
 	case sub.Name == "status":
 		h.writeError(w, r, methodNotSupported(store.GroupResource(), info.Verb))
+	case sub.Name == "scale":
+		h.serveScale(ctx, w, r, store, info)
 	case sub.Name == "finalize" && info.Verb == "update":
 		h.update(ctx, w, r, store, info, "finalize")
 	default:

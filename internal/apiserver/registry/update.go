@@ -135,6 +135,8 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 		if accessor, err = objectMeta(obj); err != nil {
 			return nil, false, err
 		}
+	case "binding":
+		// The binding endpoint computed the whole object itself.
 	case "status":
 		obj = withStatusOf(current, obj)
 		if accessor, err = objectMeta(obj); err != nil {
@@ -157,7 +159,9 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 	}
 	errs := apivalidation.ValidateObjectMetaAccessorUpdate(accessor, curMeta, field.NewPath("metadata"))
 	errs = append(errs, apivalidation.ValidateObjectMetaAccessor(accessor, s.Resource.Namespaced, s.Strategy.NameValidator(), field.NewPath("metadata"))...)
-	errs = append(errs, s.Strategy.ValidateUpdate(ctx, obj, current)...)
+	if opts.Subresource != "binding" { // a binding only sets the node, checked by its endpoint
+		errs = append(errs, s.Strategy.ValidateUpdate(ctx, obj, current)...)
+	}
 	if len(errs) > 0 {
 		return nil, false, apierrors.NewInvalid(s.Resource.GroupVersionKind().GroupKind(), name, errs)
 	}
