@@ -119,17 +119,7 @@ func recursivePrefix(key string) string {
 // GuaranteedUpdate implements Interface.
 func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest kruntime.Object, ignoreNotFound bool,
 	preconditions *Preconditions, tryUpdate UpdateFunc, cachedExistingObject kruntime.Object) error {
-	var (
-		st    *objectState
-		stale bool
-		err   error
-	)
-	if cachedExistingObject != nil {
-		st, err = s.stateFromObject(key, cachedExistingObject)
-		stale = true
-	} else {
-		st, err = s.currentState(ctx, key, dest)
-	}
+	st, stale, err := s.initialState(ctx, key, dest, cachedExistingObject)
 	if err != nil {
 		return err
 	}
@@ -214,17 +204,7 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest kruntime.
 // Delete implements Interface.
 func (s *Store) Delete(ctx context.Context, key string, out kruntime.Object, preconditions *Preconditions,
 	validateDeletion ValidateObjectFunc, cachedExistingObject kruntime.Object) error {
-	var (
-		st    *objectState
-		stale bool
-		err   error
-	)
-	if cachedExistingObject != nil {
-		st, err = s.stateFromObject(key, cachedExistingObject)
-		stale = true
-	} else {
-		st, err = s.currentState(ctx, key, out)
-	}
+	st, stale, err := s.initialState(ctx, key, out, cachedExistingObject)
 	if err != nil {
 		return err
 	}
@@ -275,6 +255,17 @@ type objectState struct {
 	data   []byte
 	rev    int64
 	absent bool
+}
+
+// initialState is where an update or delete starts: the cached object if
+// the caller has one (stale until checked), else the stored state.
+func (s *Store) initialState(ctx context.Context, key string, like, cached kruntime.Object) (*objectState, bool, error) {
+	if cached != nil {
+		st, err := s.stateFromObject(key, cached)
+		return st, true, err
+	}
+	st, err := s.currentState(ctx, key, like)
+	return st, false, err
 }
 
 // currentState reads key from the backend; like is an object of the
