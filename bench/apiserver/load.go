@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+)
+
+// limit bounds a run: it stops after ops operations (0: unbounded) or
+// after d (0: unbounded), whichever comes first.
+type limit struct {
+	ops int64
+	d   time.Duration
+}
+
+// result is the outcome of one run.
+type result struct {
+	ops     int64
+	elapsed time.Duration
+}
+
+// rate is operations per second.
+func (r result) rate() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(r.ops) / r.elapsed.Seconds()
+}
+
+// runOps calls op from conc goroutines, each call with the worker's index
+// and a sequence number unique within the run, until lim is reached or an
+// op fails; the first error is returned.
+func runOps(ctx context.Context, conc int, lim limit, op func(ctx context.Context, worker int, i int64) error) (result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next, done atomic.Int64
+		errOnce    sync.Once
+		firstErr   error
+		wg         sync.WaitGroup
+	)
+	start := time.Now()
+	var deadline time.Time
+	if lim.d > 0 {
+		deadline = start.Add(lim.d)
+	}
+	for w := range conc {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := next.Add(1) - 1
+				if (lim.ops > 0 && i >= lim.ops) || (!deadline.IsZero() && time.Now().After(deadline)) {
+					return
+				}
+				if err := op(ctx, w, i); err != nil {
+					errOnce.Do(func() { firstErr = err; cancel() })
+					return
+				}
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	res := result{ops: done.Load(), elapsed: time.Since(start)}
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	return res, firstErr
+}
+
+// createAttempts is how often a pod create is tried before the phase fails.
+const createAttempts = 5
+
+// ensureNamespace creates a namespace and its default ServiceAccount, which
+// upstream's ServiceAccount admission requires of every pod and which no
+// controller makes here.
+func ensureNamespace(ctx context.Context, c kubernetes.Interface, name string) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if _, err := c.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create namespace %s: %w", name, err)
+	}
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "default"}}
+	if _, err := c.CoreV1().ServiceAccounts(name).Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create service account %s/default: %w", name, err)
+	}
+	return nil
+}
+
+// createPod creates a pod, retrying failures (each one is logged); an
+// AlreadyExists after a failed attempt means that attempt took effect.
+func createPod(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, errs *errorLog, phase string) (*corev1.Pod, error) {
+	var err error
+	for attempt := range createAttempts {
+		var out *corev1.Pod
+		out, err = c.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{})
+		switch {
+		case err == nil:
+			return out, nil
+		case attempt > 0 && apierrors.IsAlreadyExists(err):
+			return c.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		}
+		errs.add(phase, err)
+		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
+	}
+	return nil, fmt.Errorf("create pod %s/%s: %w", pod.Namespace, pod.Name, err)
+}
+
+// createPods creates n pods from one client each of clients.
+func createPods(ctx context.Context, clients []*kubernetes.Clientset, n int, errs *errorLog) (result, error) {
+	return runOps(ctx, len(clients), limit{ops: int64(n)}, func(ctx context.Context, w int, i int64) error {
+		_, err := createPod(ctx, clients[w], newPod(podNamespace(int(i)), podName(int(i))), errs, "create")
+		return err
+	})
+}
+
+// getPods reads the n created pods, scattered, from every client for d.
+// Failed gets are logged and not counted.
+func getPods(ctx context.Context, clients []*kubernetes.Clientset, n int, d time.Duration, errs *errorLog) (result, error) {
+	var failed atomic.Int64
+	res, err := runOps(ctx, len(clients), limit{d: d}, func(ctx context.Context, w int, i int64) error {
+		j := int(i * 7919 % int64(n))
+		if _, err := clients[w].CoreV1().Pods(podNamespace(j)).Get(ctx, podName(j), metav1.GetOptions{}); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			errs.add("get", err)
+			failed.Add(1)
+		}
+		return nil
+	})
+	res.ops -= failed.Load()
+	return res, err
+}
+
+// protobufAccept is what client-go's typed clients ask for.
+const protobufAccept = "application/vnd.kubernetes.protobuf,application/json"
+
+// listPods lists the pods of every namespace at resourceVersion rv and
+// returns how long the server took to send the whole response, which is
+// read but not decoded in that time; the response is decoded afterwards
+// to check it holds want pods.
+func listPods(ctx context.Context, c kubernetes.Interface, rv string, want int) (time.Duration, int, error) {
+	req := c.CoreV1().RESTClient().Get().Resource("pods").SetHeader("Accept", protobufAccept)
+	if rv != "" {
+		req = req.Param("resourceVersion", rv)
+	}
+	start := time.Now()
+	body, err := req.Stream(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	data, err := io.ReadAll(body)
+	elapsed := time.Since(start)
+	if cerr := body.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	obj, err := runtime.Decode(scheme.Codecs.UniversalDeserializer(), data)
+	if err != nil {
+		return 0, 0, fmt.Errorf("decode pod list: %w", err)
+	}
+	list, ok := obj.(*corev1.PodList)
+	if !ok {
+		return 0, 0, fmt.Errorf("list returned %T", obj)
+	}
+	if len(list.Items) != want {
+		return 0, 0, fmt.Errorf("list at resourceVersion %q returned %d pods, want %d", rv, len(list.Items), want)
+	}
+	return elapsed, len(data), nil
+}
+
+// listResult is the outcome of the list phase.
+type listResult struct {
+	consistent, any time.Duration // medians at resourceVersion unset and "0"
+	bytes           int           // size of one response
+}
+
+// listMedians lists runs times at each of resourceVersion unset and "0",
+// alternating so that background work hits both alike, and returns the
+// medians. Lists that fail are logged; it fails only if every list at one
+// resourceVersion does.
+func listMedians(ctx context.Context, c kubernetes.Interface, want, runs int, errs *errorLog) (listResult, error) {
+	var res listResult
+	ds := map[string][]time.Duration{}
+	var last error
+	for range runs {
+		for _, rv := range []string{"", "0"} {
+			d, n, err := listPods(ctx, c, rv, want)
+			if err != nil {
+				if ctx.Err() != nil {
+					return res, ctx.Err()
+				}
+				errs.add("list", err)
+				last = err
+				continue
+			}
+			ds[rv], res.bytes = append(ds[rv], d), n
+		}
+	}
+	if len(ds[""]) == 0 || len(ds["0"]) == 0 {
+		return res, errors.Join(errors.New("every list at one resourceVersion failed"), last)
+	}
+	res.consistent, res.any = percentile(ds[""], 50), percentile(ds["0"], 50)
+	return res, nil
+}

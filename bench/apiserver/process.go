@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// process is a server the harness started and must stop.
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	log  *os.File
+	done chan struct{} // closed when the process has exited
+	err  error         // exit status, once done is closed
+}
+
+// startProcess runs bin with args, its output going to logPath. The child
+// is killed if the harness dies first.
+func startProcess(name, bin string, args []string, logPath string) (*process, error) {
+	log, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		_ = log.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &process{name: name, cmd: cmd, log: log, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *process) pid() int { return p.cmd.Process.Pid }
+
+// exited returns an error if the process has already ended.
+func (p *process) exited() error {
+	select {
+	case <-p.done:
+		return fmt.Errorf("%s exited: %w; see %s", p.name, p.err, p.log.Name())
+	default:
+		return nil
+	}
+}
+
+// stopGrace is how long a stopped process may take to exit before it is
+// killed. kube-apiserver drains for much longer by default; nothing here
+// needs its data once measured.
+const stopGrace = 3 * time.Second
+
+// stop sends SIGTERM, then SIGKILL after stopGrace, and waits for the exit.
+// Only this process is signaled, by its PID.
+func (p *process) stop() error {
+	defer func() { _ = p.log.Close() }()
+	if p.exited() != nil {
+		return nil
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(stopGrace):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+	return nil
+}
+
+// pollClient probes health endpoints without credentials: /readyz is
+// public on both servers, and certificates are not the point.
+var pollClient = &http.Client{
+	Timeout: time.Second,
+	Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // a loopback probe of a server we started
+		DialContext:     (&net.Dialer{Timeout: time.Second}).DialContext,
+	},
+}
+
+// waitBody polls url every 2 ms until it answers 200 with a body containing
+// want, p exits, or timeout passes.
+func waitBody(ctx context.Context, p *process, url, want string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		if err := p.exited(); err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		if resp, err := pollClient.Do(req); err == nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && strings.Contains(string(body), want) {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %s did not answer %q in %v; see %s", p.name, url, want, timeout, p.log.Name())
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+// readStatus returns the kB fields of /proc/PID/status, in bytes.
+func readStatus(pid int) (map[string]int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	fields := map[string]int64{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		name, rest, ok := strings.Cut(sc.Text(), ":")
+		rest, isKB := strings.CutSuffix(strings.TrimSpace(rest), " kB")
+		if !ok || !isKB {
+			continue
+		}
+		if n, err := strconv.ParseInt(rest, 10, 64); err == nil {
+			fields[name] = n << 10
+		}
+	}
+	return fields, sc.Err()
+}
+
+// rss is VmRSS of pid in bytes.
+func rss(pid int) (int64, error) {
+	status, err := readStatus(pid)
+	if err != nil {
+		return 0, err
+	}
+	return status["VmRSS"], nil
+}
+
+// clockTick is USER_HZ, the unit of /proc/PID/stat times; 100 on every
+// Linux architecture Go supports.
+const clockTick = 100
+
+// cpuTime is the user + system CPU time pid has used.
+func cpuTime(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name may hold spaces; fields resume after its ')'.
+	i := strings.LastIndexByte(string(data), ')')
+	if i < 0 {
+		return 0, errors.New("malformed /proc stat")
+	}
+	f := strings.Fields(string(data[i+1:]))
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return time.Duration(utime+stime) * time.Second / clockTick, nil
+}

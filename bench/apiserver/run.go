@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/rest"
+)
+
+// run parses args, measures each target in turn and prints the table.
+func run(ctx context.Context, args []string) error {
+	o, err := parseOptions(args, os.Stderr)
+	if err != nil {
+		return err
+	}
+	logf := func(format string, a ...any) {
+		if o.Verbose {
+			fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, a...)...)
+		}
+	}
+	// Upstream warns about, for example, the pods' missing seccomp
+	// profile; the warnings are not the point.
+	rest.SetDefaultWarningHandler(rest.NoWarnings{})
+	runDir, err := os.MkdirTemp(o.Dir, "bench-apiserver-")
+	if err != nil {
+		return err
+	}
+	if !o.Keep {
+		defer func() { _ = os.RemoveAll(runDir) }()
+	}
+	launchers, err := setUp(ctx, &o, runDir, logf)
+	if err != nil {
+		return err
+	}
+	loadBefore := loadAverage()
+	results := map[string]*measurements{}
+	for _, name := range []string{targetTug, targetUpstream} {
+		l, ok := launchers[name]
+		if !ok {
+			continue
+		}
+		logf("%s: %s", name, l.describe())
+		m, err := measureTarget(ctx, &o, l, filepath.Join(runDir, name), func(format string, a ...any) {
+			logf(name+": "+format, a...)
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		results[name] = m
+	}
+	if err := printHeader(os.Stdout, &o, args, launchers, loadBefore); err != nil {
+		return err
+	}
+	return printTable(os.Stdout, &o, results[targetTug], results[targetUpstream])
+}
+
+// setUp builds tug and finds the upstream binaries, returning a launcher
+// per target to measure.
+func setUp(ctx context.Context, o *Options, runDir string, logf func(string, ...any)) (map[string]launcher, error) {
+	launchers := map[string]launcher{}
+	if o.Only != targetUpstream {
+		bin := o.TugBinary
+		if bin == "" {
+			bin = filepath.Join(runDir, "tug-binary")
+			logf("building tug")
+			if err := buildTug(ctx, bin); err != nil {
+				return nil, err
+			}
+		}
+		launchers[targetTug] = tugLauncher{bin: bin}
+	}
+	if o.Only != targetTug {
+		apiserver := filepath.Join(o.UpstreamDir, "bin", "kube-apiserver")
+		etcd := filepath.Join(o.UpstreamDir, "bin", "etcd")
+		if _, err := os.Stat(etcd); err != nil {
+			etcd = "/usr/bin/etcd"
+		}
+		_, apiErr := os.Stat(apiserver)
+		_, etcdErr := os.Stat(etcd)
+		switch err := errors.Join(apiErr, etcdErr); {
+		case err != nil && o.Only == targetUpstream:
+			return nil, fmt.Errorf("upstream binaries: %w (build them with shared/conformance/build.sh control-plane etcd)", err)
+		case err != nil:
+			logf("skipping upstream: %v", err)
+		default:
+			k, err := newPKI(filepath.Join(runDir, "pki"))
+			if err != nil {
+				return nil, fmt.Errorf("upstream certificates: %w", err)
+			}
+			launchers[targetUpstream] = &upstreamLauncher{apiserver: apiserver, etcd: etcd, pki: k}
+		}
+	}
+	return launchers, nil
+}
+
+// buildTug builds ./cmd/tug of the module the harness runs in.
+func buildTug(ctx context.Context, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "github.com/tugcluster/tug/cmd/tug")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build tug: %w", err)
+	}
+	return nil
+}
+
+// printHeader says what was measured where, so the table can be compared.
+func printHeader(w io.Writer, o *Options, args []string, launchers map[string]launcher, loadBefore string) error {
+	p := &printer{w: w}
+	cmd := strings.TrimSpace("go run ./bench/apiserver " + strings.Join(args, " "))
+	p.printf("$ %s\n", cmd)
+	p.printf("%s, %d CPUs, %s, %s; data under %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"),
+		runtime.NumCPU(), runtime.Version(), kernel(), o.Dir)
+	for _, name := range []string{targetTug, targetUpstream} {
+		if l, ok := launchers[name]; ok {
+			p.printf("%s: %s\n", name, l.describe())
+		}
+	}
+	pod := newPod(podNamespace(0), podName(0))
+	js, _ := json.Marshal(pod)
+	pb, _ := pod.Marshal()
+	p.printf("client-go %s clients, each on its own connection, no client rate limit, protobuf; pods of %d B JSON / %d B protobuf\n",
+		clientGoVersion(), len(js), len(pb))
+	p.printf("%d pods in %d namespaces; watch: %d watchers (%d per connection) on one namespace, %d updates from 1 writer\n",
+		o.Pods, podNamespaces, o.Watchers, watchersPerConn, o.WatchUpdates)
+	// Other work on the machine skews every figure; say how busy it was.
+	p.printf("load average (1m 5m 15m) before: %s, after: %s\n\n", loadBefore, loadAverage())
+	return p.err
+}
+
+// clientGoVersion is the client-go this harness was built with.
+func clientGoVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range info.Deps {
+			if d.Path == "k8s.io/client-go" {
+				return d.Version
+			}
+		}
+	}
+	return "(unknown)"
+}
+
+// loadAverage returns the first three fields of /proc/loadavg.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(data))
+	return strings.Join(f[:min(3, len(f))], " ")
+}
+
+func kernel() string {
+	data, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return "linux"
+	}
+	return "linux " + strings.TrimSpace(string(data))
+}
