@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -48,7 +49,7 @@ func runControllers(ctx context.Context, cfg *rest.Config, caPEM []byte, catalog
 			namespaced = append(namespaced, r.GVR)
 		}
 	}
-	typed := informers.NewSharedInformerFactory(client, 10*time.Minute)
+	typed := informers.NewSharedInformerFactoryWithOptions(client, 10*time.Minute, informers.WithTransform(dropManagedFields))
 	metaFactory := metadatainformer.NewSharedInformerFactory(meta, 10*time.Minute)
 	nsController, err := namespace.New(client, meta, typed.Core().V1().Namespaces(), namespaced)
 	if err != nil {
@@ -86,4 +87,13 @@ func hasVerbs(verbs []string, want ...string) bool {
 		}
 	}
 	return true
+}
+
+// dropManagedFields keeps informer caches small: no controller here reads
+// managedFields.
+func dropManagedFields(obj any) (any, error) {
+	if accessor, err := meta.Accessor(obj); err == nil {
+		accessor.SetManagedFields(nil)
+	}
+	return obj, nil
 }

@@ -59,6 +59,9 @@ func New(client metadata.Interface, factory metadatainformer.SharedInformerFacto
 		c.resources[r.GVR] = r
 		c.byKind[r.GVR.GroupVersion().WithKind(r.Kind)] = r
 		inf := factory.ForResource(r.GVR).Informer()
+		if err := inf.SetTransform(slim); err != nil {
+			return nil, err
+		}
 		if err := inf.AddIndexers(cache.Indexers{indexOwner: ownerIndex, indexUID: uidIndex}); err != nil {
 			return nil, err
 		}
@@ -83,6 +86,15 @@ func (c *Collector) Run(ctx context.Context) error {
 		synced = append(synced, inf.HasSynced)
 	}
 	return c.loop.Run(ctx, synced...)
+}
+
+// slim keeps only what the collector reads: it holds every object of the
+// cluster, so labels, annotations and managedFields would dominate memory.
+func slim(obj any) (any, error) {
+	if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
+		m.ManagedFields, m.Annotations, m.Labels = nil, nil, nil
+	}
+	return obj, nil
 }
 
 func ownerIndex(obj any) ([]string, error) {

@@ -18,7 +18,8 @@ type Options struct {
 	// keys are deleted. Default 1s.
 	CompactInterval time.Duration
 	// MemoryEvents is how many already-applied events stay in memory for
-	// watchers and reads at recent revisions. Default 10000.
+	// watchers and reads at recent revisions; older ones are read from the
+	// file's history. Default 1000.
 	MemoryEvents int
 	// ApplyInterval is the longest a logged write waits before it is
 	// applied to the database file. Default 100ms: fewer, larger synced
@@ -45,7 +46,7 @@ func (o Options) withDefaults() Options {
 		o.CompactInterval = time.Second
 	}
 	if o.MemoryEvents == 0 {
-		o.MemoryEvents = 10000
+		o.MemoryEvents = 1000
 	}
 	if o.ApplyInterval == 0 {
 		o.ApplyInterval = 100 * time.Millisecond
