@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -17,6 +18,9 @@ import (
 // kubernetesServiceIP is the first address of the service CIDR, the
 // address of the `kubernetes` Service.
 const kubernetesServiceIP = "10.43.0.1"
+
+// serviceCIDR is the range service cluster IPs come from.
+const serviceCIDR = "10.43.0.0/16"
 
 // bootstrap creates the objects every cluster has, when missing.
 func bootstrap(ctx context.Context, stores map[schema.GroupVersionResource]*registry.Store) error {
@@ -44,7 +48,15 @@ func bootstrap(ctx context.Context, stores map[schema.GroupVersionResource]*regi
 			}},
 		},
 	}
-	return ensure(ctx, stores[corev1.SchemeGroupVersion.WithResource("services")], metav1.NamespaceDefault, svc)
+	if err := ensure(ctx, stores[corev1.SchemeGroupVersion.WithResource("services")], metav1.NamespaceDefault, svc); err != nil {
+		return err
+	}
+	// The default ServiceCIDR describes the range services draw from.
+	cidr := &networkingv1.ServiceCIDR{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes"},
+		Spec:       networkingv1.ServiceCIDRSpec{CIDRs: []string{serviceCIDR}},
+	}
+	return ensure(ctx, stores[networkingv1.SchemeGroupVersion.WithResource("servicecidrs")], "", cidr)
 }
 
 // ensure creates obj unless it exists.

@@ -28,6 +28,10 @@ func TestBuiltinObjects(t *testing.T) {
 	if err != nil || svc.Spec.ClusterIP != "10.43.0.1" {
 		t.Fatalf("kubernetes service: %v %v", svc, err)
 	}
+	cidr, err := s.Client.NetworkingV1().ServiceCIDRs().Get(ctx, "kubernetes", metav1.GetOptions{})
+	if err != nil || len(cidr.Spec.CIDRs) != 1 || cidr.Spec.CIDRs[0] != "10.43.0.0/16" {
+		t.Fatalf("default ServiceCIDR: %v %v", cidr, err)
+	}
 }
 
 func TestClientGoCRUD(t *testing.T) {

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"reflect"
 
 	corev1 "k8s.io/api/core/v1"
@@ -103,9 +104,29 @@ func validateVolumeSource(s *corev1.VolumeSource, p *field.Path) field.ErrorList
 			if n != 1 {
 				errs = append(errs, field.Invalid(p.Child("projected", "sources").Index(i), "", "must specify exactly one projection source"))
 			}
+			if pc := src.PodCertificate; pc != nil && pc.MaxExpirationSeconds != nil {
+				errs = append(errs, podCertificateExpiry(*pc.MaxExpirationSeconds,
+					p.Child("projected", "sources").Index(i).Child("podCertificate", "maxExpirationSeconds"))...)
+			}
 		}
 	}
 	return errs
+}
+
+// Bounds of a pod certificate's lifetime: one hour to 91 days.
+const (
+	minPodCertificateSeconds = 3600
+	maxPodCertificateSeconds = 91 * 24 * 3600
+)
+
+func podCertificateExpiry(seconds int32, p *field.Path) field.ErrorList {
+	switch {
+	case seconds < minPodCertificateSeconds:
+		return field.ErrorList{field.Invalid(p, seconds, fmt.Sprintf("if provided, must be greater than or equal to %d", minPodCertificateSeconds))}
+	case seconds > maxPodCertificateSeconds:
+		return field.ErrorList{field.Invalid(p, seconds, fmt.Sprintf("if provided, must be less than or equal to %d", maxPodCertificateSeconds))}
+	}
+	return nil
 }
 
 func validateKeyToPaths(items []corev1.KeyToPath, p *field.Path) field.ErrorList {
