@@ -2,8 +2,11 @@ package apiserver
 
 import (
 	"context"
+
 	"encoding/json"
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"net/http"
 	"strings"
 	"sync"
@@ -14,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apimachinery/pkg/version"
 
+	"github.com/tugcluster/tug/internal/apiserver/convert"
 	"github.com/tugcluster/tug/internal/apiserver/endpoints"
 	"github.com/tugcluster/tug/internal/apiserver/filters"
 	"github.com/tugcluster/tug/internal/apiserver/metrics"
@@ -168,9 +172,15 @@ func buildStores(cfg Config) (map[schema.GroupVersionResource]*registry.Store, [
 	}
 	stores := map[schema.GroupVersionResource]*registry.Store{}
 	var caches []*watchcache.Cache
+	byGVR := map[schema.GroupVersionResource]*watchcache.Cache{}
+	var converted []*resources.Resource
 	for i := range cfg.Resources {
 		res := &cfg.Resources[i]
 		if isVirtual(res) {
+			continue
+		}
+		if _, ok := conversions[res.GVR]; ok {
+			converted = append(converted, res) // after the storage it reads
 			continue
 		}
 		gv := res.GVR.GroupVersion()
@@ -186,8 +196,30 @@ func buildStores(cfg Config) (map[schema.GroupVersionResource]*registry.Store, [
 		store.Storage = cache
 		stores[res.GVR] = store
 		caches = append(caches, cache)
+		byGVR[res.GVR] = cache
+	}
+	for _, res := range converted {
+		conv := conversions[res.GVR]
+		inner, ok := byGVR[conv.storedAs]
+		if !ok {
+			return nil, nil, fmt.Errorf("%v is stored as %v, which is not served", res.GVR, conv.storedAs)
+		}
+		stores[res.GVR] = &registry.Store{
+			Resource: res,
+			Strategy: strategyFor(res, cfg.Strategies),
+			Storage:  convert.New(inner, conv.funcs),
+			StoredAs: conv.storedAs.GroupResource(),
+		}
 	}
 	return stores, caches, nil
+}
+
+// conversions lists the resources served from another version's storage.
+var conversions = map[schema.GroupVersionResource]struct {
+	storedAs schema.GroupVersionResource
+	funcs    convert.Funcs
+}{
+	eventsv1.SchemeGroupVersion.WithResource("events"): {corev1.SchemeGroupVersion.WithResource("events"), convert.Events},
 }
 
 // isVirtual tells resources that are never stored: reviews and bindings

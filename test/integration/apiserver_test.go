@@ -220,3 +220,40 @@ func TestScaleAndBinding(t *testing.T) {
 		t.Fatalf("second bind: %v, want Conflict", err)
 	}
 }
+
+// TestEventsShareStorage checks that core/v1 and events.k8s.io/v1 show the
+// same Event objects.
+func TestEventsShareStorage(t *testing.T) {
+	s := testutil.StartServer(t)
+	ctx := context.Background()
+	ev := &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{Name: "e1"},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: "p", Namespace: "default"},
+		Reason:         "Tested", Message: "hello", Type: corev1.EventTypeNormal,
+	}
+	if _, err := s.Client.CoreV1().Events("default").Create(ctx, ev, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Client.EventsV1().Events("default").Get(ctx, "e1", metav1.GetOptions{})
+	if err != nil || got.Note != "hello" || got.Regarding.Name != "p" {
+		t.Fatalf("events.k8s.io view: %+v %v", got, err)
+	}
+	got.Note = "changed"
+	if _, err := s.Client.EventsV1().Events("default").Update(ctx, got, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	core, err := s.Client.CoreV1().Events("default").Get(ctx, "e1", metav1.GetOptions{})
+	if err != nil || core.Message != "changed" {
+		t.Fatalf("core view after update: %+v %v", core, err)
+	}
+	list, err := s.Client.EventsV1().Events("default").List(ctx, metav1.ListOptions{})
+	if err != nil || len(list.Items) != 1 {
+		t.Fatalf("events.k8s.io list: %v %v", list, err)
+	}
+	if err := s.Client.EventsV1().Events("default").Delete(ctx, "e1", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Client.CoreV1().Events("default").Get(ctx, "e1", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("core event after delete: %v", err)
+	}
+}

@@ -26,6 +26,10 @@ type Store struct {
 	Storage  storage.Interface
 	// Clock stamps creation and deletion times; nil means the real clock.
 	Clock clock.PassiveClock
+	// StoredAs, when set, is the resource whose keys hold the objects, for
+	// a resource served from another one's storage (events.k8s.io events
+	// are core events).
+	StoredAs schema.GroupResource
 }
 
 func (s *Store) now() metav1.Time {
@@ -41,11 +45,15 @@ func (s *Store) GroupResource() schema.GroupResource { return s.Resource.GVR.Gro
 
 // keyRoot is /registry/<group>/<resource>, with "core" for the core group.
 func (s *Store) keyRoot() string {
-	group := s.Resource.GVR.Group
+	gr := s.Resource.GVR.GroupResource()
+	if !s.StoredAs.Empty() {
+		gr = s.StoredAs
+	}
+	group := gr.Group
 	if group == "" {
 		group = "core"
 	}
-	return "/registry/" + group + "/" + s.Resource.GVR.Resource
+	return "/registry/" + group + "/" + gr.Resource
 }
 
 // Key returns the storage key of one object.
