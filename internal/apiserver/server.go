@@ -119,7 +119,8 @@ func New(cfg Config) (*APIServer, error) {
 	}
 	mux.HandleFunc("/version", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(cfg.Version)
+		data, _ := json.MarshalIndent(cfg.Version, "", "  ")
+		_, _ = w.Write(data)
 	})
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.Path

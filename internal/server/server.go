@@ -11,7 +11,9 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -108,7 +110,7 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		Metrics:       apiMetrics,
 		Strategies:    strategies,
 		Table:         tableFunc,
-		Version:       version.Info{GitVersion: v.KubernetesVersion, GitCommit: v.GitCommit, GoVersion: v.GoVersion, Platform: v.Platform},
+		Version:       kubeVersionInfo(v),
 		Ready: func() error {
 			if !isReady.Load() {
 				return errors.New("bootstrapping built-in objects")
@@ -153,7 +155,7 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		if err := syncAllocator(gctx, api.Stores, allocator); err != nil {
 			logger.Error(err, "Stored services conflict in their addresses")
 		}
-		if err := bootstrap(gctx, api.Stores); err != nil {
+		if err := bootstrap(gctx, api.Stores, advertiseAddress(opts.BindAddress), port); err != nil {
 			return fmt.Errorf("bootstrap: %w", err)
 		}
 		isReady.Store(true)
@@ -185,4 +187,34 @@ func serverHost(bind string) string {
 		return "127.0.0.1"
 	}
 	return bind
+}
+
+// kubeVersionInfo is /version as Kubernetes clients expect it.
+func kubeVersionInfo(v tugversion.Info) version.Info {
+	info := version.Info{
+		GitVersion: v.KubernetesVersion, GitCommit: v.GitCommit, GitTreeState: "clean",
+		GoVersion: v.GoVersion, Compiler: goruntime.Compiler, Platform: v.Platform,
+	}
+	if parts := strings.SplitN(strings.TrimPrefix(v.KubernetesVersion, "v"), ".", 3); len(parts) >= 2 {
+		info.Major, info.Minor = parts[0], parts[1]
+	}
+	return info
+}
+
+// advertiseAddress is the address the kubernetes Service's endpoints
+// point at: the bind address, or when binding every address the host's
+// first non-loopback IPv4 address (loopback if it has none).
+func advertiseAddress(bind string) string {
+	if ip := net.ParseIP(bind); ip != nil && !ip.IsUnspecified() {
+		return bind
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			if ipnet, ok := a.(*net.IPNet); ok && ipnet.IP.To4() != nil && !ipnet.IP.IsLoopback() && !ipnet.IP.IsLinkLocalUnicast() {
+				return ipnet.IP.String()
+			}
+		}
+	}
+	return "127.0.0.1"
 }

@@ -346,6 +346,9 @@ func (s *Store) GetList(ctx context.Context, key string, opts ListOptions, listO
 		return Errorf(CodeInvalidObject, key, "list object %T: %v", listObj, err)
 	}
 	items := reflect.ValueOf(itemsPtr).Elem()
+	if items.IsNil() { // clients get "items": [], never null
+		items.Set(reflect.MakeSlice(items.Type(), 0, 0))
+	}
 	items.SetLen(0)
 	newItem := itemMaker(items.Type().Elem())
 

@@ -2,6 +2,8 @@ package integration
 
 import (
 	"context"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -255,5 +257,36 @@ func TestEventsShareStorage(t *testing.T) {
 	}
 	if _, err := s.Client.CoreV1().Events("default").Get(ctx, "e1", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Fatalf("core event after delete: %v", err)
+	}
+}
+
+func TestKubernetesServiceEndpoints(t *testing.T) {
+	s := testutil.StartServer(t)
+	ctx := context.Background()
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, _ := strconv.Atoi(u.Port())
+	svc, err := s.Client.CoreV1().Services("default").Get(ctx, "kubernetes", metav1.GetOptions{})
+	if err != nil || svc.Spec.Ports[0].TargetPort.IntValue() != port {
+		t.Fatalf("kubernetes service target port: %v %v, want %d", svc.Spec.Ports, err, port)
+	}
+	ep, err := s.Client.CoreV1().Endpoints("default").Get(ctx, "kubernetes", metav1.GetOptions{}) //nolint:staticcheck // SA1019
+	if err != nil || len(ep.Subsets) != 1 || ep.Subsets[0].Addresses[0].IP != "127.0.0.1" || ep.Subsets[0].Ports[0].Port != int32(port) {
+		t.Fatalf("kubernetes endpoints: %+v %v", ep, err)
+	}
+	slices, err := s.Client.DiscoveryV1().EndpointSlices("default").List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=kubernetes"})
+	if err != nil || len(slices.Items) != 1 || *slices.Items[0].Ports[0].Port != int32(port) {
+		t.Fatalf("kubernetes endpoint slices: %+v %v", slices, err)
+	}
+	// An empty list is [], never null.
+	raw, err := s.Client.CoreV1().RESTClient().Get().AbsPath("/api/v1/namespaces/default/pods").Param("limit", "500").DoRaw(ctx)
+	if err != nil || !strings.Contains(string(raw), `"items":[]`) {
+		t.Fatalf("empty paginated list: %s %v", raw, err)
+	}
+	v, err := s.Client.Discovery().ServerVersion()
+	if err != nil || v.Major != "1" || v.Minor == "" {
+		t.Fatalf("server version: %+v %v", v, err)
 	}
 }

@@ -17,7 +17,7 @@ import (
 // into the current object, owning the fields it sets for the manager and
 // failing with a Conflict when another manager owns one (unless force).
 func (h *Handler) serverSideApply(store *registry.Store, info RequestInfo, subresource string, patch []byte, opts *metav1.PatchOptions) (registry.UpdateFunc, error) {
-	fm, err := h.fields.For(store.Resource.GroupVersionKind(), subresource)
+	fm, err := h.fields.For(store.Resource, subresource)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+
+	"github.com/tugcluster/tug/internal/apiserver/resources"
 )
 
 // FieldManagers hands out the managed-fields tracker of each kind, for
@@ -34,23 +37,41 @@ func NewFieldManagers(scheme *runtime.Scheme, converter managedfields.TypeConver
 	return &FieldManagers{scheme: scheme, converter: converter, managers: map[fieldManagerKey]*managedfields.FieldManager{}}
 }
 
-// For returns the tracker of a kind and subresource ("" or "status").
-func (f *FieldManagers) For(gvk schema.GroupVersionKind, subresource string) (*managedfields.FieldManager, error) {
+// For returns the tracker of a resource and subresource ("" or "status").
+func (f *FieldManagers) For(r *resources.Resource, subresource string) (*managedfields.FieldManager, error) {
 	if f == nil {
 		return nil, nil
 	}
+	gvk := r.GroupVersionKind()
 	key := fieldManagerKey{gvk: gvk, subresource: subresource}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if m, ok := f.managers[key]; ok {
 		return m, nil
 	}
-	m, err := managedfields.NewDefaultFieldManager(f.converter, f.scheme, f.scheme, f.scheme, gvk, gvk.GroupVersion(), subresource, nil)
+	m, err := managedfields.NewDefaultFieldManager(f.converter, f.scheme, f.scheme, f.scheme, gvk, gvk.GroupVersion(), subresource, resetFields(r, subresource))
 	if err != nil {
 		return nil, apierrors.NewInternalError(fmt.Errorf("field manager for %v: %w", gvk, err))
 	}
 	f.managers[key] = m
 	return m, nil
+}
+
+// resetFields are the fields a write through this endpoint cannot change,
+// so no manager is recorded as owning them: status through the main
+// resource, spec through /status.
+func resetFields(r *resources.Resource, subresource string) map[fieldpath.APIVersion]fieldpath.Filter {
+	if _, ok := r.Subresource("status"); !ok {
+		return nil
+	}
+	path := "status"
+	if subresource == "status" {
+		path = "spec"
+	}
+	set := fieldpath.NewSet(fieldpath.MakePathOrDie(path))
+	return map[fieldpath.APIVersion]fieldpath.Filter{
+		fieldpath.APIVersion(r.GVR.GroupVersion().String()): fieldpath.NewExcludeSetFilter(set),
+	}
 }
 
 // managerName is the field manager a request writes as: the fieldManager

@@ -213,7 +213,7 @@ func methodNotSupported(gr schema.GroupResource, verb string) error {
 // trackFields records the fields manager sets in obj (relative to live,
 // nil for a create) in obj's managedFields.
 func (h *Handler) trackFields(store *registry.Store, subresource string, live, obj runtime.Object, manager string) (runtime.Object, error) {
-	fm, err := h.fields.For(store.Resource.GroupVersionKind(), subresource)
+	fm, err := h.fields.For(store.Resource, subresource)
 	if err != nil || fm == nil {
 		return obj, err
 	}

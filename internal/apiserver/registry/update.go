@@ -6,6 +6,7 @@ import (
 	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -199,6 +200,12 @@ func withStatusOf(current, obj runtime.Object) runtime.Object {
 	out := current.DeepCopyObject()
 	if dst, src := statusField(out), statusField(obj); dst.IsValid() && src.IsValid() {
 		dst.Set(src)
+	}
+	// The status writer's field ownership was computed on obj.
+	if o, err := meta.Accessor(out); err == nil {
+		if n, err := meta.Accessor(obj); err == nil {
+			o.SetManagedFields(n.GetManagedFields())
+		}
 	}
 	return out
 }
