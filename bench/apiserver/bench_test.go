@@ -11,6 +11,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 )
 
 // The go test benchmarks share the harness of the table program against
@@ -107,7 +109,7 @@ func BenchmarkTugPodGet(b *testing.B) {
 	clients := tugClients(b)
 	const pods = 1000
 	if created := fixture.next.Load(); created < pods {
-		_, err := runOps(b.Context(), len(clients), limit{ops: pods - created}, func(ctx context.Context, w int, i int64) error {
+		_, err := benchkit.RunOps(b.Context(), len(clients), benchkit.Limit{Ops: pods - created}, func(ctx context.Context, w int, i int64) error {
 			j := int(created + i)
 			_, err := createPod(ctx, clients[w], newPod(podNamespace(j), podName(j)), newErrorLog(), "create")
 			return err

@@ -3,11 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 )
 
 // errorLog counts the errors a target returned under load, by phase and
@@ -55,7 +56,7 @@ func (l *errorLog) total() int {
 }
 
 // print lists each kind with its count and first message.
-func (l *errorLog) print(p *printer, target string) {
+func (l *errorLog) print(p *benchkit.Printer, target string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	keys := make([]string, 0, len(l.counts))
@@ -64,18 +65,6 @@ func (l *errorLog) print(p *printer, target string) {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		p.printf("  %s, %s: %d× e.g. %s\n", target, k, l.counts[k], l.sample[k])
-	}
-}
-
-// printer writes formatted text and keeps the first error.
-type printer struct {
-	w   io.Writer
-	err error
-}
-
-func (p *printer) printf(format string, a ...any) {
-	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format, a...)
+		p.Printf("  %s, %s: %d× e.g. %s\n", target, k, l.counts[k], l.sample[k])
 	}
 }

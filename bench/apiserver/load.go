@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,68 +14,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 )
-
-// limit bounds a run: it stops after ops operations (0: unbounded) or
-// after d (0: unbounded), whichever comes first.
-type limit struct {
-	ops int64
-	d   time.Duration
-}
-
-// result is the outcome of one run.
-type result struct {
-	ops     int64
-	elapsed time.Duration
-}
-
-// rate is operations per second.
-func (r result) rate() float64 {
-	if r.elapsed <= 0 {
-		return 0
-	}
-	return float64(r.ops) / r.elapsed.Seconds()
-}
-
-// runOps calls op from conc goroutines, each call with the worker's index
-// and a sequence number unique within the run, until lim is reached or an
-// op fails; the first error is returned.
-func runOps(ctx context.Context, conc int, lim limit, op func(ctx context.Context, worker int, i int64) error) (result, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		next, done atomic.Int64
-		errOnce    sync.Once
-		firstErr   error
-		wg         sync.WaitGroup
-	)
-	start := time.Now()
-	var deadline time.Time
-	if lim.d > 0 {
-		deadline = start.Add(lim.d)
-	}
-	for w := range conc {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				i := next.Add(1) - 1
-				if (lim.ops > 0 && i >= lim.ops) || (!deadline.IsZero() && time.Now().After(deadline)) {
-					return
-				}
-				if err := op(ctx, w, i); err != nil {
-					errOnce.Do(func() { firstErr = err; cancel() })
-					return
-				}
-				done.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	res := result{ops: done.Load(), elapsed: time.Since(start)}
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = ctx.Err()
-	}
-	return res, firstErr
-}
 
 // createAttempts is how often a pod create is tried before the phase fails.
 const createAttempts = 5
@@ -118,8 +58,8 @@ func createPod(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, err
 }
 
 // createPods creates n pods from one client each of clients.
-func createPods(ctx context.Context, clients []*kubernetes.Clientset, n int, errs *errorLog) (result, error) {
-	return runOps(ctx, len(clients), limit{ops: int64(n)}, func(ctx context.Context, w int, i int64) error {
+func createPods(ctx context.Context, clients []*kubernetes.Clientset, n int, errs *errorLog) (benchkit.Result, error) {
+	return benchkit.RunOps(ctx, len(clients), benchkit.Limit{Ops: int64(n)}, func(ctx context.Context, w int, i int64) error {
 		_, err := createPod(ctx, clients[w], newPod(podNamespace(int(i)), podName(int(i))), errs, "create")
 		return err
 	})
@@ -127,9 +67,9 @@ func createPods(ctx context.Context, clients []*kubernetes.Clientset, n int, err
 
 // getPods reads the n created pods, scattered, from every client for d.
 // Failed gets are logged and not counted.
-func getPods(ctx context.Context, clients []*kubernetes.Clientset, n int, d time.Duration, errs *errorLog) (result, error) {
+func getPods(ctx context.Context, clients []*kubernetes.Clientset, n int, d time.Duration, errs *errorLog) (benchkit.Result, error) {
 	var failed atomic.Int64
-	res, err := runOps(ctx, len(clients), limit{d: d}, func(ctx context.Context, w int, i int64) error {
+	res, err := benchkit.RunOps(ctx, len(clients), benchkit.Limit{Duration: d}, func(ctx context.Context, w int, i int64) error {
 		j := int(i * 7919 % int64(n))
 		if _, err := clients[w].CoreV1().Pods(podNamespace(j)).Get(ctx, podName(j), metav1.GetOptions{}); err != nil {
 			if ctx.Err() != nil {
@@ -140,7 +80,7 @@ func getPods(ctx context.Context, clients []*kubernetes.Clientset, n int, d time
 		}
 		return nil
 	})
-	res.ops -= failed.Load()
+	res.Ops -= failed.Load()
 	return res, err
 }
 
@@ -214,6 +154,6 @@ func listMedians(ctx context.Context, c kubernetes.Interface, want, runs int, er
 	if len(ds[""]) == 0 || len(ds["0"]) == 0 {
 		return res, errors.Join(errors.New("every list at one resourceVersion failed"), last)
 	}
-	res.consistent, res.any = percentile(ds[""], 50), percentile(ds["0"], 50)
+	res.consistent, res.any = benchkit.Percentile(ds[""], 50), benchkit.Percentile(ds["0"], 50)
 	return res, nil
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 )
 
 // memory is the resident memory of a target's processes, in the order of
@@ -43,7 +45,7 @@ type measurements struct {
 }
 
 // settle is how long the harness lets a server be before weighing it.
-func settle(o *Options) time.Duration { return pick(o.Quick, time.Second, 3*time.Second) }
+func settle(o *Options) time.Duration { return benchkit.Pick(o.Quick, time.Second, 3*time.Second) }
 
 // measureTarget starts l o.Starts times on fresh data directories under
 // dir, keeps the last instance and runs every phase against it.
@@ -72,7 +74,7 @@ func measureTarget(ctx context.Context, o *Options, l launcher, dir string, logf
 		}
 	}
 	defer func() { _ = s.stop() }()
-	m.ready, m.storageReady = percentile(m.readies, 50), percentile(m.storageReadies, 50)
+	m.ready, m.storageReady = benchkit.Percentile(m.readies, 50), benchkit.Percentile(m.storageReadies, 50)
 	for _, p := range s.procs {
 		m.procNames = append(m.procNames, p.name)
 	}
@@ -112,7 +114,7 @@ func (m *measurements) phases(ctx context.Context, o *Options, s *server, logf f
 	if err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
-	m.createRate = res.rate()
+	m.createRate = res.Rate()
 	cpuAfter, err := cpuTimes(s)
 	if err != nil {
 		return err
@@ -135,7 +137,7 @@ func (m *measurements) phases(ctx context.Context, o *Options, s *server, logf f
 	if res, err = getPods(ctx, clients, o.Pods, o.GetDuration, m.errs); err != nil {
 		return fmt.Errorf("get: %w", err)
 	}
-	m.getRate = res.rate()
+	m.getRate = res.Rate()
 	logf("%.0f gets/s", m.getRate)
 
 	logf("listing %d pods", o.Pods)
@@ -152,7 +154,7 @@ func (m *measurements) phases(ctx context.Context, o *Options, s *server, logf f
 	if err != nil {
 		return fmt.Errorf("watch: %w", err)
 	}
-	logf("watch: %.0f events/s, p99 %v, %d missed", m.watch.eventRate, m.watch.fromAck.p99.Round(time.Microsecond), m.watch.missed)
+	logf("watch: %.0f events/s, p99 %v, %d missed", m.watch.eventRate, m.watch.fromAck.P99.Round(time.Microsecond), m.watch.missed)
 	return weighErr
 }
 
@@ -161,12 +163,12 @@ func (m *measurements) phases(ctx context.Context, o *Options, s *server, logf f
 func weigh(ctx context.Context, s *server, c kubernetes.Interface) (memory, error) {
 	m := memory{heap: goHeap(ctx, c)}
 	for _, p := range s.procs {
-		n, err := rss(p.pid())
+		mem, err := benchkit.ReadMemory(p.pid())
 		if err != nil {
 			return m, fmt.Errorf("%s memory: %w", p.name, err)
 		}
-		m.byProc = append(m.byProc, n)
-		m.total += n
+		m.byProc = append(m.byProc, mem.RSS)
+		m.total += mem.RSS
 	}
 	return m, nil
 }

@@ -2,9 +2,10 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"io"
 	"time"
+
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 )
 
 // Target names, as -only takes them.
@@ -15,11 +16,9 @@ const (
 
 // Options configures one benchmark run.
 type Options struct {
-	// Quick shrinks every count for a smoke run. Default false.
-	Quick bool
-	// Only runs one target, "tug" or "upstream". Default "": both, upstream
-	// only when its binaries are found.
-	Only string
+	// Flags are -quick, -only "tug" or "upstream" (default both, upstream
+	// only when its binaries are found), -dir and -v.
+	benchkit.Flags
 	// Pods is how many pods the create phase makes; they are listed and
 	// weighed afterwards. Default 10000 (1000 with Quick).
 	Pods int
@@ -41,9 +40,6 @@ type Options struct {
 	// GetDuration is how long the get phase runs. Default 5s (1s with
 	// Quick).
 	GetDuration time.Duration
-	// Dir is the parent of the run's temporary data directories; it should
-	// be a real disk, not tmpfs. Default /var/tmp.
-	Dir string
 	// TugBinary is a prebuilt tug to run. Default "": build ./cmd/tug.
 	TugBinary string
 	// UpstreamDir holds bin/kube-apiserver and bin/etcd (else
@@ -52,16 +48,11 @@ type Options struct {
 	UpstreamDir string
 	// Keep leaves the data directories behind. Default false.
 	Keep bool
-	// Verbose logs progress to stderr. Default true.
-	Verbose bool
 }
 
 func parseOptions(args []string, stderr io.Writer) (Options, error) {
 	var o Options
-	fs := flag.NewFlagSet("bench/apiserver", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.BoolVar(&o.Quick, "quick", false, "smaller counts and durations, for a smoke run")
-	fs.StringVar(&o.Only, "only", "", `run only "tug" or "upstream"`)
+	fs := o.FlagSet("bench/apiserver", stderr, targetTug, targetUpstream)
 	fs.IntVar(&o.Pods, "pods", 0, "pods created, listed and weighed (default 10000, 1000 with -quick)")
 	fs.IntVar(&o.Watchers, "watchers", 0, "watchers of the fan-out phase (default 1000, 100 with -quick)")
 	fs.IntVar(&o.WatchUpdates, "watch-updates", 0, "pod updates of the fan-out phase (default 1000, 100 with -quick)")
@@ -69,16 +60,11 @@ func parseOptions(args []string, stderr io.Writer) (Options, error) {
 	fs.IntVar(&o.Starts, "starts", 0, "fresh starts timed for start-to-ready (default 5, 2 with -quick)")
 	fs.IntVar(&o.Lists, "lists", 0, "runs of each list figure (default 5, 3 with -quick)")
 	fs.DurationVar(&o.GetDuration, "get-duration", 0, "length of the get phase (default 5s, 1s with -quick)")
-	fs.StringVar(&o.Dir, "dir", "/var/tmp", "parent of the data directories (use a real disk, not tmpfs)")
 	fs.StringVar(&o.TugBinary, "tug", "", "prebuilt tug binary (default: go build ./cmd/tug)")
 	fs.StringVar(&o.UpstreamDir, "upstream-dir", "/var/cache/tug-upstream", "holds bin/kube-apiserver and bin/etcd")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the data directories")
-	fs.BoolVar(&o.Verbose, "v", true, "log progress to stderr")
-	if err := fs.Parse(args); err != nil {
+	if err := benchkit.Parse(fs, args); err != nil {
 		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, errors.New("unexpected arguments")
 	}
 	o.complete()
 	return o, o.Validate()
@@ -88,7 +74,7 @@ func parseOptions(args []string, stderr io.Writer) (Options, error) {
 func (o *Options) complete() {
 	def := func(v *int, small, full int) {
 		if *v == 0 {
-			*v = pick(o.Quick, small, full)
+			*v = benchkit.Pick(o.Quick, small, full)
 		}
 	}
 	def(&o.Pods, 1000, 10000)
@@ -97,7 +83,7 @@ func (o *Options) complete() {
 	def(&o.Starts, 2, 5)
 	def(&o.Lists, 3, 5)
 	if o.GetDuration == 0 {
-		o.GetDuration = pick(o.Quick, time.Second, 5*time.Second)
+		o.GetDuration = benchkit.Pick(o.Quick, time.Second, 5*time.Second)
 	}
 }
 
@@ -114,11 +100,4 @@ func (o *Options) Validate() error {
 		return errors.New("-dir is required")
 	}
 	return nil
-}
-
-func pick[T any](quick bool, small, full T) T {
-	if quick {
-		return small
-	}
-	return full
 }

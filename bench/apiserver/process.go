@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -118,37 +117,6 @@ func waitBody(ctx context.Context, p *process, url, want string, timeout time.Du
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
-}
-
-// readStatus returns the kB fields of /proc/PID/status, in bytes.
-func readStatus(pid int) (map[string]int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = f.Close() }()
-	fields := map[string]int64{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name, rest, ok := strings.Cut(sc.Text(), ":")
-		rest, isKB := strings.CutSuffix(strings.TrimSpace(rest), " kB")
-		if !ok || !isKB {
-			continue
-		}
-		if n, err := strconv.ParseInt(rest, 10, 64); err == nil {
-			fields[name] = n << 10
-		}
-	}
-	return fields, sc.Err()
-}
-
-// rss is VmRSS of pid in bytes.
-func rss(pid int) (int64, error) {
-	status, err := readStatus(pid)
-	if err != nil {
-		return 0, err
-	}
-	return status["VmRSS"], nil
 }
 
 // clockTick is USER_HZ, the unit of /proc/PID/stat times; 100 on every

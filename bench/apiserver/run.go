@@ -9,12 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
-	"strings"
-	"time"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 )
 
 // run parses args, measures each target in turn and prints the table.
@@ -23,11 +22,7 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	logf := func(format string, a ...any) {
-		if o.Verbose {
-			fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, a...)...)
-		}
-	}
+	logf := o.Progress(os.Stderr)
 	// Upstream warns about, for example, the pods' missing seccomp
 	// profile; the warnings are not the point.
 	rest.SetDefaultWarningHandler(rest.NoWarnings{})
@@ -42,7 +37,7 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	loadBefore := loadAverage()
+	loadBefore := benchkit.LoadAverage()
 	results := map[string]*measurements{}
 	for _, name := range []string{targetTug, targetUpstream} {
 		l, ok := launchers[name]
@@ -115,26 +110,22 @@ func buildTug(ctx context.Context, out string) error {
 
 // printHeader says what was measured where, so the table can be compared.
 func printHeader(w io.Writer, o *Options, args []string, launchers map[string]launcher, loadBefore string) error {
-	p := &printer{w: w}
-	cmd := strings.TrimSpace("go run ./bench/apiserver " + strings.Join(args, " "))
-	p.printf("$ %s\n", cmd)
-	p.printf("%s, %d CPUs, %s, %s; data under %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"),
-		runtime.NumCPU(), runtime.Version(), kernel(), o.Dir)
+	p := benchkit.NewPrinter(w)
+	p.Environment("./bench/apiserver", args, o.Dir)
 	for _, name := range []string{targetTug, targetUpstream} {
 		if l, ok := launchers[name]; ok {
-			p.printf("%s: %s\n", name, l.describe())
+			p.Printf("%s: %s\n", name, l.describe())
 		}
 	}
 	pod := newPod(podNamespace(0), podName(0))
 	js, _ := json.Marshal(pod)
 	pb, _ := pod.Marshal()
-	p.printf("client-go %s clients, each on its own connection, no client rate limit, protobuf; pods of %d B JSON / %d B protobuf\n",
+	p.Printf("client-go %s clients, each on its own connection, no client rate limit, protobuf; pods of %d B JSON / %d B protobuf\n",
 		clientGoVersion(), len(js), len(pb))
-	p.printf("%d pods in %d namespaces; watch: %d watchers (%d per connection) on one namespace, %d updates from 1 writer\n",
+	p.Printf("%d pods in %d namespaces; watch: %d watchers (%d per connection) on one namespace, %d updates from 1 writer\n",
 		o.Pods, podNamespaces, o.Watchers, watchersPerConn, o.WatchUpdates)
-	// Other work on the machine skews every figure; say how busy it was.
-	p.printf("load average (1m 5m 15m) before: %s, after: %s\n\n", loadBefore, loadAverage())
-	return p.err
+	p.LoadAverages(loadBefore)
+	return p.Err()
 }
 
 // clientGoVersion is the client-go this harness was built with.
@@ -147,22 +138,4 @@ func clientGoVersion() string {
 		}
 	}
 	return "(unknown)"
-}
-
-// loadAverage returns the first three fields of /proc/loadavg.
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(data))
-	return strings.Join(f[:min(3, len(f))], " ")
-}
-
-func kernel() string {
-	data, err := os.ReadFile("/proc/sys/kernel/osrelease")
-	if err != nil {
-		return "linux"
-	}
-	return "linux " + strings.TrimSpace(string(data))
 }

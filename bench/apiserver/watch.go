@@ -19,6 +19,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 )
 
 const (
@@ -37,11 +39,11 @@ const (
 
 // watchResult is the outcome of the fan-out phase.
 type watchResult struct {
-	updateRate float64   // updates/s the single writer achieved
-	eventRate  float64   // events/s delivered, summed over watchers
-	fromAck    latencies // delivery after the update's ack (early events count 0)
-	missed     int64     // events never delivered
-	rewatches  int64     // streams that ended early and were reopened
+	updateRate float64            // updates/s the single writer achieved
+	eventRate  float64            // events/s delivered, summed over watchers
+	fromAck    benchkit.Latencies // delivery after the update's ack (early events count 0)
+	missed     int64              // events never delivered
+	rewatches  int64              // streams that ended early and were reopened
 }
 
 // fanOut opens watchers watches on the pods of one namespace, makes
@@ -139,7 +141,7 @@ func fanOut(ctx context.Context, cfg *rest.Config, watchers, updates int, errs *
 			ds = append(ds, max(0, time.Duration(at-f.ackAt[seq].Load())))
 		}
 	}
-	res.fromAck = summarize(ds)
+	res.fromAck = benchkit.Summarize(ds)
 	if elapsed := time.Duration(last) - start.Sub(f.base); elapsed > 0 {
 		res.eventRate = float64(len(ds)) / elapsed.Seconds()
 	}

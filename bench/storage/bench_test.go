@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 	"github.com/tugcluster/tug/internal/storage"
 	"github.com/tugcluster/tug/internal/storage/etcd/etcdtest"
 )
@@ -47,11 +48,11 @@ func benchCreate(b *testing.B, f *fixture) {
 			be := f.backend(b)
 			prefix := f.prefix("create")
 			b.ResetTimer()
-			res, err := createLoad(b.Context(), be, prefix, c, limit{ops: int64(b.N)})
+			res, err := createLoad(b.Context(), be, prefix, c, benchkit.Limit{Ops: int64(b.N)})
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.ReportMetric(res.rate(), "ops/s")
+			b.ReportMetric(res.Rate(), "ops/s")
 		})
 	}
 }
@@ -66,11 +67,11 @@ func benchUpdate(b *testing.B, f *fixture) {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
-			res, err := updateLoad(b.Context(), be, prefix, revs, limit{ops: int64(b.N)})
+			res, err := updateLoad(b.Context(), be, prefix, revs, benchkit.Limit{Ops: int64(b.N)})
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.ReportMetric(res.rate(), "ops/s")
+			b.ReportMetric(res.Rate(), "ops/s")
 		})
 	}
 }
@@ -79,11 +80,11 @@ func benchGet(b *testing.B, f *fixture) {
 	const n = 10000
 	be, prefix := f.loaded(b, n)
 	b.ResetTimer()
-	res, err := getLoad(b.Context(), be, prefix, n, getReaders, limit{ops: int64(b.N)})
+	res, err := getLoad(b.Context(), be, prefix, n, getReaders, benchkit.Limit{Ops: int64(b.N)})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(res.rate(), "ops/s")
+	b.ReportMetric(res.Rate(), "ops/s")
 }
 
 func benchList(b *testing.B, f *fixture, n int) {
@@ -106,8 +107,8 @@ func benchWatch(b *testing.B, f *fixture) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(ms(res.fromAck.p50), "p50-ms")
-	b.ReportMetric(ms(res.fromAck.p99), "p99-ms")
+	b.ReportMetric(benchkit.Milliseconds(res.fromAck.P50), "p50-ms")
+	b.ReportMetric(benchkit.Milliseconds(res.fromAck.P99), "p99-ms")
 	b.ReportMetric(float64(res.missing), "missed")
 }
 

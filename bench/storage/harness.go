@@ -4,10 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 	"github.com/tugcluster/tug/internal/storage"
 )
 
@@ -23,85 +22,20 @@ var benchValue = func() []byte {
 	return v
 }()
 
-// limit bounds a run: it stops after ops operations (0: unbounded) or
-// after d (0: unbounded), whichever comes first.
-type limit struct {
-	ops int64
-	d   time.Duration
-}
-
-// result is the outcome of one run.
-type result struct {
-	ops     int64
-	elapsed time.Duration
-}
-
-// rate is operations per second.
-func (r result) rate() float64 {
-	if r.elapsed <= 0 {
-		return 0
-	}
-	return float64(r.ops) / r.elapsed.Seconds()
-}
-
-// runOps calls op from conc goroutines, each call with the worker's index and
-// a sequence number unique within the run, until lim is reached or an op
-// fails; the first error is returned.
-func runOps(ctx context.Context, conc int, lim limit, op func(ctx context.Context, worker int, i int64) error) (result, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		next     atomic.Int64
-		done     atomic.Int64
-		errOnce  sync.Once
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	var deadline time.Time
-	start := time.Now()
-	if lim.d > 0 {
-		deadline = start.Add(lim.d)
-	}
-	for w := range conc {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				i := next.Add(1) - 1
-				if lim.ops > 0 && i >= lim.ops {
-					return
-				}
-				if !deadline.IsZero() && time.Now().After(deadline) {
-					return
-				}
-				if err := op(ctx, w, i); err != nil {
-					errOnce.Do(func() { firstErr = err; cancel() })
-					return
-				}
-				done.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	res := result{ops: done.Load(), elapsed: time.Since(start)}
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = ctx.Err()
-	}
-	return res, firstErr
-}
-
 // seqKey is the key of write i under prefix; keys sort in write order.
 func seqKey(prefix string, i int64) string { return fmt.Sprintf("%s%09d", prefix, i) }
 
 // createLoad creates new keys under prefix from conc writers.
-func createLoad(ctx context.Context, be storage.Backend, prefix string, conc int, lim limit) (result, error) {
-	return runOps(ctx, conc, lim, func(ctx context.Context, _ int, i int64) error {
+func createLoad(ctx context.Context, be storage.Backend, prefix string, conc int, lim benchkit.Limit) (benchkit.Result, error) {
+	return benchkit.RunOps(ctx, conc, lim, func(ctx context.Context, _ int, i int64) error {
 		_, err := be.Create(ctx, seqKey(prefix, i), benchValue, 0)
 		return err
 	})
 }
 
 // load creates n keys under prefix with 64 writers.
-func load(ctx context.Context, be storage.Backend, prefix string, n int) (result, error) {
-	return createLoad(ctx, be, prefix, 64, limit{ops: int64(n)})
+func load(ctx context.Context, be storage.Backend, prefix string, n int) (benchkit.Result, error) {
+	return createLoad(ctx, be, prefix, 64, benchkit.Limit{Ops: int64(n)})
 }
 
 // createUpdateKeys creates one key per writer under prefix for updateLoad
@@ -120,8 +54,8 @@ func createUpdateKeys(ctx context.Context, be storage.Backend, prefix string, co
 
 // updateLoad has one writer per key made by createUpdateKeys update it,
 // conditionally on the revision it last wrote.
-func updateLoad(ctx context.Context, be storage.Backend, prefix string, revs []int64, lim limit) (result, error) {
-	return runOps(ctx, len(revs), lim, func(ctx context.Context, w int, _ int64) error {
+func updateLoad(ctx context.Context, be storage.Backend, prefix string, revs []int64, lim benchkit.Limit) (benchkit.Result, error) {
+	return benchkit.RunOps(ctx, len(revs), lim, func(ctx context.Context, w int, _ int64) error {
 		rev, err := be.Update(ctx, seqKey(prefix, int64(w)), benchValue, revs[w], 0)
 		revs[w] = rev
 		return err
@@ -130,8 +64,8 @@ func updateLoad(ctx context.Context, be storage.Backend, prefix string, revs []i
 
 // getLoad reads the n keys loaded under prefix, round robin, from conc
 // readers.
-func getLoad(ctx context.Context, be storage.Backend, prefix string, n int, conc int, lim limit) (result, error) {
-	return runOps(ctx, conc, lim, func(ctx context.Context, _ int, i int64) error {
+func getLoad(ctx context.Context, be storage.Backend, prefix string, n int, conc int, lim benchkit.Limit) (benchkit.Result, error) {
+	return benchkit.RunOps(ctx, conc, lim, func(ctx context.Context, _ int, i int64) error {
 		key := seqKey(prefix, i*7919%int64(n))
 		kv, _, err := be.Get(ctx, key)
 		if err == nil && kv == nil {
@@ -171,5 +105,5 @@ func listMedian(ctx context.Context, be storage.Backend, prefix string, want, ru
 		}
 		ds = append(ds, d)
 	}
-	return percentile(ds, 50), nil
+	return benchkit.Percentile(ds, 50), nil
 }

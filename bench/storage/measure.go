@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 )
 
 // concurrencies are the writer counts of the create and update rows.
@@ -23,8 +25,8 @@ type measurements struct {
 	get            float64               // ops/s
 	list           map[int]time.Duration // median full range by key count
 	loadRate       float64               // creates/s loading the largest list, 64 writers
-	createLatency  latencies
-	fsync          latencies
+	createLatency  benchkit.Latencies
+	fsync          benchkit.Latencies
 	watch          watchResult
 	memBefore      memSample
 	memAfter       memSample
@@ -49,7 +51,7 @@ func measure(ctx context.Context, o *Options, t *target, logf func(string, ...an
 	if err != nil {
 		return nil, fmt.Errorf("load %d: %w", biggest, err)
 	}
-	m.loadRate = res.rate()
+	m.loadRate = res.Rate()
 	time.Sleep(settle)
 	if m.memAfter, err = sampleMemory(t.pid); err != nil {
 		return nil, err
@@ -70,29 +72,29 @@ func measure(ctx context.Context, o *Options, t *target, logf func(string, ...an
 	}
 	step("get")
 	smallest := o.listSizes[0]
-	if res, err = getLoad(ctx, be, listPrefix(smallest), smallest, getReaders, limit{d: o.Duration}); err != nil {
+	if res, err = getLoad(ctx, be, listPrefix(smallest), smallest, getReaders, benchkit.Limit{Duration: o.Duration}); err != nil {
 		return nil, fmt.Errorf("get: %w", err)
 	}
-	m.get = res.rate()
+	m.get = res.Rate()
 
 	for _, c := range concurrencies {
 		step("create, " + writers(c))
-		if res, err = createLoad(ctx, be, fmt.Sprintf("/bench/create/%d/", c), c, limit{d: o.Duration}); err != nil {
+		if res, err = createLoad(ctx, be, fmt.Sprintf("/bench/create/%d/", c), c, benchkit.Limit{Duration: o.Duration}); err != nil {
 			return nil, fmt.Errorf("create, %s: %w", writers(c), err)
 		}
-		m.create[c] = res.rate()
+		m.create[c] = res.Rate()
 	}
 	for _, c := range concurrencies {
 		step("update, " + writers(c))
 		prefix := fmt.Sprintf("/bench/update/%d/", c)
 		revs, err := createUpdateKeys(ctx, be, prefix, c)
 		if err == nil {
-			res, err = updateLoad(ctx, be, prefix, revs, limit{d: o.Duration})
+			res, err = updateLoad(ctx, be, prefix, revs, benchkit.Limit{Duration: o.Duration})
 		}
 		if err != nil {
 			return nil, fmt.Errorf("update, %s: %w", writers(c), err)
 		}
-		m.update[c] = res.rate()
+		m.update[c] = res.Rate()
 	}
 
 	step("latency")
@@ -127,7 +129,7 @@ func measureStore(ctx context.Context, t *target, n int, m *measurements, step f
 	if err != nil {
 		return fmt.Errorf("store create: %w", err)
 	}
-	m.storeCreate = res.rate()
+	m.storeCreate = res.Rate()
 	time.Sleep(settle)
 	step(fmt.Sprintf("store: list %d configmaps", n))
 	if m.storeList, err = storeListMedian(ctx, st, n, 3); err != nil {

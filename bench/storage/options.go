@@ -2,23 +2,19 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"io"
 	"time"
+
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 )
 
 // Options configures one benchmark run.
 type Options struct {
-	// Quick shrinks every count for a smoke run. Default false.
-	Quick bool
-	// Only runs one target, "bolt" or "etcd". Default "": both.
-	Only string
+	// Flags are -quick, -only "bolt" or "etcd", -dir and -v.
+	benchkit.Flags
 	// Duration is how long each throughput point runs. Default 2s, or
 	// 300ms with Quick.
 	Duration time.Duration
-	// Dir is where the data directories are made; it should be a real
-	// disk, not tmpfs. Default /var/tmp.
-	Dir string
 	// Store adds the object-level rows (storage.Store with the protobuf
 	// codec over each backend). Default true.
 	Store bool
@@ -30,8 +26,6 @@ type Options struct {
 	Watchers      int
 	WatchRate     int
 	WatchDuration time.Duration
-	// Verbose logs progress to stderr. Default true.
-	Verbose bool
 
 	// Derived by complete.
 	listSizes  []int // key counts of the list rows; the last is also the memory load
@@ -41,23 +35,15 @@ type Options struct {
 
 func parseOptions(args []string, stderr io.Writer) (Options, error) {
 	var o Options
-	fs := flag.NewFlagSet("bench/storage", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.BoolVar(&o.Quick, "quick", false, "smaller counts and durations, for a smoke run")
-	fs.StringVar(&o.Only, "only", "", `run only "bolt" or "etcd"`)
+	fs := o.FlagSet("bench/storage", stderr, targetBolt, targetEtcd)
 	fs.DurationVar(&o.Duration, "duration", 0, "duration of each throughput point (default 2s, 300ms with -quick)")
-	fs.StringVar(&o.Dir, "dir", "/var/tmp", "parent of the data directories (use a real disk, not tmpfs)")
 	fs.BoolVar(&o.Store, "store", true, "also measure the object-level path (storage.Store, protobuf ConfigMaps)")
 	fs.StringVar(&o.EtcdBinary, "etcd", "/usr/bin/etcd", "etcd server binary")
 	fs.IntVar(&o.Watchers, "watchers", 100, "watchers in the watch latency run")
 	fs.IntVar(&o.WatchRate, "watch-rate", 1000, "writes per second in the watch latency run")
 	fs.DurationVar(&o.WatchDuration, "watch-duration", 0, "length of the watch latency run (default 5s, 1s with -quick)")
-	fs.BoolVar(&o.Verbose, "v", true, "log progress to stderr")
-	if err := fs.Parse(args); err != nil {
+	if err := benchkit.Parse(fs, args); err != nil {
 		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, errors.New("unexpected arguments")
 	}
 	o.complete()
 	return o, o.Validate()
@@ -66,14 +52,14 @@ func parseOptions(args []string, stderr io.Writer) (Options, error) {
 // complete fills defaults and the derived fields.
 func (o *Options) complete() {
 	if o.Duration == 0 {
-		o.Duration = pick(o.Quick, 300*time.Millisecond, 2*time.Second)
+		o.Duration = benchkit.Pick(o.Quick, 300*time.Millisecond, 2*time.Second)
 	}
 	if o.WatchDuration == 0 {
-		o.WatchDuration = pick(o.Quick, time.Second, 5*time.Second)
+		o.WatchDuration = benchkit.Pick(o.Quick, time.Second, 5*time.Second)
 	}
-	o.listSizes = pick(o.Quick, []int{1000, 10000}, []int{10000, 100000})
-	o.listRuns = pick(o.Quick, []int{3, 3}, []int{5, 3})
-	o.latencyOps = pick(o.Quick, 200, 2000)
+	o.listSizes = benchkit.Pick(o.Quick, []int{1000, 10000}, []int{10000, 100000})
+	o.listRuns = benchkit.Pick(o.Quick, []int{3, 3}, []int{5, 3})
+	o.latencyOps = benchkit.Pick(o.Quick, 200, 2000)
 }
 
 // Validate reports options that cannot work.
@@ -89,11 +75,4 @@ func (o *Options) Validate() error {
 		return errors.New("-dir is required")
 	}
 	return nil
-}
-
-func pick[T any](quick bool, small, full T) T {
-	if quick {
-		return small
-	}
-	return full
 }

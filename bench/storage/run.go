@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
-	"strings"
-	"time"
+
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 )
 
 // run parses args, measures each target in turn and prints the table.
@@ -16,12 +15,8 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	logf := func(format string, a ...any) {
-		if o.Verbose {
-			fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, a...)...)
-		}
-	}
-	loadBefore := loadAverage()
+	logf := o.Progress(os.Stderr)
+	loadBefore := benchkit.LoadAverage()
 	results := map[string]*measurements{}
 	for _, name := range []string{targetBolt, targetEtcd} {
 		if o.Only != "" && o.Only != name {
@@ -62,32 +57,10 @@ func measureTarget(ctx context.Context, o *Options, name string, logf func(strin
 
 // printHeader says what was measured where, so the table can be compared.
 func printHeader(w io.Writer, o *Options, args []string, loadBefore string) error {
-	p := &printer{w: w}
-	cmd := strings.TrimSpace("go run ./bench/storage " + strings.Join(args, " "))
-	p.printf("$ %s\n", cmd)
-	p.printf("%s, %d CPUs, %s, %s; data under %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"),
-		runtime.NumCPU(), runtime.Version(), kernel(), o.Dir)
-	p.printf("1 KiB values; throughput points %v each; etcd: %s on 127.0.0.1 via clientv3\n",
+	p := benchkit.NewPrinter(w)
+	p.Environment("./bench/storage", args, o.Dir)
+	p.Printf("1 KiB values; throughput points %v each; etcd: %s on 127.0.0.1 via clientv3\n",
 		o.Duration, o.EtcdBinary)
-	// Other work on the machine skews every figure; say how busy it was.
-	p.printf("load average (1m 5m 15m) before: %s, after: %s\n\n", loadBefore, loadAverage())
-	return p.err
-}
-
-// loadAverage returns the first three fields of /proc/loadavg.
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(data))
-	return strings.Join(f[:min(3, len(f))], " ")
-}
-
-func kernel() string {
-	data, err := os.ReadFile("/proc/sys/kernel/osrelease")
-	if err != nil {
-		return "linux"
-	}
-	return "linux " + strings.TrimSpace(string(data))
+	p.LoadAverages(loadBefore)
+	return p.Err()
 }

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 	"github.com/tugcluster/tug/internal/storage"
 )
 
@@ -44,8 +45,8 @@ func configMapKey(i int64) string {
 }
 
 // storeCreateLoad creates n ConfigMaps through st with 64 writers.
-func storeCreateLoad(ctx context.Context, st storage.Interface, n int) (result, error) {
-	return runOps(ctx, 64, limit{ops: int64(n)}, func(ctx context.Context, _ int, i int64) error {
+func storeCreateLoad(ctx context.Context, st storage.Interface, n int) (benchkit.Result, error) {
+	return benchkit.RunOps(ctx, 64, benchkit.Limit{Ops: int64(n)}, func(ctx context.Context, _ int, i int64) error {
 		cm := &corev1.ConfigMap{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cm-%09d", i), Namespace: storeNamespace},
@@ -84,5 +85,5 @@ func storeListMedian(ctx context.Context, st storage.Interface, want, runs int) 
 		}
 		ds = append(ds, d)
 	}
-	return percentile(ds, 50), nil
+	return benchkit.Percentile(ds, 50), nil
 }

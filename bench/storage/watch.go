@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 	"github.com/tugcluster/tug/internal/storage"
 )
 
@@ -16,7 +17,7 @@ import (
 // writer. An event can arrive before the writer sees its acknowledgement;
 // such latencies count as zero.
 type watchResult struct {
-	fromIssue, fromAck latencies
+	fromIssue, fromAck benchkit.Latencies
 	writes             int     // writes made
 	rate               float64 // writes per second achieved
 	missing            int     // events some watcher never received
@@ -87,7 +88,7 @@ func watchLatency(ctx context.Context, be storage.Backend, prefix string, watche
 			fromAck = append(fromAck, time.Duration(max(0, at-acked[i])))
 		}
 	}
-	res.fromIssue, res.fromAck = summarize(fromIssue), summarize(fromAck)
+	res.fromIssue, res.fromAck = benchkit.Summarize(fromIssue), benchkit.Summarize(fromAck)
 	return res, nil
 }
 
