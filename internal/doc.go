@@ -7,6 +7,26 @@
 //	                     command; flags fill Options structs, no logic.
 //	version/             which build is running: release, git commit and
 //	                     the Kubernetes API version served.
+//	server/              composition root of `tug server`: storage,
+//	                     certificates, API server, bootstrap objects and the
+//	                     in-process controllers, started in order.
+//	apiserver/           the HTTP surface: handler chain, health, version,
+//	                     self reviews, and the wiring below.
+//	  endpoints/         request info, content negotiation, CRUD, patch,
+//	                     server-side apply, watch, scale and binding.
+//	  filters/           recovery and authentication stages.
+//	  registry/          the one generic REST store and its Strategy hooks.
+//	  resources/         the catalog of served resources and the scheme;
+//	    core/ apps/ batch/  per-resource strategies.
+//	  convert/           a resource served from another version's storage.
+//	  discovery/         legacy and aggregated discovery documents.
+//	  openapi/           OpenAPI v2 and v3 documents from the Go types.
+//	  tables/            kubectl's table columns per kind.
+//	  watchcache/        per-resource memory cache serving lists and watches.
+//	  metrics/           Prometheus metrics of requests and storage.
+//	controller/          the one informer + workqueue loop.
+//	controllers/         garbagecollector/, namespace/, serviceaccount/,
+//	                     rootcacert/: each only a sync function.
 //	storage/             storage.Interface, the object store the API server
 //	                     uses, and the Backend contract that engines
 //	                     implement; doc.go states the contract.
@@ -19,10 +39,9 @@
 //	                     join token: made at first start, reused after.
 //	kubeconfig/          builds, writes and loads kubeconfig files.
 //	atomicfile/          whole-or-nothing file writes (temp file + rename).
+//	testutil/            starts real servers for tests; finds kubectl.
 //
-// The API server (apiserver/), the composition roots of `tug server` and
-// `tug agent` (server/, agent/), the scheduler, controllers, node agent,
-// networking, security and test helpers arrive with later issues, each in
-// the folder the code conventions lay out (see the Layout section of
-// README.md).
+// The scheduler, the node agent (agent/, kubelet/), networking, security
+// (auth/, admission/) and the workload controllers arrive with later
+// issues, each in the folder the code conventions lay out.
 package internal
