@@ -3,18 +3,20 @@ package apiserver
 import (
 	"io"
 	"net/http"
+	"slices"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 
+	"github.com/tugcluster/tug/internal/apiserver/endpoints"
 	"github.com/tugcluster/tug/internal/apiserver/filters"
 )
 
 // virtualHandler answers the review resources that are computed, never
-// stored: until RBAC exists the only authenticated users are cluster
-// admins, so every access review is allowed.
+// stored. Until RBAC exists, members of system:masters may do anything and
+// nobody else anything.
 type virtualHandler struct {
 	codecs serializer.CodecFactory
 }
@@ -23,43 +25,41 @@ func newVirtualHandler(scheme *runtime.Scheme) *virtualHandler {
 	return &virtualHandler{codecs: serializer.NewCodecFactory(scheme)}
 }
 
-const (
-	pathSSAR = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
-	pathSSR  = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
-)
+// reviews maps group/resource to the function answering it.
+var reviews = map[string]func(r *http.Request, body []byte, d runtime.Decoder) (runtime.Object, error){
+	"authorization.k8s.io/selfsubjectaccessreviews":  selfSubjectAccessReview,
+	"authorization.k8s.io/subjectaccessreviews":      subjectAccessReview,
+	"authorization.k8s.io/localsubjectaccessreviews": localSubjectAccessReview,
+	"authorization.k8s.io/selfsubjectrulesreviews":   selfSubjectRulesReview,
+	"authentication.k8s.io/selfsubjectreviews":       selfSubjectReview,
+}
+
+func reviewKey(r *http.Request) (string, bool) {
+	info := endpoints.ParseRequestInfo(r)
+	if !info.IsResourceRequest || info.Verb != "create" || info.Name != "" || info.APIVersion != "v1" {
+		return "", false
+	}
+	key := info.APIGroup + "/" + info.Resource
+	_, ok := reviews[key]
+	return key, ok
+}
 
 func (v *virtualHandler) handles(r *http.Request) bool {
-	return r.Method == http.MethodPost && (r.URL.Path == pathSSAR || r.URL.Path == pathSSR)
+	_, ok := reviewKey(r)
+	return ok
 }
 
 func (v *virtualHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	key, _ := reviewKey(r)
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	decoder := v.codecs.UniversalDeserializer()
-	user, _ := filters.UserFrom(r.Context())
-	var out runtime.Object
-	switch r.URL.Path {
-	case pathSSAR:
-		review := &authorizationv1.SelfSubjectAccessReview{}
-		if _, _, err := decoder.Decode(body, nil, review); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		review.Status = authorizationv1.SubjectAccessReviewStatus{Allowed: true, Reason: "member of " + filters.MastersGroup}
-		out = review
-	case pathSSR:
-		review := &authenticationv1.SelfSubjectReview{}
-		if len(body) > 0 {
-			if _, _, err := decoder.Decode(body, nil, review); err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-		}
-		review.Status.UserInfo = authenticationv1.UserInfo{Username: user.Name, Groups: user.Groups}
-		out = review
+	out, err := reviews[key](r, body, v.codecs.UniversalDeserializer())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
 	}
 	data, err := runtime.Encode(v.codecs.LegacyCodec(authorizationv1.SchemeGroupVersion, authenticationv1.SchemeGroupVersion), out)
 	if err != nil {
@@ -69,4 +69,71 @@ func (v *virtualHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", runtime.ContentTypeJSON)
 	w.WriteHeader(http.StatusCreated)
 	_, _ = w.Write(data)
+}
+
+// decision is the answer for a subject with groups.
+func decision(groups []string) authorizationv1.SubjectAccessReviewStatus {
+	if slices.Contains(groups, filters.MastersGroup) {
+		return authorizationv1.SubjectAccessReviewStatus{Allowed: true, Reason: "member of " + filters.MastersGroup}
+	}
+	return authorizationv1.SubjectAccessReviewStatus{Reason: "only members of " + filters.MastersGroup + " are authorized until RBAC is served"}
+}
+
+func decode(body []byte, d runtime.Decoder, into runtime.Object) error {
+	if len(body) == 0 {
+		return nil
+	}
+	_, _, err := d.Decode(body, nil, into)
+	return err
+}
+
+func selfSubjectAccessReview(r *http.Request, body []byte, d runtime.Decoder) (runtime.Object, error) {
+	review := &authorizationv1.SelfSubjectAccessReview{}
+	if err := decode(body, d, review); err != nil {
+		return nil, err
+	}
+	user, _ := filters.UserFrom(r.Context())
+	review.Status = decision(user.Groups)
+	return review, nil
+}
+
+func subjectAccessReview(_ *http.Request, body []byte, d runtime.Decoder) (runtime.Object, error) {
+	review := &authorizationv1.SubjectAccessReview{}
+	if err := decode(body, d, review); err != nil {
+		return nil, err
+	}
+	review.Status = decision(review.Spec.Groups)
+	return review, nil
+}
+
+func localSubjectAccessReview(_ *http.Request, body []byte, d runtime.Decoder) (runtime.Object, error) {
+	review := &authorizationv1.LocalSubjectAccessReview{}
+	if err := decode(body, d, review); err != nil {
+		return nil, err
+	}
+	review.Status = decision(review.Spec.Groups)
+	return review, nil
+}
+
+func selfSubjectRulesReview(r *http.Request, body []byte, d runtime.Decoder) (runtime.Object, error) {
+	review := &authorizationv1.SelfSubjectRulesReview{}
+	if err := decode(body, d, review); err != nil {
+		return nil, err
+	}
+	user, _ := filters.UserFrom(r.Context())
+	if slices.Contains(user.Groups, filters.MastersGroup) {
+		review.Status.ResourceRules = []authorizationv1.ResourceRule{{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}}
+		review.Status.NonResourceRules = []authorizationv1.NonResourceRule{{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}}}
+	}
+	return review, nil
+}
+
+func selfSubjectReview(r *http.Request, body []byte, d runtime.Decoder) (runtime.Object, error) {
+	review := &authenticationv1.SelfSubjectReview{}
+	if err := decode(body, d, review); err != nil {
+		return nil, err
+	}
+	user, _ := filters.UserFrom(r.Context())
+	review.Status.UserInfo = authenticationv1.UserInfo{Username: user.Name, Groups: user.Groups}
+	return review, nil
 }

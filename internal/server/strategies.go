@@ -10,6 +10,7 @@ import (
 	"github.com/tugcluster/tug/internal/apiserver/registry"
 	"github.com/tugcluster/tug/internal/apiserver/resources/apps"
 	"github.com/tugcluster/tug/internal/apiserver/resources/batch"
+	"github.com/tugcluster/tug/internal/apiserver/resources/certificates"
 	"github.com/tugcluster/tug/internal/apiserver/resources/core"
 )
 
@@ -20,7 +21,7 @@ func buildStrategies() (map[schema.GroupVersionResource]registry.Strategy, *core
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, more := range []map[schema.GroupVersionResource]registry.Strategy{apps.Strategies(), batch.Strategies()} {
+	for _, more := range []map[schema.GroupVersionResource]registry.Strategy{apps.Strategies(), batch.Strategies(), certificates.Strategies()} {
 		for gvr, s := range more {
 			strategies[gvr] = s
 		}

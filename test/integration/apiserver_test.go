@@ -9,6 +9,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -288,5 +289,49 @@ func TestKubernetesServiceEndpoints(t *testing.T) {
 	v, err := s.Client.Discovery().ServerVersion()
 	if err != nil || v.Major != "1" || v.Minor == "" {
 		t.Fatalf("server version: %+v %v", v, err)
+	}
+}
+
+func TestAccessReviews(t *testing.T) {
+	s := testutil.StartServer(t)
+	ctx := context.Background()
+	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		User: "alice", Groups: []string{"system:masters"},
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "get", Resource: "pods"},
+	}}
+	got, err := s.Client.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
+	if err != nil || !got.Status.Allowed {
+		t.Fatalf("master SAR: %+v %v", got, err)
+	}
+	sar.Spec.Groups = []string{"devs"}
+	if got, err = s.Client.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{}); err != nil || got.Status.Allowed {
+		t.Fatalf("non-master SAR: %+v %v", got, err)
+	}
+	rules, err := s.Client.AuthorizationV1().SelfSubjectRulesReviews().Create(ctx,
+		&authorizationv1.SelfSubjectRulesReview{Spec: authorizationv1.SelfSubjectRulesReviewSpec{Namespace: "default"}}, metav1.CreateOptions{})
+	if err != nil || len(rules.Status.ResourceRules) == 0 {
+		t.Fatalf("rules review: %+v %v", rules, err)
+	}
+}
+
+// TestStatusSubresource checks that a status write keeps the spec and
+// takes status and metadata changes.
+func TestStatusSubresource(t *testing.T) {
+	s := testutil.StartServer(t)
+	ctx := context.Background()
+	svc, err := s.Client.CoreV1().Services("default").Create(ctx, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "lb"},
+		Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Port: 80}}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch := `{"metadata":{"annotations":{"patched":"yes"}},"spec":{"ports":[{"port":81}]},"status":{"loadBalancer":{"ingress":[{"ip":"203.0.113.1"}]}}}`
+	got, err := s.Client.CoreV1().Services("default").Patch(ctx, "lb", types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Annotations["patched"] != "yes" || len(got.Status.LoadBalancer.Ingress) != 1 || got.Spec.Ports[0].Port != svc.Spec.Ports[0].Port {
+		t.Fatalf("after status patch: annotations %v, status %v, ports %v", got.Annotations, got.Status, got.Spec.Ports)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -194,18 +193,21 @@ func (s *Store) waitsForGrace(obj runtime.Object) bool {
 	return g != nil && *g > 0
 }
 
-// withStatusOf returns current with the status of obj: a status update
-// changes nothing else.
+// withStatusOf returns obj with everything but metadata and status taken
+// from current: a status update may change status, labels and annotations,
+// never the spec.
 func withStatusOf(current, obj runtime.Object) runtime.Object {
-	out := current.DeepCopyObject()
-	if dst, src := statusField(out), statusField(obj); dst.IsValid() && src.IsValid() {
-		dst.Set(src)
+	out := obj.DeepCopyObject()
+	dst, src := reflect.ValueOf(out).Elem(), reflect.ValueOf(current).Elem()
+	if dst.Type() != src.Type() || dst.Kind() != reflect.Struct {
+		return out
 	}
-	// The status writer's field ownership was computed on obj.
-	if o, err := meta.Accessor(out); err == nil {
-		if n, err := meta.Accessor(obj); err == nil {
-			o.SetManagedFields(n.GetManagedFields())
+	for i := range dst.NumField() {
+		switch dst.Type().Field(i).Name {
+		case "TypeMeta", "ObjectMeta", "Status":
+			continue
 		}
+		dst.Field(i).Set(reflect.ValueOf(src.Field(i).Interface()))
 	}
 	return out
 }

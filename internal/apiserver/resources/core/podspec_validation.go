@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"regexp"
 
 	corev1 "k8s.io/api/core/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -59,6 +60,9 @@ func ValidatePodSpec(spec *corev1.PodSpec, path *field.Path) field.ErrorList {
 	}
 	errs = append(errs, oneOf(path.Child("restartPolicy"), string(spec.RestartPolicy), restartPolicies)...)
 	errs = append(errs, validateDNS(spec, path)...)
+	if sc := spec.SecurityContext; sc != nil {
+		errs = append(errs, validateSysctls(sc.Sysctls, path.Child("securityContext", "sysctls"))...)
+	}
 	errs = append(errs, metav1validation.ValidateLabels(spec.NodeSelector, path.Child("nodeSelector"))...)
 	errs = append(errs, dnsName(spec.ServiceAccountName, path.Child("serviceAccountName"), validation.IsDNS1123Subdomain)...)
 	errs = append(errs, dnsName(spec.NodeName, path.Child("nodeName"), validation.IsDNS1123Subdomain)...)
@@ -205,4 +209,30 @@ func fileMode(mode *int32, path *field.Path) field.ErrorList {
 		return nil
 	}
 	return field.ErrorList{field.Invalid(path, *mode, fmt.Sprintf("must be a number between 0 and 0777 (octal), both inclusive (%d decimal)", 0o777))}
+}
+
+// sysctlName is a kernel parameter name: dot- or slash-separated segments
+// of lower-case letters, digits, '-' and '_' that start and end with a
+// letter or digit.
+var sysctlName = regexp.MustCompile(`^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$`)
+
+// maxSysctlNameLength bounds a sysctl name.
+const maxSysctlNameLength = 253
+
+func validateSysctls(sysctls []corev1.Sysctl, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	seen := sets.New[string]()
+	for i, s := range sysctls {
+		np := p.Index(i).Child("name")
+		switch {
+		case s.Name == "":
+			errs = append(errs, field.Required(np, ""))
+		case len(s.Name) > maxSysctlNameLength || !sysctlName.MatchString(s.Name):
+			errs = append(errs, field.Invalid(np, s.Name, "must be a valid sysctl name: segments of lower-case alphanumerics, '-' or '_', separated by '.' or '/'"))
+		case seen.Has(s.Name):
+			errs = append(errs, field.Duplicate(np, s.Name))
+		}
+		seen.Insert(s.Name)
+	}
+	return errs
 }
