@@ -138,7 +138,8 @@ func New(cfg Config) (*APIServer, error) {
 		}
 	})
 	writeError := resourceHandler.WriteError
-	handler := filters.Authenticate(root, isPublicPath, writeError)
+	handler := filters.MaxInFlight(root, filters.DefaultMaxReadOnlyInFlight, filters.DefaultMaxMutatingInFlight, isLongRunning, writeError)
+	handler = filters.Authenticate(handler, isPublicPath, writeError)
 	if cfg.Metrics != nil {
 		handler = cfg.Metrics.InstrumentHTTP(handler, requestLabels(stores))
 	}
@@ -147,6 +148,13 @@ func New(cfg Config) (*APIServer, error) {
 }
 
 func ok(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }
+
+// isLongRunning tells watches and streams, which hold a connection for as
+// long as the client wants and so do not count against in-flight limits.
+func isLongRunning(r *http.Request) bool {
+	info := endpoints.ParseRequestInfo(r)
+	return info.Verb == "watch" || longRunningSubresources[info.Subresource]
+}
 
 // isPublicPath lists what anyone may read, as upstream's
 // system:public-info-viewer role allows.
