@@ -5,6 +5,8 @@ import (
 
 	"encoding/json"
 	"fmt"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"net/http"
@@ -229,6 +231,9 @@ var conversions = map[schema.GroupVersionResource]struct {
 	funcs    convert.Funcs
 }{
 	eventsv1.SchemeGroupVersion.WithResource("events"): {corev1.SchemeGroupVersion.WithResource("events"), convert.Events},
+	autoscalingv1.SchemeGroupVersion.WithResource("horizontalpodautoscalers"): {
+		autoscalingv2.SchemeGroupVersion.WithResource("horizontalpodautoscalers"), convert.HorizontalPodAutoscalers,
+	},
 }
 
 // isVirtual tells resources that are never stored: reviews and bindings

@@ -10,6 +10,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -333,5 +334,30 @@ func TestStatusSubresource(t *testing.T) {
 	}
 	if got.Annotations["patched"] != "yes" || len(got.Status.LoadBalancer.Ingress) != 1 || got.Spec.Ports[0].Port != svc.Spec.Ports[0].Port {
 		t.Fatalf("after status patch: annotations %v, status %v, ports %v", got.Annotations, got.Status, got.Spec.Ports)
+	}
+}
+
+// TestHPAVersionsShareStorage checks that autoscaling/v1 and v2 show the
+// same HorizontalPodAutoscalers.
+func TestHPAVersionsShareStorage(t *testing.T) {
+	s := testutil.StartServer(t)
+	ctx := context.Background()
+	pct := int32(60)
+	_, err := s.Client.AutoscalingV2().HorizontalPodAutoscalers("default").Create(ctx, &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{Kind: "Deployment", Name: "web", APIVersion: "apps/v1"},
+			MaxReplicas:    4,
+			Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
+				Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: &pct},
+			}}},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := s.Client.AutoscalingV1().HorizontalPodAutoscalers("default").Get(ctx, "web", metav1.GetOptions{})
+	if err != nil || v1.Spec.TargetCPUUtilizationPercentage == nil || *v1.Spec.TargetCPUUtilizationPercentage != 60 {
+		t.Fatalf("autoscaling/v1 view: %+v %v", v1, err)
 	}
 }
