@@ -9,6 +9,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	nodev1 "k8s.io/api/node/v1"
 	"net/http"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apimachinery/pkg/version"
 
+	"github.com/tugcluster/tug/internal/admission"
 	"github.com/tugcluster/tug/internal/apiserver/convert"
 	"github.com/tugcluster/tug/internal/apiserver/endpoints"
 	"github.com/tugcluster/tug/internal/apiserver/filters"
@@ -102,7 +104,9 @@ func New(cfg Config) (*APIServer, error) {
 	if cfg.TypeConverter != nil {
 		fields = endpoints.NewFieldManagers(cfg.Scheme, cfg.TypeConverter)
 	}
-	resourceHandler := endpoints.New(endpoints.Config{Scheme: cfg.Scheme, Stores: stores, Table: cfg.Table, FieldManagers: fields})
+	resourceHandler := endpoints.New(endpoints.Config{
+		Scheme: cfg.Scheme, Stores: stores, Table: cfg.Table, FieldManagers: fields, Admission: admissionChain(stores),
+	})
 	virtual := newVirtualHandler(cfg.Scheme)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", ok)
@@ -150,6 +154,18 @@ func New(cfg Config) (*APIServer, error) {
 }
 
 func ok(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }
+
+// admissionChain is the admission stage: the plugins that need only the
+// API's own objects.
+func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admission.Plugin {
+	runtimeClasses := stores[nodev1.SchemeGroupVersion.WithResource("runtimeclasses")]
+	return admission.Chain{
+		admission.RuntimeClass{Get: func(ctx context.Context, name string) error {
+			_, err := runtimeClasses.Get(ctx, "", name, nil)
+			return err
+		}},
+	}
+}
 
 // isLongRunning tells watches and streams, which hold a connection for as
 // long as the client wants and so do not count against in-flight limits.

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/tugcluster/tug/internal/admission"
 	"github.com/tugcluster/tug/internal/apiserver/registry"
 )
 
@@ -142,6 +143,15 @@ func (h *Handler) create(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err := h.checkNamespace(ctx, store, info.Namespace); err != nil {
 		h.writeError(w, r, err)
 		return
+	}
+	if h.admission != nil {
+		err := h.admission.Admit(ctx, &admission.Attributes{
+			Operation: admission.Create, Resource: store.Resource.GVR, Namespace: info.Namespace, Object: obj,
+		})
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
 	}
 	if obj, err = h.trackFields(store, "", nil, obj, managerName(r, opts.FieldManager)); err != nil {
 		h.writeError(w, r, err)

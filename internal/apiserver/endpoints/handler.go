@@ -15,6 +15,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/utils/clock"
 
+	"github.com/tugcluster/tug/internal/admission"
 	"github.com/tugcluster/tug/internal/apiserver/registry"
 	"github.com/tugcluster/tug/internal/apiserver/resources"
 )
@@ -34,6 +35,8 @@ type Config struct {
 	// FieldManagers tracks managedFields and serves server-side apply; nil
 	// disables both.
 	FieldManagers *FieldManagers
+	// Admission sees every create before it is stored; nil admits all.
+	Admission admission.Plugin
 }
 
 // Handler serves every resource request.
@@ -48,6 +51,7 @@ type Handler struct {
 	clock     clock.PassiveClock
 	namespace *registry.Store
 	fields    *FieldManagers
+	admission admission.Plugin
 }
 
 // New returns a Handler for cfg.
@@ -62,6 +66,7 @@ func New(cfg Config) *Handler {
 		clock:  cfg.Clock,
 		fields: cfg.FieldManagers,
 	}
+	h.admission = cfg.Admission
 	if h.clock == nil {
 		h.clock = clock.RealClock{}
 	}
