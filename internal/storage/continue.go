@@ -17,6 +17,10 @@ type continueToken struct {
 
 const continueTokenVersion = "meta.k8s.io/v1"
 
+// latestRevision in a token means "continue at the newest revision": the
+// token handed out when the original revision was compacted.
+const latestRevision = -1
+
 // encodeContinue builds the token that resumes a list of prefix at nextKey.
 func encodeContinue(nextKey, prefix string, rev int64) (string, error) {
 	data, err := json.Marshal(continueToken{
@@ -47,7 +51,9 @@ func decodeContinue(token, prefix string) (string, int64, error) {
 	if c.APIVersion != continueTokenVersion {
 		return "", 0, invalid("unsupported version " + c.APIVersion)
 	}
-	if c.Revision <= 0 {
+	if c.Revision == latestRevision {
+		c.Revision = 0 // an inconsistent continuation reads the newest state
+	} else if c.Revision <= 0 {
 		return "", 0, invalid("missing resource version")
 	}
 	if c.Start == "" {

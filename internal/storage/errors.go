@@ -27,6 +27,9 @@ type Error struct {
 	Key      string
 	Revision int64
 	Msg      string
+	// Continue, on an expired continue token, resumes the list from the
+	// same key at the newest revision: an inconsistent but complete walk.
+	Continue string
 }
 
 func (e *Error) Error() string {

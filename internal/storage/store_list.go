@@ -46,6 +46,9 @@ func (s *Store) GetList(ctx context.Context, key string, opts ListOptions, listO
 		}
 		return c.add(kv)
 	})
+	if IsExpired(err) && pred.Continue != "" {
+		return s.expiredContinue(prefix, start)
+	}
 	if err != nil {
 		return err
 	}
@@ -225,4 +228,20 @@ func (c *listCollector) flush() error {
 // String is for debugging.
 func (c *listCollector) String() string {
 	return fmt.Sprintf("items=%d full=%v more=%v last=%q", c.items.Len(), c.full, c.hasMore, c.lastKey)
+}
+
+// expiredContinue is the error for a continue token whose revision was
+// compacted: it carries a token that resumes from the same key at the
+// newest revision, as Kubernetes offers.
+func (s *Store) expiredContinue(prefix, start string) error {
+	token, err := encodeContinue(start, prefix, latestRevision)
+	if err != nil {
+		return err
+	}
+	return &Error{
+		Code: CodeExpired, Key: prefix, Continue: token,
+		Msg: "continue token expired: the revision it was issued at has been compacted; " +
+			"start a new list, or resume with the continue token of this response, which reads the " +
+			"current revision (objects changed since the first page may then look inconsistent)",
+	}
 }

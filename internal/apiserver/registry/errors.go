@@ -28,7 +28,9 @@ func interpretError(err error, gr schema.GroupResource, name string) error {
 		}
 		return apierrors.NewConflict(gr, name, errors.New(msg))
 	case storage.CodeExpired:
-		return apierrors.NewResourceExpired(se.Error())
+		expired := apierrors.NewResourceExpired(se.Error())
+		expired.ErrStatus.Continue = se.Continue
+		return expired
 	case storage.CodeTooLargeRevision:
 		return apierrors.NewTimeoutError("Too large resource version: "+se.Error(), 1)
 	case storage.CodeInvalidRequest:

@@ -2,11 +2,18 @@ package bolt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/tugcluster/tug/internal/storage"
 )
@@ -189,5 +196,45 @@ func TestWatchProgress(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no progress notification")
+	}
+}
+
+// TestExpiredContinue checks that a continue token whose revision was
+// compacted fails with Expired and hands out a token that resumes the list
+// at the newest revision.
+func TestExpiredContinue(t *testing.T) {
+	ctx := t.Context()
+	b := openTest(t, t.TempDir(), Options{})
+	defer func() { _ = b.Close() }()
+	codec := serializer.NewCodecFactory(scheme.Scheme).LegacyCodec(corev1.SchemeGroupVersion)
+	s := storage.NewStore(b, storage.Config{Codec: codec, NewFunc: func() kruntime.Object { return &corev1.ConfigMap{} }})
+	for i := range 5 {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("c%d", i), Namespace: "n"}}
+		if err := s.Create(ctx, fmt.Sprintf("/cm/n/c%d", i), cm, nil, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := &corev1.ConfigMapList{}
+	opts := storage.ListOptions{Recursive: true, Predicate: storage.Predicate{Limit: 2}}
+	if err := s.GetList(ctx, "/cm/", opts, page); err != nil || page.Continue == "" {
+		t.Fatalf("first page: %v, continue %q", err, page.Continue)
+	}
+	if _, err := b.Create(ctx, "/other", []byte("x"), 0); err != nil {
+		t.Fatal(err)
+	}
+	rev, _ := b.Revision(ctx)
+	if err := b.Compact(ctx, rev); err != nil {
+		t.Fatal(err)
+	}
+	opts.Predicate.Continue = page.Continue
+	err := s.GetList(ctx, "/cm/", opts, &corev1.ConfigMapList{})
+	var se *storage.Error
+	if !storage.IsExpired(err) || !errors.As(err, &se) || se.Continue == "" {
+		t.Fatalf("continue after compaction: %v, want Expired with a new token", err)
+	}
+	opts.Predicate.Continue, opts.Predicate.Limit = se.Continue, 0
+	rest := &corev1.ConfigMapList{}
+	if err := s.GetList(ctx, "/cm/", opts, rest); err != nil || len(rest.Items) != 3 {
+		t.Fatalf("inconsistent continuation: %d items, %v; want the 3 after the first page", len(rest.Items), err)
 	}
 }
