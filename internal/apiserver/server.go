@@ -159,7 +159,15 @@ func ok(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }
 // API's own objects.
 func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admission.Plugin {
 	runtimeClasses := stores[nodev1.SchemeGroupVersion.WithResource("runtimeclasses")]
+	serviceAccounts := stores[corev1.SchemeGroupVersion.WithResource("serviceaccounts")]
 	return admission.Chain{
+		admission.ServiceAccount{Get: func(ctx context.Context, namespace, name string) (*corev1.ServiceAccount, error) {
+			obj, err := serviceAccounts.Get(ctx, namespace, name, nil)
+			if err != nil {
+				return nil, err
+			}
+			return obj.(*corev1.ServiceAccount), nil
+		}},
 		admission.RuntimeClass{Get: func(ctx context.Context, name string) error {
 			_, err := runtimeClasses.Get(ctx, "", name, nil)
 			return err
