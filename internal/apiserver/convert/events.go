@@ -41,6 +41,13 @@ func eventToCore(obj runtime.Object) (*corev1.Event, error) {
 	if e.Series != nil {
 		out.Series = &corev1.EventSeries{Count: e.Series.Count, LastObservedTime: e.Series.LastObservedTime}
 	}
+	// Readers of the core API select events by source: the reporter is it.
+	if out.Source.Component == "" {
+		out.Source.Component = e.ReportingController
+	}
+	if out.Source.Host == "" {
+		out.Source.Host = e.ReportingInstance
+	}
 	return out, nil
 }
 

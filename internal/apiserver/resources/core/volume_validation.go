@@ -122,9 +122,9 @@ const (
 func podCertificateExpiry(seconds int32, p *field.Path) field.ErrorList {
 	switch {
 	case seconds < minPodCertificateSeconds:
-		return field.ErrorList{field.Invalid(p, seconds, fmt.Sprintf("if provided, must be greater than or equal to %d", minPodCertificateSeconds))}
+		return field.ErrorList{field.Invalid(p, seconds, fmt.Sprintf("if provided, maxExpirationSeconds must be >= %d", minPodCertificateSeconds))}
 	case seconds > maxPodCertificateSeconds:
-		return field.ErrorList{field.Invalid(p, seconds, fmt.Sprintf("if provided, must be less than or equal to %d", maxPodCertificateSeconds))}
+		return field.ErrorList{field.Invalid(p, seconds, fmt.Sprintf("if provided, maxExpirationSeconds must be <= %d", maxPodCertificateSeconds))}
 	}
 	return nil
 }
