@@ -145,6 +145,7 @@ func New(cfg Config) (*APIServer, error) {
 	})
 	writeError := resourceHandler.WriteError
 	handler := filters.MaxInFlight(root, filters.DefaultMaxReadOnlyInFlight, filters.DefaultMaxMutatingInFlight, isLongRunning, writeError)
+	handler = filters.Authorize(handler, func(r *http.Request) bool { return isPublicPath(r.URL.Path) || virtual.selfReview(r) }, writeError)
 	handler = filters.Authenticate(handler, isPublicPath, writeError)
 	if cfg.Metrics != nil {
 		handler = cfg.Metrics.InstrumentHTTP(handler, requestLabels(stores))

@@ -44,6 +44,14 @@ func reviewKey(r *http.Request) (string, bool) {
 	return key, ok
 }
 
+// selfReview reports a review about the caller itself, which any
+// authenticated user may ask.
+func (v *virtualHandler) selfReview(r *http.Request) bool {
+	key, ok := reviewKey(r)
+	return ok && (key == "authorization.k8s.io/selfsubjectaccessreviews" ||
+		key == "authorization.k8s.io/selfsubjectrulesreviews" || key == "authentication.k8s.io/selfsubjectreviews")
+}
+
 func (v *virtualHandler) handles(r *http.Request) bool {
 	_, ok := reviewKey(r)
 	return ok

@@ -30,6 +30,9 @@ func UserFrom(ctx context.Context) (User, bool) {
 // MastersGroup is the group whose members may do anything.
 const MastersGroup = "system:masters"
 
+// authenticatedGroup is the group of every authenticated user.
+const authenticatedGroup = "system:authenticated"
+
 // ErrorWriter writes an error as a Status response.
 type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
 
@@ -42,7 +45,11 @@ func Authenticate(next http.Handler, public func(path string) bool, writeError E
 			cert := r.TLS.VerifiedChains[0][0]
 			u := User{Name: cert.Subject.CommonName, Groups: cert.Subject.Organization}
 			if slices.Contains(u.Groups, MastersGroup) {
-				u.Groups = append(u.Groups, "system:authenticated")
+				u.Groups = append(u.Groups, authenticatedGroup)
+				// Cluster admins may act as another user.
+				if as := r.Header.Get("Impersonate-User"); as != "" {
+					u = User{Name: as, Groups: append(r.Header.Values("Impersonate-Group"), authenticatedGroup)}
+				}
 				next.ServeHTTP(w, r.WithContext(WithUser(r.Context(), u)))
 				return
 			}
