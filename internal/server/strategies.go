@@ -12,6 +12,7 @@ import (
 	"github.com/tugcluster/tug/internal/apiserver/resources/batch"
 	"github.com/tugcluster/tug/internal/apiserver/resources/certificates"
 	"github.com/tugcluster/tug/internal/apiserver/resources/core"
+	"github.com/tugcluster/tug/internal/apiserver/resources/events"
 	"github.com/tugcluster/tug/internal/apiserver/resources/networking"
 )
 
@@ -22,7 +23,7 @@ func buildStrategies() (map[schema.GroupVersionResource]registry.Strategy, *core
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, more := range []map[schema.GroupVersionResource]registry.Strategy{apps.Strategies(), batch.Strategies(), certificates.Strategies(), networking.Strategies()} {
+	for _, more := range []map[schema.GroupVersionResource]registry.Strategy{apps.Strategies(), batch.Strategies(), certificates.Strategies(), networking.Strategies(), events.Strategies()} {
 		for gvr, s := range more {
 			strategies[gvr] = s
 		}
