@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -161,7 +162,15 @@ func ok(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }
 func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admission.Plugin {
 	runtimeClasses := stores[nodev1.SchemeGroupVersion.WithResource("runtimeclasses")]
 	serviceAccounts := stores[corev1.SchemeGroupVersion.WithResource("serviceaccounts")]
+	limitRanges := stores[corev1.SchemeGroupVersion.WithResource("limitranges")]
 	return admission.Chain{
+		admission.LimitRanger{List: func(ctx context.Context, namespace string) ([]corev1.LimitRange, error) {
+			list, err := limitRanges.List(ctx, namespace, &metav1.ListOptions{})
+			if err != nil {
+				return nil, err
+			}
+			return list.(*corev1.LimitRangeList).Items, nil
+		}},
 		admission.ServiceAccount{Get: func(ctx context.Context, namespace, name string) (*corev1.ServiceAccount, error) {
 			obj, err := serviceAccounts.Get(ctx, namespace, name, nil)
 			if err != nil {
