@@ -17,7 +17,7 @@ var longRunningSubresources = map[string]bool{"log": true, "exec": true, "attach
 // resource labels, so clients cannot mint series with made-up paths.
 func requestLabels(stores map[schema.GroupVersionResource]*registry.Store) func(*http.Request) metrics.RequestLabels {
 	return func(r *http.Request) metrics.RequestLabels {
-		info := endpoints.ParseRequestInfo(r)
+		info := endpoints.RequestInfoFor(r)
 		if !info.IsResourceRequest {
 			return metrics.RequestLabels{}
 		}

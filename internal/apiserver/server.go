@@ -152,6 +152,7 @@ func New(cfg Config) (*APIServer, error) {
 		handler = cfg.Metrics.InstrumentHTTP(handler, requestLabels(stores))
 	}
 	handler = filters.Recover(handler, writeError)
+	handler = endpoints.WithRequestInfo(handler)
 	return &APIServer{Handler: handler, Stores: stores, caches: caches}, nil
 }
 
@@ -188,7 +189,7 @@ func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admi
 // isLongRunning tells watches and streams, which hold a connection for as
 // long as the client wants and so do not count against in-flight limits.
 func isLongRunning(r *http.Request) bool {
-	info := endpoints.ParseRequestInfo(r)
+	info := endpoints.RequestInfoFor(r)
 	return info.Verb == "watch" || longRunningSubresources[info.Subresource]
 }
 

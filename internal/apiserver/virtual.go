@@ -35,7 +35,7 @@ var reviews = map[string]func(r *http.Request, body []byte, d runtime.Decoder) (
 }
 
 func reviewKey(r *http.Request) (string, bool) {
-	info := endpoints.ParseRequestInfo(r)
+	info := endpoints.RequestInfoFor(r)
 	if !info.IsResourceRequest || info.Verb != "create" || info.Name != "" || info.APIVersion != "v1" {
 		return "", false
 	}

@@ -37,7 +37,7 @@ func (h *Handler) serverSideApply(store *registry.Store, info RequestInfo, subre
 		live := current
 		if live == nil {
 			live = store.Resource.New()
-			accessor, err := objectMeta(live)
+			accessor, err := registry.ObjectMeta(live)
 			if err != nil {
 				return nil, err
 			}

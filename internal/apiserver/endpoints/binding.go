@@ -57,7 +57,7 @@ func (h *Handler) serveBinding(ctx context.Context, w http.ResponseWriter, r *ht
 	}
 	_, _, err = pods.Update(ctx, info.Namespace, name, func(_ context.Context, current runtime.Object) (runtime.Object, error) {
 		return bindPod(pods, current, binding)
-	}, registry.UpdateOptions{DryRun: isDryRun(r.URL.Query()["dryRun"]), Subresource: "binding"})
+	}, registry.UpdateOptions{DryRun: registry.IsDryRun(r.URL.Query()["dryRun"]), Subresource: "binding"})
 	if err != nil {
 		h.writeError(w, r, err)
 		return

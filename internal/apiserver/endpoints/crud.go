@@ -69,8 +69,7 @@ func (h *Handler) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 }
 
 // decodeBody decodes the request body into a new object of the store's
-// kind, honoring fieldValidation: Strict fails on unknown or duplicate
-// fields, Warn reports them in Warning headers, Ignore drops them.
+// kind, with the request's field validation.
 func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, store *registry.Store) (runtime.Object, error) {
 	info, err := negotiateInput(r, h.infos)
 	if err != nil {
@@ -81,20 +80,7 @@ func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, store *regi
 		return nil, err
 	}
 	gvk := store.Resource.GroupVersionKind()
-	validation := r.URL.Query().Get("fieldValidation")
-	decoder := info.Serializer
-	if info.StrictSerializer != nil && (validation == "Strict" || validation == "Warn" || validation == "") {
-		decoder = info.StrictSerializer
-	}
-	obj, gotGVK, err := decoder.Decode(body, &gvk, store.Resource.New())
-	if err != nil && runtime.IsStrictDecodingError(err) && validation != "Strict" {
-		if validation != "Ignore" {
-			for _, e := range strictErrors(err) {
-				w.Header().Add("Warning", fmt.Sprintf("299 - %q", e))
-			}
-		}
-		obj, gotGVK, err = info.Serializer.Decode(body, &gvk, store.Resource.New())
-	}
+	obj, gotGVK, err := decodeValidated(w, r, info, body, store)
 	if err != nil {
 		if runtime.IsStrictDecodingError(err) {
 			return nil, apierrors.NewBadRequest(err.Error())
@@ -106,6 +92,29 @@ func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, store *regi
 			gotGVK.GroupVersion(), gvk.GroupVersion()))
 	}
 	return obj, nil
+}
+
+// decodeValidated decodes data into a new object of the store's kind,
+// honoring fieldValidation: Strict fails on unknown or duplicate fields,
+// Warn (the default) reports them in Warning headers, Ignore drops them.
+func decodeValidated(w http.ResponseWriter, r *http.Request, info runtime.SerializerInfo, data []byte,
+	store *registry.Store) (runtime.Object, *schema.GroupVersionKind, error) {
+	gvk := store.Resource.GroupVersionKind()
+	validation := r.URL.Query().Get("fieldValidation")
+	decoder := info.Serializer
+	if info.StrictSerializer != nil && (validation == "Strict" || validation == "Warn" || validation == "") {
+		decoder = info.StrictSerializer
+	}
+	obj, gotGVK, err := decoder.Decode(data, &gvk, store.Resource.New())
+	if err != nil && runtime.IsStrictDecodingError(err) && validation != "Strict" {
+		if validation != "Ignore" {
+			for _, e := range strictErrors(err) {
+				w.Header().Add("Warning", fmt.Sprintf("299 - %q", e))
+			}
+		}
+		obj, gotGVK, err = info.Serializer.Decode(data, &gvk, store.Resource.New())
+	}
+	return obj, gotGVK, err
 }
 
 func strictErrors(err error) []string {
@@ -181,7 +190,7 @@ func (h *Handler) update(ctx context.Context, w http.ResponseWriter, r *http.Req
 		func(_ context.Context, current runtime.Object) (runtime.Object, error) {
 			return h.trackFields(store, subresource, current, obj.DeepCopyObject(), manager)
 		},
-		registry.UpdateOptions{DryRun: isDryRun(opts.DryRun), Subresource: subresource})
+		registry.UpdateOptions{DryRun: registry.IsDryRun(opts.DryRun), Subresource: subresource})
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -250,13 +259,4 @@ func (h *Handler) deleteCollection(ctx context.Context, w http.ResponseWriter, r
 		return
 	}
 	h.respond(w, r, http.StatusOK, out, gvOf(store))
-}
-
-func isDryRun(dryRun []string) bool {
-	for _, d := range dryRun {
-		if d == metav1.DryRunAll {
-			return true
-		}
-	}
-	return false
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -94,7 +93,7 @@ func parameterScheme() *runtime.Scheme {
 
 // ServeHTTP implements http.Handler for resource requests.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	info := ParseRequestInfo(r)
+	info := RequestInfoFor(r)
 	if !info.IsResourceRequest {
 		h.writeError(w, r, apierrors.NewNotFound(schema.GroupResource{}, ""))
 		return
@@ -182,14 +181,6 @@ func (h *Handler) serveSubresource(w http.ResponseWriter, r *http.Request, store
 		h.writeError(w, r, apierrors.NewServiceUnavailable(fmt.Sprintf(
 			"%s/%s is not available: this server has no node agent yet", store.Resource.GVR.Resource, sub.Name)))
 	}
-}
-
-func objectMeta(obj runtime.Object) (metav1.Object, error) {
-	accessor, err := meta.Accessor(obj)
-	if err != nil {
-		return nil, apierrors.NewInternalError(err)
-	}
-	return accessor, nil
 }
 
 func hasVerb(verbs []string, verb string) bool {

@@ -2,7 +2,6 @@ package endpoints
 
 import (
 	"context"
-	"fmt"
 	"mime"
 	"net/http"
 
@@ -79,7 +78,7 @@ func (h *Handler) patch(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		}
 	}
 	out, created, err := store.Update(ctx, info.Namespace, info.Name, apply,
-		registry.UpdateOptions{DryRun: isDryRun(opts.DryRun), Subresource: subresource, ForceAllowCreate: patchType == types.ApplyYAMLPatchType})
+		registry.UpdateOptions{DryRun: registry.IsDryRun(opts.DryRun), Subresource: subresource, ForceAllowCreate: patchType == types.ApplyYAMLPatchType})
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -117,21 +116,7 @@ func applyPatch(patchType types.PatchType, current, patch []byte, schema runtime
 // decodePatched decodes a patched document, with the request's field
 // validation.
 func (h *Handler) decodePatched(w http.ResponseWriter, r *http.Request, store *registry.Store, data []byte) (runtime.Object, error) {
-	gvk := store.Resource.GroupVersionKind()
-	validation := r.URL.Query().Get("fieldValidation")
-	decoder := h.jsonInfo.Serializer
-	if validation == "Strict" || validation == "Warn" || validation == "" {
-		decoder = h.jsonInfo.StrictSerializer
-	}
-	obj, _, err := decoder.Decode(data, &gvk, store.Resource.New())
-	if err != nil && runtime.IsStrictDecodingError(err) && validation != "Strict" {
-		if validation != "Ignore" {
-			for _, e := range strictErrors(err) {
-				w.Header().Add("Warning", fmt.Sprintf("299 - %q", e))
-			}
-		}
-		obj, _, err = h.jsonInfo.Serializer.Decode(data, &gvk, store.Resource.New())
-	}
+	obj, _, err := decodeValidated(w, r, h.jsonInfo, data, store)
 	if err != nil {
 		return nil, apierrors.NewBadRequest(err.Error())
 	}

@@ -1,6 +1,7 @@
 package endpoints
 
 import (
+	"context"
 	"net/http"
 	"strings"
 )
@@ -95,4 +96,24 @@ func splitPath(path string) []string {
 		return nil
 	}
 	return strings.Split(path, "/")
+}
+
+type requestInfoKey struct{}
+
+// WithRequestInfo parses each request's RequestInfo once, for every stage
+// after it to read with RequestInfoFor.
+func WithRequestInfo(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := ParseRequestInfo(r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
+	})
+}
+
+// RequestInfoFor returns the RequestInfo WithRequestInfo stored, parsing
+// the request if it has none.
+func RequestInfoFor(r *http.Request) RequestInfo {
+	if info, ok := r.Context().Value(requestInfoKey{}).(RequestInfo); ok {
+		return info
+	}
+	return ParseRequestInfo(r)
 }

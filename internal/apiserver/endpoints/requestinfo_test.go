@@ -1,6 +1,7 @@
 package endpoints
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -33,5 +34,18 @@ func TestParseRequestInfo(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestWithRequestInfoParsesOnce(t *testing.T) {
+	var got RequestInfo
+	h := WithRequestInfo(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		r.URL.Path = "/healthz" // a later rewrite must not change what was parsed
+		got = RequestInfoFor(r)
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/namespaces/ns/pods/p", nil))
+	want := RequestInfo{IsResourceRequest: true, Verb: "get", APIVersion: "v1", Namespace: "ns", Resource: "pods", Name: "p"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

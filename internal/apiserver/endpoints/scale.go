@@ -19,7 +19,7 @@ import (
 // scaleOf reads the Scale of a workload: spec.replicas, status.replicas
 // and the selector, found by field name on any workload type.
 func scaleOf(obj runtime.Object) (*autoscalingv1.Scale, error) {
-	accessor, err := objectMeta(obj)
+	accessor, err := registry.ObjectMeta(obj)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (h *Handler) serveScale(ctx context.Context, w http.ResponseWriter, r *http
 			h.writeError(w, r, err)
 			return
 		}
-		dryRun := isDryRun(r.URL.Query()["dryRun"])
+		dryRun := registry.IsDryRun(r.URL.Query()["dryRun"])
 		out, _, err := store.Update(ctx, info.Namespace, info.Name, func(_ context.Context, current runtime.Object) (runtime.Object, error) {
 			if current == nil {
 				return nil, apierrors.NewNotFound(store.GroupResource(), info.Name)
@@ -102,7 +102,7 @@ func (h *Handler) serveScale(ctx context.Context, w http.ResponseWriter, r *http
 				return nil, err
 			}
 			if rv := scale.ResourceVersion; rv != "" {
-				if accessor, err := objectMeta(current); err == nil && accessor.GetResourceVersion() != rv {
+				if accessor, err := registry.ObjectMeta(current); err == nil && accessor.GetResourceVersion() != rv {
 					return nil, apierrors.NewConflict(store.GroupResource(), info.Name, fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
 				}
 			}

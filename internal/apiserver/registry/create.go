@@ -20,7 +20,7 @@ const generateNameAttempts = 5
 
 // Create stores a new object in namespace and returns it as stored.
 func (s *Store) Create(ctx context.Context, namespace string, obj runtime.Object, opts *metav1.CreateOptions) (runtime.Object, error) {
-	accessor, err := objectMeta(obj)
+	accessor, err := ObjectMeta(obj)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func (s *Store) Create(ctx context.Context, namespace string, obj runtime.Object
 			s.aborted(obj, nil)
 			return nil, err
 		}
-		if isDryRun(opts.DryRun) {
+		if IsDryRun(opts.DryRun) {
 			s.aborted(obj, nil)
 			return obj, nil
 		}
@@ -59,7 +59,7 @@ func (s *Store) Create(ctx context.Context, namespace string, obj runtime.Object
 
 // prepareCreate fills system metadata, defaults and validates.
 func (s *Store) prepareCreate(ctx context.Context, obj runtime.Object) error {
-	accessor, err := objectMeta(obj)
+	accessor, err := ObjectMeta(obj)
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func (s *Store) Delete(ctx context.Context, namespace, name string, opts *metav1
 			return nil, false, interpretError(err, s.GroupResource(), name)
 		}
 	}
-	accessor, err := objectMeta(current)
+	accessor, err := ObjectMeta(current)
 	if err != nil {
 		return nil, false, err
 	}
@@ -69,7 +69,7 @@ func (s *Store) Delete(ctx context.Context, namespace, name string, opts *metav1
 		return nil, false, err
 	}
 	held := s.holdsDeletion(current)
-	if isDryRun(opts.DryRun) {
+	if IsDryRun(opts.DryRun) {
 		return current, len(accessor.GetFinalizers()) == 0 && grace == 0 && finalizer == "" && !held, nil
 	}
 	if len(accessor.GetFinalizers()) > 0 || grace > 0 || finalizer != "" || held {
@@ -89,7 +89,7 @@ func (s *Store) markDeleting(ctx context.Context, namespace, name string, grace 
 	out := s.Resource.New()
 	err := s.Storage.GuaranteedUpdate(ctx, s.Key(namespace, name), out, false, pre,
 		func(input runtime.Object, _ storage.ResponseMeta) (runtime.Object, *uint64, error) {
-			accessor, err := objectMeta(input)
+			accessor, err := ObjectMeta(input)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -161,7 +161,7 @@ func (s *Store) DeleteCollection(ctx context.Context, namespace string, opts *me
 	}
 	var deleted []runtime.Object
 	for _, item := range items {
-		accessor, err := objectMeta(item)
+		accessor, err := ObjectMeta(item)
 		if err != nil {
 			return nil, err
 		}

@@ -160,8 +160,8 @@ func (s *Store) Watch(ctx context.Context, namespace string, opts *metav1.ListOp
 	return w, nil
 }
 
-// objectMeta returns obj's metadata accessor or an internal error.
-func objectMeta(obj runtime.Object) (metav1.Object, error) {
+// ObjectMeta returns obj's metadata accessor or an internal error.
+func ObjectMeta(obj runtime.Object) (metav1.Object, error) {
 	accessor, err := meta.Accessor(obj)
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
@@ -188,7 +188,8 @@ func (s *Store) checkNamespace(accessor metav1.Object, namespace string) error {
 	return nil
 }
 
-func isDryRun(dryRun []string) bool {
+// IsDryRun reports whether a request's dryRun values ask for a dry run.
+func IsDryRun(dryRun []string) bool {
 	for _, d := range dryRun {
 		if strings.EqualFold(d, metav1.DryRunAll) {
 			return true

@@ -61,7 +61,7 @@ func (s *Store) Update(ctx context.Context, namespace, name string, update Updat
 	}
 	s.committed(out, prev)
 	// An object being deleted goes once its last finalizer is removed.
-	if accessor, err := objectMeta(out); err == nil && accessor.GetDeletionTimestamp() != nil &&
+	if accessor, err := ObjectMeta(out); err == nil && accessor.GetDeletionTimestamp() != nil &&
 		len(accessor.GetFinalizers()) == 0 && !s.holdsDeletion(out) && !s.waitsForGrace(out) {
 		rv := accessor.GetResourceVersion()
 		deleted := s.Resource.New()
@@ -92,7 +92,7 @@ func (s *Store) dryRunUpdate(ctx context.Context, namespace, name string, update
 
 // nextState computes the object to store from the current one.
 func (s *Store) nextState(ctx context.Context, namespace, name string, current runtime.Object, update UpdateFunc, opts UpdateOptions) (runtime.Object, bool, error) {
-	curMeta, err := objectMeta(current)
+	curMeta, err := ObjectMeta(current)
 	if err != nil {
 		return nil, false, err
 	}
@@ -105,7 +105,7 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 	if err != nil {
 		return nil, false, err
 	}
-	accessor, err := objectMeta(obj)
+	accessor, err := ObjectMeta(obj)
 	if err != nil {
 		return nil, false, err
 	}
@@ -132,14 +132,14 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 	switch opts.Subresource {
 	case "finalize":
 		obj = withSpecFinalizersOf(current, obj)
-		if accessor, err = objectMeta(obj); err != nil {
+		if accessor, err = ObjectMeta(obj); err != nil {
 			return nil, false, err
 		}
 	case "binding":
 		// The binding endpoint computed the whole object itself.
 	case "status":
 		obj = withStatusOf(current, obj)
-		if accessor, err = objectMeta(obj); err != nil {
+		if accessor, err = ObjectMeta(obj); err != nil {
 			return nil, false, err
 		}
 	default:
@@ -185,7 +185,7 @@ func withSpecFinalizersOf(current, obj runtime.Object) runtime.Object {
 // waitsForGrace reports whether a graceful deletion is still running: the
 // object's node, not an update, ends it.
 func (s *Store) waitsForGrace(obj runtime.Object) bool {
-	accessor, err := objectMeta(obj)
+	accessor, err := ObjectMeta(obj)
 	if err != nil {
 		return false
 	}
