@@ -25,5 +25,8 @@ func newServerCommand() *cobra.Command {
 	flags.StringVar(&opts.BindAddress, "bind-address", "0.0.0.0", "IP address the API server listens on")
 	flags.IntVar(&opts.HTTPSPort, "https-port", server.DefaultHTTPSPort, "port of the API server (HTTPS)")
 	flags.BoolVar(&opts.DisableAgent, "disable-agent", false, "run no node agent in this process (currently the only mode)")
+	flags.BoolVar(&opts.DisableScheduler, "disable-scheduler", false, "run no scheduler in this process")
+	flags.DurationVar(&opts.NodeMonitorGracePeriod, "node-monitor-grace-period", server.DefaultNodeMonitorGracePeriod,
+		"how long a node's lease may go unrenewed before the node is marked unreachable")
 	return cmd
 }

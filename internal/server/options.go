@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net"
+	"time"
 )
 
 // Options configure `tug server`.
@@ -18,10 +19,20 @@ type Options struct {
 	// DisableAgent runs no node agent in this process. Until the agent
 	// exists this is the only mode.
 	DisableAgent bool
+	// DisableScheduler runs no scheduler in this process (another
+	// scheduler, or a benchmark, owns default-scheduler pods). Default false.
+	DisableScheduler bool
+	// NodeMonitorGracePeriod is how long a node's Lease may go unrenewed
+	// before the node lifecycle controller marks it Unknown and taints it
+	// unreachable. Default 40s.
+	NodeMonitorGracePeriod time.Duration
 }
 
 // DefaultDataDir is where tug keeps its state unless told otherwise.
 const DefaultDataDir = "/var/lib/tug"
+
+// DefaultNodeMonitorGracePeriod is how long a silent node stays Ready.
+const DefaultNodeMonitorGracePeriod = 40 * time.Second
 
 // DefaultHTTPSPort is the API server's default port.
 const DefaultHTTPSPort = 6443
@@ -33,6 +44,9 @@ func (o Options) withDefaults() Options {
 	if o.BindAddress == "" {
 		o.BindAddress = "0.0.0.0"
 	}
+	if o.NodeMonitorGracePeriod == 0 {
+		o.NodeMonitorGracePeriod = DefaultNodeMonitorGracePeriod
+	}
 	return o
 }
 
@@ -43,6 +57,9 @@ func (o Options) Validate() error {
 	}
 	if o.BindAddress != "" && net.ParseIP(o.BindAddress) == nil {
 		return errors.New("--bind-address must be an IP address")
+	}
+	if o.NodeMonitorGracePeriod < 0 {
+		return errors.New("--node-monitor-grace-period must not be negative")
 	}
 	return nil
 }

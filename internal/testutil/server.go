@@ -29,15 +29,20 @@ type Server struct {
 
 // StartServer runs tug server in-process on a free loopback port with a
 // temporary data directory, waits until it is ready and stops it when the
-// test ends.
-func StartServer(t testing.TB) *Server {
+// test ends. Each option may change the server's Options (the data
+// directory, address and port are set by StartServer).
+func StartServer(t testing.TB, options ...func(*server.Options)) *Server {
 	t.Helper()
 	dir := t.TempDir()
+	opts := server.Options{DataDir: dir, BindAddress: "127.0.0.1", HTTPSPort: 0, DisableAgent: true}
+	for _, o := range options {
+		o(&opts)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- server.Run(ctx, server.Options{DataDir: dir, BindAddress: "127.0.0.1", HTTPSPort: 0, DisableAgent: true},
+		done <- server.Run(ctx, opts,
 			func(url string) { ready <- url })
 	}()
 	var url string
