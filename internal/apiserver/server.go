@@ -29,6 +29,7 @@ import (
 	"github.com/tugcluster/tug/internal/apiserver/registry"
 	"github.com/tugcluster/tug/internal/apiserver/resources"
 	"github.com/tugcluster/tug/internal/apiserver/watchcache"
+	"github.com/tugcluster/tug/internal/join"
 	"github.com/tugcluster/tug/internal/storage"
 )
 
@@ -62,6 +63,10 @@ type Config struct {
 	// Strategies are the resources' own strategies; the others get the
 	// generic one.
 	Strategies map[schema.GroupVersionResource]registry.Strategy
+	// JoinToken, if set, authenticates node agents and signs the CA that
+	// CAPEM holds when an agent asks for it (package join).
+	JoinToken string
+	CAPEM     []byte
 }
 
 // APIServer is the assembled HTTP surface.
@@ -124,6 +129,9 @@ func New(cfg Config) (*APIServer, error) {
 	if cfg.Metrics != nil {
 		mux.Handle("/metrics", cfg.Metrics.Handler())
 	}
+	if cfg.JoinToken != "" {
+		mux.Handle(join.CAPath, join.Handler(cfg.JoinToken, cfg.CAPEM))
+	}
 	mux.HandleFunc("/version", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		data, _ := json.MarshalIndent(cfg.Version, "", "  ")
@@ -147,7 +155,11 @@ func New(cfg Config) (*APIServer, error) {
 	writeError := resourceHandler.WriteError
 	handler := filters.MaxInFlight(root, filters.DefaultMaxReadOnlyInFlight, filters.DefaultMaxMutatingInFlight, isLongRunning, writeError)
 	handler = filters.Authorize(handler, func(r *http.Request) bool { return isPublicPath(r.URL.Path) || virtual.selfReview(r) }, writeError)
-	handler = filters.Authenticate(handler, isPublicPath, writeError)
+	var tokens filters.TokenAuthenticator
+	if cfg.JoinToken != "" {
+		tokens = filters.JoinToken(cfg.JoinToken)
+	}
+	handler = filters.Authenticate(handler, isPublicPath, tokens, writeError)
 	if cfg.Metrics != nil {
 		handler = cfg.Metrics.InstrumentHTTP(handler, requestLabels(stores))
 	}
@@ -197,7 +209,7 @@ func isLongRunning(r *http.Request) bool {
 // system:public-info-viewer role allows.
 func isPublicPath(path string) bool {
 	switch path {
-	case "/healthz", "/livez", "/readyz", "/version":
+	case "/healthz", "/livez", "/readyz", "/version", join.CAPath:
 		return true
 	}
 	return false

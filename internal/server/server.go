@@ -62,7 +62,8 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 	if err != nil {
 		return fmt.Errorf("certificates: %w", err)
 	}
-	if _, err := pki.EnsureToken(filepath.Join(opts.DataDir, "server", "token")); err != nil {
+	joinToken, err := pki.EnsureToken(filepath.Join(opts.DataDir, "server", "token"))
+	if err != nil {
 		return fmt.Errorf("join token: %w", err)
 	}
 	listener, err := net.Listen("tcp", net.JoinHostPort(opts.BindAddress, strconv.Itoa(opts.HTTPSPort)))
@@ -110,6 +111,8 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		Metrics:       apiMetrics,
 		Strategies:    strategies,
 		Table:         tableFunc,
+		JoinToken:     joinToken,
+		CAPEM:         bundle.CAPEM,
 		Version:       kubeVersionInfo(v),
 		Ready: func() error {
 			if !isReady.Load() {
