@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	nodev1 "k8s.io/api/node/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	"net/http"
 	"strings"
 	"sync"
@@ -176,7 +177,15 @@ func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admi
 	runtimeClasses := stores[nodev1.SchemeGroupVersion.WithResource("runtimeclasses")]
 	serviceAccounts := stores[corev1.SchemeGroupVersion.WithResource("serviceaccounts")]
 	limitRanges := stores[corev1.SchemeGroupVersion.WithResource("limitranges")]
+	priorityClasses := stores[schedulingv1.SchemeGroupVersion.WithResource("priorityclasses")]
 	return admission.Chain{
+		admission.Priority{List: func(ctx context.Context) ([]schedulingv1.PriorityClass, error) {
+			list, err := priorityClasses.List(ctx, "", &metav1.ListOptions{})
+			if err != nil {
+				return nil, err
+			}
+			return list.(*schedulingv1.PriorityClassList).Items, nil
+		}},
 		admission.LimitRanger{List: func(ctx context.Context, namespace string) ([]corev1.LimitRange, error) {
 			list, err := limitRanges.List(ctx, namespace, &metav1.ListOptions{})
 			if err != nil {

@@ -8,12 +8,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/tugcluster/tug/internal/admission"
 	"github.com/tugcluster/tug/internal/apiserver/registry"
 )
 
@@ -33,6 +35,11 @@ func bootstrap(ctx context.Context, stores map[schema.GroupVersionResource]*regi
 	for _, name := range []string{metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic, corev1.NamespaceNodeLease} {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{corev1.LabelMetadataName: name}}}
 		if err := ensure(ctx, namespaces, "", ns); err != nil {
+			return err
+		}
+	}
+	for _, pc := range admission.SystemPriorityClasses() {
+		if err := ensure(ctx, stores[schedulingv1.SchemeGroupVersion.WithResource("priorityclasses")], "", pc); err != nil {
 			return err
 		}
 	}
