@@ -76,12 +76,12 @@ func measureTarget(ctx context.Context, o *Options, l launcher, dir string, logf
 	defer func() { _ = s.stop() }()
 	m.ready, m.storageReady = benchkit.Percentile(m.readies, 50), benchkit.Percentile(m.storageReadies, 50)
 	for _, p := range s.procs {
-		m.procNames = append(m.procNames, p.name)
+		m.procNames = append(m.procNames, p.Name)
 	}
 	if err := m.phases(ctx, o, s, logf); err != nil {
 		return nil, err
 	}
-	return m, s.procs[0].exited()
+	return m, s.procs[0].Exited()
 }
 
 // phases runs the load phases in order against s.
@@ -106,7 +106,7 @@ func (m *measurements) phases(ctx context.Context, o *Options, s *server, logf f
 	if err != nil {
 		return err
 	}
-	clientBefore, err := cpuTime(os.Getpid())
+	clientBefore, err := benchkit.CPUTime(os.Getpid())
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (m *measurements) phases(ctx context.Context, o *Options, s *server, logf f
 	if err != nil {
 		return err
 	}
-	clientAfter, err := cpuTime(os.Getpid())
+	clientAfter, err := benchkit.CPUTime(os.Getpid())
 	if err != nil {
 		return err
 	}
@@ -163,9 +163,9 @@ func (m *measurements) phases(ctx context.Context, o *Options, s *server, logf f
 func weigh(ctx context.Context, s *server, c kubernetes.Interface) (memory, error) {
 	m := memory{heap: goHeap(ctx, c)}
 	for _, p := range s.procs {
-		mem, err := benchkit.ReadMemory(p.pid())
+		mem, err := benchkit.ReadMemory(p.PID())
 		if err != nil {
-			return m, fmt.Errorf("%s memory: %w", p.name, err)
+			return m, fmt.Errorf("%s memory: %w", p.Name, err)
 		}
 		m.byProc = append(m.byProc, mem.RSS)
 		m.total += mem.RSS
@@ -194,9 +194,9 @@ func goHeap(ctx context.Context, c kubernetes.Interface) int64 {
 func cpuTimes(s *server) ([]time.Duration, error) {
 	var ts []time.Duration
 	for _, p := range s.procs {
-		t, err := cpuTime(p.pid())
+		t, err := benchkit.CPUTime(p.PID())
 		if err != nil {
-			return nil, fmt.Errorf("%s CPU time: %w", p.name, err)
+			return nil, fmt.Errorf("%s CPU time: %w", p.Name, err)
 		}
 		ts = append(ts, t)
 	}

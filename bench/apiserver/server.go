@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -20,7 +21,7 @@ type server struct {
 	name string
 	// procs are the processes, the API server first; memory and CPU rows
 	// sum them.
-	procs  []*process
+	procs  []*benchkit.Process
 	config *rest.Config
 	// ready is how long the API server took from process start to its
 	// first /readyz "ok"; storageReady is etcd's start to healthy, for
@@ -32,7 +33,7 @@ type server struct {
 func (s *server) stop() error {
 	var errs []error
 	for i := len(s.procs) - 1; i >= 0; i-- {
-		errs = append(errs, s.procs[i].stop())
+		errs = append(errs, s.procs[i].Stop())
 	}
 	return errors.Join(errs...)
 }
@@ -58,7 +59,7 @@ func (l tugLauncher) start(ctx context.Context, dir string) (*server, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(1)
+	ports, err := benchkit.FreePorts(1)
 	if err != nil {
 		return nil, err
 	}
@@ -66,12 +67,12 @@ func (l tugLauncher) start(ctx context.Context, dir string) (*server, error) {
 	args := []string{"server", "--data-dir", dataDir, "--https-port", strconv.Itoa(ports[0]),
 		"--bind-address", "127.0.0.1", "--disable-agent"}
 	start := time.Now()
-	p, err := startProcess(targetTug, l.bin, args, filepath.Join(dir, "tug.log"))
+	p, err := benchkit.StartProcess(targetTug, l.bin, args, filepath.Join(dir, "tug.log"))
 	if err != nil {
 		return nil, err
 	}
-	s := &server{name: targetTug, procs: []*process{p}}
-	if err := waitBody(ctx, p, fmt.Sprintf("https://127.0.0.1:%d/readyz", ports[0]), "ok", time.Minute); err != nil {
+	s := &server{name: targetTug, procs: []*benchkit.Process{p}}
+	if err := benchkit.WaitBody(ctx, p, fmt.Sprintf("https://127.0.0.1:%d/readyz", ports[0]), "ok", time.Minute); err != nil {
 		return nil, errors.Join(err, s.stop())
 	}
 	s.ready = time.Since(start)
@@ -99,7 +100,7 @@ func (l *upstreamLauncher) start(ctx context.Context, dir string) (*server, erro
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(3)
+	ports, err := benchkit.FreePorts(3)
 	if err != nil {
 		return nil, err
 	}
@@ -110,12 +111,12 @@ func (l *upstreamLauncher) start(ctx context.Context, dir string) (*server, erro
 		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
 		"--initial-cluster", "default=" + peer, "--log-level", "warn"}
 	start := time.Now()
-	etcd, err := startProcess("etcd", l.etcd, etcdArgs, filepath.Join(dir, "etcd.log"))
+	etcd, err := benchkit.StartProcess("etcd", l.etcd, etcdArgs, filepath.Join(dir, "etcd.log"))
 	if err != nil {
 		return nil, err
 	}
-	s := &server{name: targetUpstream, procs: []*process{etcd}}
-	if err := waitBody(ctx, etcd, client+"/health", `"health":"true"`, 30*time.Second); err != nil {
+	s := &server{name: targetUpstream, procs: []*benchkit.Process{etcd}}
+	if err := benchkit.WaitBody(ctx, etcd, client+"/health", `"health":"true"`, 30*time.Second); err != nil {
 		return nil, errors.Join(err, s.stop())
 	}
 	s.storageReady = time.Since(start)
@@ -138,13 +139,13 @@ func (l *upstreamLauncher) start(ctx context.Context, dir string) (*server, erro
 		"--allow-privileged=true",
 	}
 	start = time.Now()
-	api, err := startProcess("kube-apiserver", l.apiserver, apiArgs, filepath.Join(dir, "kube-apiserver.log"))
+	api, err := benchkit.StartProcess("kube-apiserver", l.apiserver, apiArgs, filepath.Join(dir, "kube-apiserver.log"))
 	if err != nil {
 		return nil, errors.Join(err, s.stop())
 	}
-	s.procs = []*process{api, etcd}
+	s.procs = []*benchkit.Process{api, etcd}
 	host := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[2]))
-	if err := waitBody(ctx, api, "https://"+host+"/readyz", "ok", 2*time.Minute); err != nil {
+	if err := benchkit.WaitBody(ctx, api, "https://"+host+"/readyz", "ok", 2*time.Minute); err != nil {
 		return nil, errors.Join(err, s.stop())
 	}
 	s.ready = time.Since(start)
@@ -152,24 +153,4 @@ func (l *upstreamLauncher) start(ctx context.Context, dir string) (*server, erro
 		CAData: k.caPEM, CertData: k.adminCertPEM, KeyData: k.adminKeyPEM,
 	}}
 	return s, nil
-}
-
-// freePorts returns n distinct loopback ports nobody listens on right now.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			_ = l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }

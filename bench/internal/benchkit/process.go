@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"context"
@@ -16,18 +16,18 @@ import (
 	"time"
 )
 
-// process is a server the harness started and must stop.
-type process struct {
-	name string
+// Process is a server the harness started and must stop.
+type Process struct {
+	Name string
 	cmd  *exec.Cmd
 	log  *os.File
 	done chan struct{} // closed when the process has exited
 	err  error         // exit status, once done is closed
 }
 
-// startProcess runs bin with args, its output going to logPath. The child
+// StartProcess runs bin with args, its output going to logPath. The child
 // is killed if the harness dies first.
-func startProcess(name, bin string, args []string, logPath string) (*process, error) {
+func StartProcess(name, bin string, args []string, logPath string) (*Process, error) {
 	log, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -39,7 +39,7 @@ func startProcess(name, bin string, args []string, logPath string) (*process, er
 		_ = log.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &process{name: name, cmd: cmd, log: log, done: make(chan struct{})}
+	p := &Process{Name: name, cmd: cmd, log: log, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		close(p.done)
@@ -47,13 +47,14 @@ func startProcess(name, bin string, args []string, logPath string) (*process, er
 	return p, nil
 }
 
-func (p *process) pid() int { return p.cmd.Process.Pid }
+// PID is the process id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
 
-// exited returns an error if the process has already ended.
-func (p *process) exited() error {
+// Exited returns an error if the process has already ended.
+func (p *Process) Exited() error {
 	select {
 	case <-p.done:
-		return fmt.Errorf("%s exited: %w; see %s", p.name, p.err, p.log.Name())
+		return fmt.Errorf("%s exited: %w; see %s", p.Name, p.err, p.log.Name())
 	default:
 		return nil
 	}
@@ -64,11 +65,11 @@ func (p *process) exited() error {
 // needs its data once measured.
 const stopGrace = 3 * time.Second
 
-// stop sends SIGTERM, then SIGKILL after stopGrace, and waits for the exit.
+// Stop sends SIGTERM, then SIGKILL after stopGrace, and waits for the exit.
 // Only this process is signaled, by its PID.
-func (p *process) stop() error {
+func (p *Process) Stop() error {
 	defer func() { _ = p.log.Close() }()
-	if p.exited() != nil {
+	if p.Exited() != nil {
 		return nil
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
@@ -91,13 +92,13 @@ var pollClient = &http.Client{
 	},
 }
 
-// waitBody polls url every 2 ms until it answers 200 with a body containing
+// WaitBody polls url every 2 ms until it answers 200 with a body containing
 // want, p exits, or timeout passes.
-func waitBody(ctx context.Context, p *process, url, want string, timeout time.Duration) error {
+func WaitBody(ctx context.Context, p *Process, url, want string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
-		if err := p.exited(); err != nil {
+		if err := p.Exited(); err != nil {
 			return err
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -113,7 +114,7 @@ func waitBody(ctx context.Context, p *process, url, want string, timeout time.Du
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: %s did not answer %q in %v; see %s", p.name, url, want, timeout, p.log.Name())
+			return fmt.Errorf("%s: %s did not answer %q in %v; see %s", p.Name, url, want, timeout, p.log.Name())
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
@@ -123,8 +124,8 @@ func waitBody(ctx context.Context, p *process, url, want string, timeout time.Du
 // Linux architecture Go supports.
 const clockTick = 100
 
-// cpuTime is the user + system CPU time pid has used.
-func cpuTime(pid int) (time.Duration, error) {
+// CPUTime is the user + system CPU time pid has used.
+func CPUTime(pid int) (time.Duration, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
@@ -145,4 +146,24 @@ func cpuTime(pid int) (time.Duration, error) {
 		return 0, err
 	}
 	return time.Duration(utime+stime) * time.Second / clockTick, nil
+}
+
+// FreePorts returns n distinct loopback ports nobody listens on right now.
+func FreePorts(n int) ([]int, error) {
+	var ports []int
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
 }
