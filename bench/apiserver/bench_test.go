@@ -53,7 +53,7 @@ func tugClients(b *testing.B) []*kubernetes.Clientset {
 			return
 		}
 		bin := filepath.Join(fixture.dir, "tug-binary")
-		if fixture.err = buildTug(ctx, bin); fixture.err != nil {
+		if fixture.err = benchkit.BuildTug(ctx, bin); fixture.err != nil {
 			return
 		}
 		if fixture.server, fixture.err = (tugLauncher{bin: bin}).start(ctx, filepath.Join(fixture.dir, "tug")); fixture.err != nil {

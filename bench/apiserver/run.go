@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 
@@ -68,7 +67,7 @@ func setUp(ctx context.Context, o *Options, runDir string, logf func(string, ...
 		if bin == "" {
 			bin = filepath.Join(runDir, "tug-binary")
 			logf("building tug")
-			if err := buildTug(ctx, bin); err != nil {
+			if err := benchkit.BuildTug(ctx, bin); err != nil {
 				return nil, err
 			}
 		}
@@ -96,16 +95,6 @@ func setUp(ctx context.Context, o *Options, runDir string, logf func(string, ...
 		}
 	}
 	return launchers, nil
-}
-
-// buildTug builds ./cmd/tug of the module the harness runs in.
-func buildTug(ctx context.Context, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "github.com/tugcluster/tug/cmd/tug")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("build tug: %w", err)
-	}
-	return nil
 }
 
 // printHeader says what was measured where, so the table can be compared.

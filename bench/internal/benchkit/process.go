@@ -167,3 +167,13 @@ func FreePorts(n int) ([]int, error) {
 	}
 	return ports, nil
 }
+
+// BuildTug builds ./cmd/tug of the module the harness runs in to out.
+func BuildTug(ctx context.Context, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "github.com/tugcluster/tug/cmd/tug")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build tug: %w", err)
+	}
+	return nil
+}
