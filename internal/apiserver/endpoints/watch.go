@@ -165,7 +165,7 @@ func (s *watchStream) send(ev watch.Event) bool {
 			obj, gv = pom, metav1.SchemeGroupVersion
 		}
 	}
-	data, err := runtime.Encode(s.h.codecs.EncoderForVersion(s.out.info.Serializer, gv), obj)
+	data, err := runtime.Encode(s.h.codecs.EncoderForVersion(s.out.info.Serializer, gv), shallowCopy(obj))
 	if err != nil {
 		return false
 	}

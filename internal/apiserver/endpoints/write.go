@@ -41,7 +41,7 @@ func (h *Handler) writeObject(w http.ResponseWriter, _ *http.Request, out output
 	if out.pretty && out.info.PrettySerializer != nil {
 		s = out.info.PrettySerializer
 	}
-	data, err := runtime.Encode(h.codecs.EncoderForVersion(s, gv), obj)
+	data, err := runtime.Encode(h.codecs.EncoderForVersion(s, gv), shallowCopy(obj))
 	if err != nil {
 		status := statusOf(err)
 		status.Kind, status.APIVersion = "Status", "v1"
