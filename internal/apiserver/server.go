@@ -200,6 +200,9 @@ func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admi
 			}
 			return obj.(*corev1.ServiceAccount), nil
 		}},
+		admission.DefaultTolerationSeconds{
+			NotReady: admission.DefaultNodeTolerationSeconds, Unreachable: admission.DefaultNodeTolerationSeconds,
+		},
 		admission.RuntimeClass{Get: func(ctx context.Context, name string) error {
 			_, err := runtimeClasses.Get(ctx, "", name, nil)
 			return err
