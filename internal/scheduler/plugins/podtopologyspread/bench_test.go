@@ -1,0 +1,82 @@
+package podtopologyspread
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tugcluster/tug/internal/scheduler/framework"
+)
+
+// benchCluster builds 1,000 nodes in 10 zones holding 5,000 pods in 250
+// apps of 20, each spread over zones (DoNotSchedule) and hosts
+// (ScheduleAnyway).
+func benchCluster() []*framework.NodeInfo {
+	const numNodes, numPods = 1000, 5000
+	pods := make([][]*corev1.Pod, numNodes)
+	for i := range numPods {
+		app := fmt.Sprintf("app-%d", i/20)
+		p := makePod("default", fmt.Sprintf("p-%d", i), "app", app).
+			spread(1, zone, corev1.DoNotSchedule, app).
+			spread(1, host, corev1.ScheduleAnyway, app).obj()
+		pods[i%numNodes] = append(pods[i%numNodes], p)
+	}
+	nodes := make([]*framework.NodeInfo, numNodes)
+	for i := range nodes {
+		name := fmt.Sprintf("node-%d", i)
+		nodes[i] = makeNode(name, map[string]string{host: name, zone: fmt.Sprintf("zone-%d", i%10)}, pods[i]...)
+	}
+	return nodes
+}
+
+// BenchmarkPodTopologySpread measures one scheduling cycle of the plugin:
+// PreFilter, Filter on every node, then PreScore, Score and NormalizeScore
+// on the nodes that passed.
+func BenchmarkPodTopologySpread(b *testing.B) {
+	nodes := benchCluster()
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "app-7"},
+		Spec:       appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "app-7"}}},
+	}
+	pl := newPlugin(b, nodes, rs)
+	cases := map[string]*corev1.Pod{
+		"own constraints": makePod("default", "new", "app", "app-7").
+			spread(1, zone, corev1.DoNotSchedule, "app-7").
+			spread(1, host, corev1.ScheduleAnyway, "app-7").obj(),
+		"system defaults": makePod("default", "new", "app", "app-7").ownedBy("apps/v1", "ReplicaSet", "app-7").obj(),
+	}
+	for name, pod := range cases {
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			feasible := make([]*framework.NodeInfo, 0, len(nodes))
+			scores := make([]framework.NodeScore, 0, len(nodes))
+			b.ReportAllocs()
+			for b.Loop() {
+				cs := framework.NewCycleState()
+				_, st := pl.PreFilter(ctx, cs, pod, nodes)
+				feasible = feasible[:0]
+				for _, ni := range nodes {
+					if st.IsSkip() || pl.Filter(ctx, cs, pod, ni).IsSuccess() {
+						feasible = append(feasible, ni)
+					}
+				}
+				if len(feasible) == 0 {
+					b.Fatal("no feasible node")
+				}
+				if pl.PreScore(ctx, cs, pod, feasible).IsSkip() {
+					b.Fatal("PreScore skipped")
+				}
+				scores = scores[:0]
+				for _, ni := range feasible {
+					s, _ := pl.Score(ctx, cs, pod, ni)
+					scores = append(scores, framework.NodeScore{Name: ni.NodeName(), Score: s})
+				}
+				pl.NormalizeScore(ctx, cs, pod, scores)
+			}
+		})
+	}
+}
