@@ -12,6 +12,7 @@ import (
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync"
 
@@ -133,6 +134,13 @@ func New(cfg Config) (*APIServer, error) {
 	if cfg.JoinToken != "" {
 		mux.Handle(join.CAPath, join.Handler(cfg.JoinToken, cfg.CAPEM))
 	}
+	// Profiling, as kube-apiserver's --profiling serves it: for cluster
+	// admins only (these paths are not public).
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/version", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		data, _ := json.MarshalIndent(cfg.Version, "", "  ")
@@ -154,7 +162,7 @@ func New(cfg Config) (*APIServer, error) {
 		}
 	})
 	writeError := resourceHandler.WriteError
-	handler := filters.MaxInFlight(root, filters.DefaultMaxReadOnlyInFlight, filters.DefaultMaxMutatingInFlight, isLongRunning, writeError)
+	handler := filters.MaxInFlight(root, filters.DefaultMaxReadOnlyInFlight, filters.DefaultMaxMutatingInFlight, filters.DefaultQueueWait, isLongRunning, writeError)
 	handler = filters.Authorize(handler, func(r *http.Request) bool { return isPublicPath(r.URL.Path) || virtual.selfReview(r) }, writeError)
 	var tokens filters.TokenAuthenticator
 	if cfg.JoinToken != "" {
