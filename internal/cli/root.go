@@ -55,6 +55,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	})
 	root.AddCommand(
 		newServerCommand(),
+		newAgentCommand(),
 		newKubeconfigCommand(),
 		newVersionCommand(),
 	)

@@ -11,6 +11,7 @@ import (
 // Memory is the resident memory of a process, in bytes.
 type Memory struct {
 	RSS  int64 // VmRSS
+	Peak int64 // VmHWM, the highest RSS so far
 	Anon int64 // RssAnon
 }
 
@@ -21,7 +22,7 @@ func ReadMemory(pid int) (Memory, error) {
 	if err != nil {
 		return Memory{}, err
 	}
-	return Memory{RSS: status["VmRSS"], Anon: status["RssAnon"]}, nil
+	return Memory{RSS: status["VmRSS"], Peak: status["VmHWM"], Anon: status["RssAnon"]}, nil
 }
 
 // readStatus returns the kB fields of /proc/PID/status, in bytes.

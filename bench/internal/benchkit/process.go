@@ -47,6 +47,9 @@ func StartProcess(name, bin string, args []string, logPath string) (*Process, er
 	return p, nil
 }
 
+// LogPath is the file holding the process's output.
+func (p *Process) LogPath() string { return p.log.Name() }
+
 // PID is the process id.
 func (p *Process) PID() int { return p.cmd.Process.Pid }
 

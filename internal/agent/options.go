@@ -1,0 +1,182 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/tugcluster/tug/internal/agent/simulated"
+)
+
+// Options configure `tug agent`.
+type Options struct {
+	// Simulated runs simulated nodes (no containers) instead of the
+	// containerd node agent. Default false; until the containerd agent
+	// exists it is the only mode that runs.
+	Simulated bool
+	// Server is the API server's URL; with Token, the agent fetches and
+	// verifies the cluster CA and authenticates with the token.
+	Server string
+	// Token is the cluster's join token (<data-dir>/server/token).
+	Token string
+	// Kubeconfig is a kubeconfig file to use instead of Server and Token.
+	Kubeconfig string
+
+	// Nodes is how many simulated nodes to run. Default 1.
+	Nodes int
+	// NodeNamePrefix starts each simulated node's name, followed by its
+	// number zero-padded to four digits. Default "sim-".
+	NodeNamePrefix string
+	// NodeCPU is each simulated node's CPU capacity. Default "32".
+	NodeCPU string
+	// NodeMemory is each simulated node's memory capacity. Default "256Gi".
+	NodeMemory string
+	// NodePods is how many pods each simulated node takes. Default 110.
+	NodePods int
+	// Zones is how many zones (zone-a, zone-b, …) the nodes are spread
+	// over, round robin, all in region-1. Default 3.
+	Zones int
+	// NodeLabels are added to every simulated node.
+	NodeLabels map[string]string
+	// NodeTaints are set on every simulated node, each as key=value:Effect
+	// or key:Effect.
+	NodeTaints []string
+	// PodCompletionTime is how long pods with restartPolicy Never or
+	// OnFailure run before they succeed. Default 1s.
+	PodCompletionTime time.Duration
+	// LeaseDuration is each node's Lease duration, renewed every quarter
+	// of it. Default 40s.
+	LeaseDuration time.Duration
+}
+
+// Defaults a user sees; the CLI flags use them too.
+const (
+	DefaultNodes             = 1
+	DefaultNodeNamePrefix    = "sim-"
+	DefaultNodeCPU           = "32"
+	DefaultNodeMemory        = "256Gi"
+	DefaultNodePods          = 110
+	DefaultZones             = 3
+	DefaultPodCompletionTime = time.Second
+	DefaultLeaseDuration     = 40 * time.Second
+)
+
+// ephemeralStorage is every simulated node's disk.
+const ephemeralStorage = "100Gi"
+
+// ErrNoContainerdAgent is returned for `tug agent` without --simulated.
+var ErrNoContainerdAgent = errors.New("the containerd node agent is not built yet; run `tug agent --simulated` for simulated nodes")
+
+func (o Options) withDefaults() Options {
+	if o.Nodes == 0 {
+		o.Nodes = DefaultNodes
+	}
+	if o.NodeNamePrefix == "" {
+		o.NodeNamePrefix = DefaultNodeNamePrefix
+	}
+	if o.NodeCPU == "" {
+		o.NodeCPU = DefaultNodeCPU
+	}
+	if o.NodeMemory == "" {
+		o.NodeMemory = DefaultNodeMemory
+	}
+	if o.NodePods == 0 {
+		o.NodePods = DefaultNodePods
+	}
+	if o.Zones == 0 {
+		o.Zones = DefaultZones
+	}
+	if o.PodCompletionTime == 0 {
+		o.PodCompletionTime = DefaultPodCompletionTime
+	}
+	if o.LeaseDuration == 0 {
+		o.LeaseDuration = DefaultLeaseDuration
+	}
+	return o
+}
+
+// Validate reports options that cannot work.
+func (o Options) Validate() error {
+	if !o.Simulated {
+		return ErrNoContainerdAgent
+	}
+	o = o.withDefaults()
+	switch {
+	case o.Kubeconfig != "" && (o.Server != "" || o.Token != ""):
+		return errors.New("use either --kubeconfig or --server with --token, not both")
+	case o.Kubeconfig == "" && (o.Server == "" || o.Token == ""):
+		return errors.New("--server and --token (or --kubeconfig) are required")
+	case o.Nodes < 1 || o.Nodes > simulated.MaxNodes:
+		return fmt.Errorf("--nodes must be between 1 and %d", simulated.MaxNodes)
+	case o.NodePods < 1:
+		return errors.New("--node-pods must be positive")
+	case o.Zones < 1:
+		return errors.New("--zones must be positive")
+	case o.PodCompletionTime < 0:
+		return errors.New("--pod-completion-time must not be negative")
+	case o.LeaseDuration < 4*time.Second:
+		return errors.New("--lease-duration must be at least 4s")
+	}
+	if errs := validation.IsDNS1123Subdomain(simulated.NodeName(o.NodeNamePrefix, o.Nodes-1)); len(errs) > 0 {
+		return fmt.Errorf("--node-name-prefix %q makes invalid node names: %s", o.NodeNamePrefix, strings.Join(errs, "; "))
+	}
+	if _, err := o.capacity(); err != nil {
+		return err
+	}
+	for k, v := range o.NodeLabels {
+		if errs := append(validation.IsQualifiedName(k), validation.IsValidLabelValue(v)...); len(errs) > 0 {
+			return fmt.Errorf("--node-labels %s=%s: %s", k, v, strings.Join(errs, "; "))
+		}
+	}
+	_, err := ParseTaints(o.NodeTaints)
+	return err
+}
+
+// capacity is each node's capacity from the options.
+func (o Options) capacity() (corev1.ResourceList, error) {
+	cpu, err := resource.ParseQuantity(o.NodeCPU)
+	if err != nil || cpu.Sign() <= 0 {
+		return nil, fmt.Errorf("--node-cpu %q must be a positive quantity", o.NodeCPU)
+	}
+	memory, err := resource.ParseQuantity(o.NodeMemory)
+	if err != nil || memory.Sign() <= 0 {
+		return nil, fmt.Errorf("--node-memory %q must be a positive quantity", o.NodeMemory)
+	}
+	return corev1.ResourceList{
+		corev1.ResourceCPU:              cpu,
+		corev1.ResourceMemory:           memory,
+		corev1.ResourcePods:             *resource.NewQuantity(int64(o.NodePods), resource.DecimalSI),
+		corev1.ResourceEphemeralStorage: resource.MustParse(ephemeralStorage),
+	}, nil
+}
+
+// ParseTaints parses taints written key=value:Effect or key:Effect.
+func ParseTaints(specs []string) ([]corev1.Taint, error) {
+	var taints []corev1.Taint
+	for _, spec := range specs {
+		kv, effect, ok := strings.Cut(spec, ":")
+		if !ok {
+			return nil, fmt.Errorf("taint %q: want key=value:Effect", spec)
+		}
+		key, value, _ := strings.Cut(kv, "=")
+		t := corev1.Taint{Key: key, Value: value, Effect: corev1.TaintEffect(effect)}
+		switch t.Effect {
+		case corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute:
+		default:
+			return nil, fmt.Errorf("taint %q: effect must be NoSchedule, PreferNoSchedule or NoExecute", spec)
+		}
+		if errs := validation.IsQualifiedName(key); len(errs) > 0 {
+			return nil, fmt.Errorf("taint %q: %s", spec, strings.Join(errs, "; "))
+		}
+		if errs := validation.IsValidLabelValue(value); len(errs) > 0 {
+			return nil, fmt.Errorf("taint %q: %s", spec, strings.Join(errs, "; "))
+		}
+		taints = append(taints, t)
+	}
+	return taints, nil
+}

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tugcluster/tug/internal/agent"
+)
+
+// newAgentCommand builds `tug agent`.
+func newAgentCommand() *cobra.Command {
+	opts := agent.Options{}
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run a node agent (today: simulated nodes, with --simulated)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return agent.Run(cmd.Context(), opts)
+		},
+	}
+	flags := cmd.Flags()
+	flags.BoolVar(&opts.Simulated, "simulated", false, "run simulated nodes: no containers, pods are reported running")
+	flags.StringVar(&opts.Server, "server", "", "URL of the API server to join")
+	flags.StringVar(&opts.Token, "token", "", "the cluster's join token (<data-dir>/server/token on the server)")
+	flags.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig to connect with, instead of --server and --token")
+	flags.IntVar(&opts.Nodes, "nodes", agent.DefaultNodes, "how many simulated nodes to run")
+	flags.StringVar(&opts.NodeNamePrefix, "node-name-prefix", agent.DefaultNodeNamePrefix, "prefix of the simulated nodes' names (followed by 0000, 0001, …)")
+	flags.StringVar(&opts.NodeCPU, "node-cpu", agent.DefaultNodeCPU, "CPU capacity of each simulated node")
+	flags.StringVar(&opts.NodeMemory, "node-memory", agent.DefaultNodeMemory, "memory capacity of each simulated node")
+	flags.IntVar(&opts.NodePods, "node-pods", agent.DefaultNodePods, "pod capacity of each simulated node")
+	flags.IntVar(&opts.Zones, "zones", agent.DefaultZones, "zones (zone-a, zone-b, …) the simulated nodes are spread over")
+	flags.StringToStringVar(&opts.NodeLabels, "node-labels", nil, "labels added to every simulated node (k=v,…)")
+	flags.StringSliceVar(&opts.NodeTaints, "node-taints", nil, "taints set on every simulated node (k=v:Effect,…)")
+	flags.DurationVar(&opts.PodCompletionTime, "pod-completion-time", agent.DefaultPodCompletionTime,
+		"how long pods with restartPolicy Never or OnFailure run before they succeed")
+	flags.DurationVar(&opts.LeaseDuration, "lease-duration", agent.DefaultLeaseDuration, "node lease duration, renewed every quarter of it")
+	return cmd
+}
