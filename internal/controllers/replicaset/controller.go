@@ -1,0 +1,175 @@
+// Package replicaset is the ReplicaSet and ReplicationController
+// controller: it keeps spec.replicas pods matching each object's selector,
+// adopting and releasing pods through controller owner references, and
+// reports their readiness and availability in status. Both kinds share one
+// implementation; a small adapter per kind converts at the edges.
+package replicaset
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	appsinformers "k8s.io/client-go/informers/apps/v1"
+	coreinformers "k8s.io/client-go/informers/core/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+
+	"github.com/tugcluster/tug/internal/controller"
+)
+
+// Names the Events of each kind carry as reportingController.
+const (
+	ReplicaSetReportingController            = "replicaset-controller"
+	ReplicationControllerReportingController = "replication-controller"
+)
+
+// defaultWorkers is how many keys are synced at once.
+const defaultWorkers = 5
+
+// Config is what the controller needs besides its kind's informer.
+type Config struct {
+	// Client creates, patches and deletes pods and writes status.
+	Client kubernetes.Interface
+	// Pods is the shared pod informer; the controller adds a handler and
+	// OwnerIndex, so it must be built before the informer starts.
+	Pods coreinformers.PodInformer
+	// Clock decides availability (minReadySeconds). Default the real clock.
+	Clock clock.PassiveClock
+	// Recorder records Events. Default: Events written to the API server
+	// by Run, reported under the kind's reporting controller name.
+	Recorder events.EventRecorder
+	// Workers is the number of keys synced concurrently. Default 5.
+	Workers int
+}
+
+// Controller keeps the pods of one kind of replica controller.
+type Controller struct {
+	kind        kind
+	client      kubernetes.Interface
+	pods        corelisters.PodLister
+	podIndex    cache.Indexer
+	synced      []cache.InformerSynced
+	clock       clock.PassiveClock
+	recorder    events.EventRecorder
+	broadcaster events.EventBroadcaster // nil when Config.Recorder was given
+	exp         *expectations
+	loop        *controller.Loop
+	// hasTerminating is whether the kind's status has terminatingReplicas.
+	hasTerminating bool
+}
+
+// NewReplicaSets returns the ReplicaSet controller; Run starts it.
+func NewReplicaSets(cfg Config, replicaSets appsinformers.ReplicaSetInformer) (*Controller, error) {
+	return newController(cfg, newReplicaSets(cfg.Client, replicaSets), "replicaset", ReplicaSetReportingController, true)
+}
+
+// NewReplicationControllers returns the ReplicationController controller;
+// Run starts it.
+func NewReplicationControllers(cfg Config, rcs coreinformers.ReplicationControllerInformer) (*Controller, error) {
+	return newController(cfg, newReplicationControllers(cfg.Client, rcs), "replicationcontroller",
+		ReplicationControllerReportingController, false)
+}
+
+func newController(cfg Config, k kind, name, reporter string, hasTerminating bool) (*Controller, error) {
+	c := &Controller{
+		kind:           k,
+		client:         cfg.Client,
+		pods:           cfg.Pods.Lister(),
+		podIndex:       cfg.Pods.Informer().GetIndexer(),
+		synced:         []cache.InformerSynced{k.informer().HasSynced, cfg.Pods.Informer().HasSynced},
+		clock:          cfg.Clock,
+		recorder:       cfg.Recorder,
+		hasTerminating: hasTerminating,
+	}
+	if c.clock == nil {
+		c.clock = clock.RealClock{}
+	}
+	if c.recorder == nil {
+		c.broadcaster = events.NewBroadcaster(&events.EventSinkImpl{Interface: cfg.Client.EventsV1()})
+		c.recorder = c.broadcaster.NewRecorder(scheme.Scheme, reporter)
+	}
+	c.recorder = newLimitedRecorder(c.recorder, c.clock)
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = defaultWorkers
+	}
+	c.exp = newExpectations(c.clock)
+	c.loop = controller.New(name, workers, c.sync)
+	for _, inf := range []cache.SharedIndexInformer{cfg.Pods.Informer(), k.informer()} {
+		if err := EnsureOwnerIndex(inf); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := k.informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.loop.EnqueueObject,
+		UpdateFunc: func(_, obj any) { c.loop.EnqueueObject(obj) },
+		DeleteFunc: c.loop.EnqueueObject,
+	}); err != nil {
+		return nil, fmt.Errorf("watch %s: %w", k.gvk().Kind, err)
+	}
+	if _, err := cfg.Pods.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.addPod,
+		UpdateFunc: c.updatePod,
+		DeleteFunc: c.deletePod,
+	}); err != nil {
+		return nil, fmt.Errorf("watch pods: %w", err)
+	}
+	return c, nil
+}
+
+// Run runs the controller until ctx ends.
+func (c *Controller) Run(ctx context.Context) error {
+	if c.broadcaster != nil {
+		if err := c.broadcaster.StartRecordingToSinkWithContext(ctx); err != nil {
+			return fmt.Errorf("start event recording: %w", err)
+		}
+		defer c.broadcaster.Shutdown()
+	}
+	return c.loop.Run(ctx, c.synced...)
+}
+
+// ownerKey returns the key of the object of this controller's kind that
+// ref names in namespace, or "" when ref is another kind or the object is
+// gone or was replaced (another UID).
+func (c *Controller) ownerKey(namespace string, ref *metav1.OwnerReference) string {
+	gvk := c.kind.gvk()
+	if ref == nil || ref.Kind != gvk.Kind || ref.APIVersion != gvk.GroupVersion().String() {
+		return ""
+	}
+	rs, _, err := c.kind.get(namespace, ref.Name)
+	if err != nil || rs.UID != ref.UID {
+		return ""
+	}
+	return namespace + "/" + ref.Name
+}
+
+// keysSelecting returns the keys of the objects of this kind in the pod's
+// namespace whose selector matches it: the candidates to adopt an orphan.
+func (c *Controller) keysSelecting(pod *corev1.Pod) []string {
+	all, err := c.kind.list(pod.Namespace)
+	if err != nil {
+		return nil
+	}
+	var keys []string
+	for _, rs := range all {
+		if sel, ok := selectorOf(rs); ok && sel.Matches(labelsOf(pod)) {
+			keys = append(keys, rs.Namespace+"/"+rs.Name)
+		}
+	}
+	return keys
+}
+
+// replicas is spec.replicas, defaulted.
+func replicas(rs *appsv1.ReplicaSet) int32 {
+	if rs.Spec.Replicas == nil {
+		return 1
+	}
+	return *rs.Spec.Replicas
+}

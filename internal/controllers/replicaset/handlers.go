@@ -1,0 +1,115 @@
+package replicaset
+
+import (
+	"maps"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/cache"
+)
+
+// Pod event handlers only record what the informer saw in the expectations
+// and enqueue the owner; the sync does the rest. Many pod events for one
+// owner collapse into one queued key, so status is not written per event.
+
+func (c *Controller) addPod(obj any) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	if pod.DeletionTimestamp != nil {
+		// Seen for the first time already terminating (e.g. after a
+		// relist): for the expectations this is a deletion.
+		c.deletePod(pod)
+		return
+	}
+	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
+		if key := c.ownerKey(pod.Namespace, ref); key != "" {
+			c.exp.creationObserved(key)
+			c.loop.Enqueue(key)
+		}
+		return
+	}
+	for _, key := range c.keysSelecting(pod) {
+		c.loop.Enqueue(key)
+	}
+}
+
+func (c *Controller) updatePod(oldObj, obj any) {
+	old, ok1 := oldObj.(*corev1.Pod)
+	pod, ok2 := obj.(*corev1.Pod)
+	if !ok1 || !ok2 || old.ResourceVersion == pod.ResourceVersion {
+		return // a resync: nothing changed
+	}
+	labelsChanged := !maps.Equal(old.Labels, pod.Labels)
+	if pod.DeletionTimestamp != nil && old.DeletionTimestamp == nil {
+		// Graceful deletion began: the pod no longer counts, so the
+		// expected deletion is observed now rather than when it is gone.
+		c.deletePod(pod)
+		if labelsChanged {
+			c.deletePod(old)
+		}
+		return
+	}
+	ref, oldRef := metav1.GetControllerOfNoCopy(pod), metav1.GetControllerOfNoCopy(old)
+	refChanged := !sameRef(ref, oldRef)
+	if refChanged && oldRef != nil {
+		if key := c.ownerKey(old.Namespace, oldRef); key != "" {
+			c.loop.Enqueue(key)
+		}
+	}
+	if ref != nil {
+		if key := c.ownerKey(pod.Namespace, ref); key != "" {
+			c.loop.Enqueue(key)
+		}
+		return
+	}
+	if labelsChanged || refChanged {
+		for _, key := range c.keysSelecting(pod) {
+			c.loop.Enqueue(key)
+		}
+	}
+}
+
+func (c *Controller) deletePod(obj any) {
+	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	ref := metav1.GetControllerOfNoCopy(pod)
+	if ref == nil {
+		return // an orphan's deletion changes nobody's count
+	}
+	if key := c.ownerKey(pod.Namespace, ref); key != "" {
+		c.exp.deletionObserved(key, pod.Namespace+"/"+pod.Name)
+		c.loop.Enqueue(key)
+	}
+}
+
+func sameRef(a, b *metav1.OwnerReference) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.UID == b.UID
+}
+
+// selectorOf returns the label selector of rs; ok is false for a selector
+// that is invalid or empty, which must select nothing rather than every
+// pod in the namespace.
+func selectorOf(rs *appsv1.ReplicaSet) (labels.Selector, bool) {
+	if rs.Spec.Selector == nil {
+		return nil, false
+	}
+	sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
+	if err != nil || sel.Empty() {
+		return nil, false
+	}
+	return sel, true
+}
+
+func labelsOf(pod *corev1.Pod) labels.Set { return labels.Set(pod.Labels) }
