@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/tugcluster/tug/internal/controllers/nodeipam"
 	"github.com/tugcluster/tug/internal/server"
 )
 
@@ -28,5 +29,6 @@ func newServerCommand() *cobra.Command {
 	flags.BoolVar(&opts.DisableScheduler, "disable-scheduler", false, "run no scheduler in this process")
 	flags.DurationVar(&opts.NodeMonitorGracePeriod, "node-monitor-grace-period", server.DefaultNodeMonitorGracePeriod,
 		"how long a node's lease may go unrenewed before the node is marked unreachable")
+	flags.StringVar(&opts.ClusterCIDR, "cluster-cidr", nodeipam.DefaultClusterCIDR, "pod network; each node gets a /24 of it (a /64 of an IPv6 one)")
 	return cmd
 }

@@ -10,22 +10,33 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/events"
 
 	"github.com/tugcluster/tug/internal/apiserver/resources"
+	"github.com/tugcluster/tug/internal/controllers/cronjob"
+	"github.com/tugcluster/tug/internal/controllers/deployment"
 	"github.com/tugcluster/tug/internal/controllers/garbagecollector"
+	"github.com/tugcluster/tug/internal/controllers/job"
 	"github.com/tugcluster/tug/internal/controllers/namespace"
+	"github.com/tugcluster/tug/internal/controllers/nodeipam"
+	"github.com/tugcluster/tug/internal/controllers/nodelifecycle"
+	"github.com/tugcluster/tug/internal/controllers/replicaset"
 	"github.com/tugcluster/tug/internal/controllers/rootcacert"
 	"github.com/tugcluster/tug/internal/controllers/serviceaccount"
+	"github.com/tugcluster/tug/internal/controllers/ttlafterfinished"
 )
 
 // runControllers runs the controllers that belong to the API server's
 // contract (garbage collection, namespace deletion, each namespace's
 // default service account and root CA ConfigMap) until ctx ends.
 // They talk to the API server only through cfg, as any client would.
-func runControllers(ctx context.Context, cfg *rest.Config, caPEM []byte, catalog []resources.Resource) error {
+// nodeGrace is how long a node may go without a heartbeat; clusterCIDR
+// is the pod network node CIDRs come from.
+func runControllers(ctx context.Context, cfg *rest.Config, caPEM []byte, catalog []resources.Resource, nodeGrace time.Duration, clusterCIDR string) error {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = 1000, 2000
 	client, err := kubernetes.NewForConfig(cfg)
@@ -67,6 +78,72 @@ func runControllers(ctx context.Context, cfg *rest.Config, caPEM []byte, catalog
 	if err != nil {
 		return err
 	}
+	nodeController, err := nodelifecycle.New(nodelifecycle.Config{
+		Client: client, Nodes: typed.Core().V1().Nodes(), Leases: typed.Coordination().V1().Leases(),
+		Pods: typed.Core().V1().Pods(), GracePeriod: nodeGrace,
+	})
+	if err != nil {
+		return err
+	}
+	cidr, err := nodeipam.ParseClusterCIDR(clusterCIDR)
+	if err != nil {
+		return err
+	}
+	ipamController, err := nodeipam.New(client, typed.Core().V1().Nodes(), cidr)
+	if err != nil {
+		return err
+	}
+	// One Event broadcaster for the controllers, each recording under its
+	// own name; it has its own client so that Events (one per pod created
+	// at scale) do not eat into the controllers' request budget.
+	eventClient, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: eventClient.EventsV1()})
+	rsController, err := replicaset.NewReplicaSets(replicaset.Config{
+		Client: client, Pods: typed.Core().V1().Pods(),
+		Recorder: broadcaster.NewRecorder(scheme.Scheme, replicaset.ReplicaSetReportingController),
+	}, typed.Apps().V1().ReplicaSets())
+	if err != nil {
+		return err
+	}
+	rcController, err := replicaset.NewReplicationControllers(replicaset.Config{
+		Client: client, Pods: typed.Core().V1().Pods(),
+		Recorder: broadcaster.NewRecorder(scheme.Scheme, replicaset.ReplicationControllerReportingController),
+	}, typed.Core().V1().ReplicationControllers())
+	if err != nil {
+		return err
+	}
+	deploymentController, err := deployment.New(deployment.Config{
+		Client: client, Deployments: typed.Apps().V1().Deployments(), ReplicaSets: typed.Apps().V1().ReplicaSets(),
+		Pods: typed.Core().V1().Pods(), Recorder: broadcaster.NewRecorder(scheme.Scheme, deployment.ReportingController),
+	})
+	if err != nil {
+		return err
+	}
+	jobController, err := job.New(job.Config{
+		Client: client, Jobs: typed.Batch().V1().Jobs(), Pods: typed.Core().V1().Pods(),
+		Recorder: broadcaster.NewRecorder(scheme.Scheme, job.ReportingController),
+	})
+	if err != nil {
+		return err
+	}
+	cronJobController, err := cronjob.New(cronjob.Config{
+		Client: client, CronJobs: typed.Batch().V1().CronJobs(), Jobs: typed.Batch().V1().Jobs(),
+		Recorder: broadcaster.NewRecorder(scheme.Scheme, cronjob.ReportingController),
+	})
+	if err != nil {
+		return err
+	}
+	ttlController, err := ttlafterfinished.New(ttlafterfinished.Config{Client: client, Jobs: typed.Batch().V1().Jobs()})
+	if err != nil {
+		return err
+	}
+	if err := broadcaster.StartRecordingToSinkWithContext(ctx); err != nil {
+		return err
+	}
+	defer broadcaster.Shutdown()
 	g, gctx := errgroup.WithContext(ctx)
 	typed.Start(gctx.Done())
 	metaFactory.Start(gctx.Done())
@@ -74,6 +151,14 @@ func runControllers(ctx context.Context, cfg *rest.Config, caPEM []byte, catalog
 	g.Go(func() error { return gc.Run(gctx) })
 	g.Go(func() error { return saController.Run(gctx) })
 	g.Go(func() error { return caController.Run(gctx) })
+	g.Go(func() error { return nodeController.Run(gctx) })
+	g.Go(func() error { return ipamController.Run(gctx) })
+	g.Go(func() error { return rsController.Run(gctx) })
+	g.Go(func() error { return rcController.Run(gctx) })
+	g.Go(func() error { return deploymentController.Run(gctx) })
+	g.Go(func() error { return jobController.Run(gctx) })
+	g.Go(func() error { return cronJobController.Run(gctx) })
+	g.Go(func() error { return ttlController.Run(gctx) })
 	err = g.Wait()
 	typed.Shutdown()
 	metaFactory.Shutdown()

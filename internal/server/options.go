@@ -2,8 +2,11 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"time"
+
+	"github.com/tugcluster/tug/internal/controllers/nodeipam"
 )
 
 // Options configure `tug server`.
@@ -26,6 +29,9 @@ type Options struct {
 	// before the node lifecycle controller marks it Unknown and taints it
 	// unreachable. Default 40s.
 	NodeMonitorGracePeriod time.Duration
+	// ClusterCIDR is the pod network: the node IPAM controller gives each
+	// node a /24 of it (a /64 of an IPv6 one). Default 10.42.0.0/16.
+	ClusterCIDR string
 }
 
 // DefaultDataDir is where tug keeps its state unless told otherwise.
@@ -47,6 +53,9 @@ func (o Options) withDefaults() Options {
 	if o.NodeMonitorGracePeriod == 0 {
 		o.NodeMonitorGracePeriod = DefaultNodeMonitorGracePeriod
 	}
+	if o.ClusterCIDR == "" {
+		o.ClusterCIDR = nodeipam.DefaultClusterCIDR
+	}
 	return o
 }
 
@@ -60,6 +69,11 @@ func (o Options) Validate() error {
 	}
 	if o.NodeMonitorGracePeriod < 0 {
 		return errors.New("--node-monitor-grace-period must not be negative")
+	}
+	if o.ClusterCIDR != "" {
+		if _, err := nodeipam.ParseClusterCIDR(o.ClusterCIDR); err != nil {
+			return fmt.Errorf("--cluster-cidr: %w", err)
+		}
 	}
 	return nil
 }

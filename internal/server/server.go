@@ -173,7 +173,10 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 				CAData: bundle.CAPEM, CertData: bundle.AdminCertPEM, KeyData: bundle.AdminKeyPEM,
 			},
 		}
-		return runControllers(gctx, clientConfig, bundle.CAPEM, catalog)
+		if !opts.DisableScheduler {
+			g.Go(func() error { return runScheduler(gctx, clientConfig) })
+		}
+		return runControllers(gctx, clientConfig, bundle.CAPEM, catalog, opts.NodeMonitorGracePeriod, opts.ClusterCIDR)
 	})
 	return g.Wait()
 }
