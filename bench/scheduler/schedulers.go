@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tugcluster/tug/bench/internal/benchkit"
+)
+
+// candidate is a scheduler under test: start begins scheduling the
+// cluster's default-scheduler pods and returns a stop function.
+type candidate interface {
+	start(ctx context.Context, c *cluster, dir string) (stop func() error, err error)
+	describe() string
+}
+
+// kubeScheduler runs upstream kube-scheduler as a child process with a
+// client as unthrottled as tug's (its default 50 QPS would measure the
+// rate limiter, not the scheduler) and no leader election.
+type kubeScheduler struct{ bin string }
+
+func (k kubeScheduler) describe() string { return "kube-scheduler (" + k.bin + ")" }
+
+func (k kubeScheduler) start(_ context.Context, c *cluster, dir string) (func() error, error) {
+	config := filepath.Join(dir, "kube-scheduler.yaml")
+	doc := fmt.Sprintf(`apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+clientConnection:
+  kubeconfig: %s
+  contentType: application/vnd.kubernetes.protobuf
+  qps: 10000
+  burst: 20000
+leaderElection:
+  leaderElect: false
+`, c.kubeconfig)
+	if err := os.WriteFile(config, []byte(doc), 0o600); err != nil {
+		return nil, err
+	}
+	p, err := benchkit.StartProcess("kube-scheduler", k.bin, []string{"--config", config, "--secure-port=0"},
+		filepath.Join(dir, "kube-scheduler.log"))
+	if err != nil {
+		return nil, err
+	}
+	return p.Stop, nil
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/tugcluster/tug/internal/scheduler"
+	"github.com/tugcluster/tug/internal/scheduler/plugins"
+)
+
+// tugScheduler runs tug's scheduler — the one `tug server` runs under its
+// lease, with the default profile — in this process, so that like
+// kube-scheduler it is a separate process from the API server.
+type tugScheduler struct{}
+
+func (tugScheduler) describe() string {
+	return "tug's scheduler (internal/scheduler, default profile) in the benchmark process"
+}
+
+func (tugScheduler) start(ctx context.Context, c *cluster, _ string) (func() error, error) {
+	cfg := rest.CopyConfig(c.config)
+	cfg.UserAgent = "tug-scheduler-bench"
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	factory := informers.NewSharedInformerFactory(client, 0)
+	profile := plugins.DefaultProfile()
+	ctx, cancel := context.WithCancel(ctx)
+	s, err := scheduler.New(ctx, scheduler.Options{Client: client, InformerFactory: factory, Registry: plugins.Registry(), Profile: &profile})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	return func() error {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		return nil
+	}, nil
+}
