@@ -8,8 +8,14 @@
 //	version/             which build is running: release, git commit and
 //	                     the Kubernetes API version served.
 //	server/              composition root of `tug server`: storage,
-//	                     certificates, API server, bootstrap objects and the
-//	                     in-process controllers, started in order.
+//	                     certificates, API server, bootstrap objects, the
+//	                     leader-elected scheduler and the in-process
+//	                     controllers, started in order.
+//	agent/               composition root of `tug agent`; today only
+//	  simulated/         --simulated: nodes, leases and pods that run and
+//	                     complete without containers, for scale.
+//	join/                how an agent that knows the URL and the join
+//	                     token gets the cluster CA and authenticates.
 //	apiserver/           the HTTP surface: handler chain, health, version,
 //	                     self reviews, and the wiring below.
 //	  endpoints/         request info, content negotiation, CRUD, patch,
@@ -24,9 +30,21 @@
 //	  tables/            kubectl's table columns per kind.
 //	  watchcache/        per-resource memory cache serving lists and watches.
 //	  metrics/           Prometheus metrics of requests and storage.
+//	admission/           admission plugins: LimitRanger, ServiceAccount,
+//	                     RuntimeClass, Priority, DefaultTolerationSeconds.
+//	scheduler/           the scheduling loop, binding and failure reporting.
+//	  framework/         the plugin contract: Status, CycleState, NodeInfo,
+//	                     one interface per extension point.
+//	  queue/ cache/      the scheduling queue; NodeInfos, assumed pods and
+//	                     the per-cycle snapshot.
+//	  runtime/           runs a profile's plugins; implements the Handle.
+//	  plugins/<name>/    one package per plugin; registry.go lists them.
 //	controller/          the one informer + workqueue loop.
 //	controllers/         garbagecollector/, namespace/, serviceaccount/,
-//	                     rootcacert/: each only a sync function.
+//	                     rootcacert/, nodeipam/, nodelifecycle/,
+//	                     replicaset/ (and ReplicationControllers),
+//	                     deployment/, job/, cronjob/, ttlafterfinished/:
+//	                     each only a sync function.
 //	storage/             storage.Interface, the object store the API server
 //	                     uses, and the Backend contract that engines
 //	                     implement; doc.go states the contract.
@@ -41,7 +59,7 @@
 //	atomicfile/          whole-or-nothing file writes (temp file + rename).
 //	testutil/            starts real servers for tests; finds kubectl.
 //
-// The scheduler, the node agent (agent/, kubelet/), networking, security
-// (auth/, admission/) and the workload controllers arrive with later
-// issues, each in the folder the code conventions lay out.
+// The containerd node agent (kubelet/), networking, security (auth/) and
+// the remaining controllers arrive with later issues, each in the folder
+// the code conventions lay out.
 package internal

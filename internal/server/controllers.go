@@ -30,10 +30,12 @@ import (
 	"github.com/tugcluster/tug/internal/controllers/ttlafterfinished"
 )
 
-// runControllers runs the controllers that belong to the API server's
-// contract (garbage collection, namespace deletion, each namespace's
-// default service account and root CA ConfigMap) until ctx ends.
-// They talk to the API server only through cfg, as any client would.
+// runControllers runs tug's controller manager until ctx ends: those that
+// belong to the API server's contract (garbage collection, namespace
+// deletion, each namespace's default service account and root CA
+// ConfigMap), the node controllers (IPAM, lifecycle and taint eviction)
+// and the workload controllers. They talk to the API server only through
+// cfg, as any client would.
 // nodeGrace is how long a node may go without a heartbeat; clusterCIDR
 // is the pod network node CIDRs come from.
 func runControllers(ctx context.Context, cfg *rest.Config, caPEM []byte, catalog []resources.Resource, nodeGrace time.Duration, clusterCIDR string) error {
