@@ -14,6 +14,7 @@ import (
 	goruntime "runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -137,6 +138,10 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	// The scheduler and controllers are the API server's clients: they
+	// stop first (the scheduler releases its lease on the way out), then
+	// the HTTPS server.
+	var clients sync.WaitGroup
 	g.Go(func() error {
 		if err := srv.ServeTLS(listener, "", ""); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve https: %w", err)
@@ -147,11 +152,14 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		<-gctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		waitOrTimeout(shutdownCtx, &clients)
 		_ = srv.Shutdown(shutdownCtx)
 		return nil
 	})
 	g.Go(func() error { return api.Run(gctx) })
+	clients.Add(1) // the goroutine below, which becomes the controllers
 	g.Go(func() error {
+		defer clients.Done()
 		if err := api.WaitForCaches(gctx); err != nil {
 			return err
 		}
@@ -174,11 +182,28 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 			},
 		}
 		if !opts.DisableScheduler {
-			g.Go(func() error { return runScheduler(gctx, clientConfig) })
+			clients.Add(1)
+			g.Go(func() error {
+				defer clients.Done()
+				return runScheduler(gctx, clientConfig)
+			})
 		}
 		return runControllers(gctx, clientConfig, bundle.CAPEM, catalog, opts.NodeMonitorGracePeriod, opts.ClusterCIDR)
 	})
 	return g.Wait()
+}
+
+// waitOrTimeout waits for wg, or until ctx ends.
+func waitOrTimeout(ctx context.Context, wg *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // tableFunc adapts the tables package to the endpoints' signature.

@@ -37,12 +37,13 @@ var errPortTaken = errors.New("port taken")
 
 // startServer runs the built tug binary on a free loopback port with a
 // temporary data directory, waits until /readyz answers ok and stops the
-// process (by PID) when the test ends.
-func startServer(t *testing.T) *server {
+// process (by PID) when the test ends. extra flags are appended to the
+// command line.
+func startServer(t *testing.T, extra ...string) *server {
 	t.Helper()
 	recordSources(t)
 	for attempt := 1; ; attempt++ {
-		s, err := tryStartServer(t)
+		s, err := tryStartServer(t, extra)
 		if err == nil {
 			return s
 		}
@@ -52,7 +53,7 @@ func startServer(t *testing.T) *server {
 	}
 }
 
-func tryStartServer(t *testing.T) (*server, error) {
+func tryStartServer(t *testing.T, extra []string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -69,11 +70,12 @@ func tryStartServer(t *testing.T) (*server, error) {
 		return nil, err
 	}
 	defer func() { _ = logFile.Close() }() // the child has its own descriptor
-	cmd := exec.Command(tugBinary, "server",
+	args := append([]string{"server",
 		"--data-dir", s.dataDir,
 		"--https-port", strconv.Itoa(port),
 		"--bind-address", "127.0.0.1",
-		"--disable-agent")
+		"--disable-agent"}, extra...)
+	cmd := exec.Command(tugBinary, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
