@@ -152,6 +152,11 @@ func (s statefulSetStrategy) ValidateUpdate(ctx context.Context, obj, old runtim
 		return wrongType(obj)
 	}
 	errs := s.Validate(ctx, obj)
+	// Stored objects are protobuf, which drops the claim templates'
+	// apiVersion and kind; default the old spec as the new one was, so
+	// only real changes count.
+	oldSS = oldSS.DeepCopy()
+	s.Default(oldSS)
 	m := oldSS.Spec.DeepCopy()
 	m.Replicas = ss.Spec.Replicas
 	m.Ordinals = ss.Spec.Ordinals
