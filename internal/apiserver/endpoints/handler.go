@@ -103,6 +103,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveBinding(r.Context(), w, r, info)
 		return
 	}
+	if gvr == podsGVR && info.Subresource == "eviction" {
+		h.serveEviction(r.Context(), w, r, info)
+		return
+	}
 	store, ok := h.stores[gvr]
 	if !ok {
 		h.writeError(w, r, notFoundPath(r))
