@@ -18,7 +18,11 @@ import (
 
 	"github.com/tugcluster/tug/internal/apiserver/resources"
 	"github.com/tugcluster/tug/internal/controllers/cronjob"
+	"github.com/tugcluster/tug/internal/controllers/daemonset"
 	"github.com/tugcluster/tug/internal/controllers/deployment"
+	"github.com/tugcluster/tug/internal/controllers/disruption"
+	"github.com/tugcluster/tug/internal/controllers/endpoints"
+	"github.com/tugcluster/tug/internal/controllers/endpointslice"
 	"github.com/tugcluster/tug/internal/controllers/garbagecollector"
 	"github.com/tugcluster/tug/internal/controllers/job"
 	"github.com/tugcluster/tug/internal/controllers/namespace"
@@ -27,6 +31,7 @@ import (
 	"github.com/tugcluster/tug/internal/controllers/replicaset"
 	"github.com/tugcluster/tug/internal/controllers/rootcacert"
 	"github.com/tugcluster/tug/internal/controllers/serviceaccount"
+	"github.com/tugcluster/tug/internal/controllers/statefulset"
 	"github.com/tugcluster/tug/internal/controllers/ttlafterfinished"
 )
 
@@ -138,7 +143,46 @@ func runControllers(ctx context.Context, cfg *rest.Config, caPEM []byte, catalog
 	if err != nil {
 		return err
 	}
+	statefulSetController, err := statefulset.New(statefulset.Config{
+		Client: client, StatefulSets: typed.Apps().V1().StatefulSets(), Pods: typed.Core().V1().Pods(),
+		PersistentVolumeClaims: typed.Core().V1().PersistentVolumeClaims(),
+		ControllerRevisions:    typed.Apps().V1().ControllerRevisions(),
+		Recorder:               broadcaster.NewRecorder(scheme.Scheme, statefulset.ReportingController),
+	})
+	if err != nil {
+		return err
+	}
+	daemonSetController, err := daemonset.New(daemonset.Config{
+		Client: client, DaemonSets: typed.Apps().V1().DaemonSets(), Nodes: typed.Core().V1().Nodes(),
+		Pods: typed.Core().V1().Pods(), ControllerRevisions: typed.Apps().V1().ControllerRevisions(),
+		Recorder: broadcaster.NewRecorder(scheme.Scheme, daemonset.ReportingController),
+	})
+	if err != nil {
+		return err
+	}
 	ttlController, err := ttlafterfinished.New(ttlafterfinished.Config{Client: client, Jobs: typed.Batch().V1().Jobs()})
+	if err != nil {
+		return err
+	}
+	endpointsController, err := endpoints.New(endpoints.Config{
+		Client: client, Services: typed.Core().V1().Services(), Pods: typed.Core().V1().Pods(),
+		Endpoints: typed.Core().V1().Endpoints(),
+	})
+	if err != nil {
+		return err
+	}
+	sliceController, err := endpointslice.New(endpointslice.Config{
+		Client: client, Services: typed.Core().V1().Services(), Pods: typed.Core().V1().Pods(),
+		Nodes: typed.Core().V1().Nodes(), Slices: typed.Discovery().V1().EndpointSlices(),
+	})
+	if err != nil {
+		return err
+	}
+	disruptionController, err := disruption.New(disruption.Config{
+		Client: client, Budgets: typed.Policy().V1().PodDisruptionBudgets(), Pods: typed.Core().V1().Pods(),
+		ReplicaSets: typed.Apps().V1().ReplicaSets(), Deployments: typed.Apps().V1().Deployments(),
+		StatefulSets: typed.Apps().V1().StatefulSets(), ReplicationControllers: typed.Core().V1().ReplicationControllers(),
+	})
 	if err != nil {
 		return err
 	}
@@ -161,6 +205,11 @@ func runControllers(ctx context.Context, cfg *rest.Config, caPEM []byte, catalog
 	g.Go(func() error { return jobController.Run(gctx) })
 	g.Go(func() error { return cronJobController.Run(gctx) })
 	g.Go(func() error { return ttlController.Run(gctx) })
+	g.Go(func() error { return statefulSetController.Run(gctx) })
+	g.Go(func() error { return daemonSetController.Run(gctx) })
+	g.Go(func() error { return endpointsController.Run(gctx) })
+	g.Go(func() error { return sliceController.Run(gctx) })
+	g.Go(func() error { return disruptionController.Run(gctx) })
 	err = g.Wait()
 	typed.Shutdown()
 	metaFactory.Shutdown()
