@@ -14,6 +14,7 @@ import (
 	"github.com/tugcluster/tug/internal/apiserver/resources/core"
 	"github.com/tugcluster/tug/internal/apiserver/resources/events"
 	"github.com/tugcluster/tug/internal/apiserver/resources/networking"
+	"github.com/tugcluster/tug/internal/apiserver/resources/scheduling"
 )
 
 // buildStrategies collects the resources' own strategies and the service
@@ -23,7 +24,7 @@ func buildStrategies() (map[schema.GroupVersionResource]registry.Strategy, *core
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, more := range []map[schema.GroupVersionResource]registry.Strategy{apps.Strategies(), batch.Strategies(), certificates.Strategies(), networking.Strategies(), events.Strategies()} {
+	for _, more := range []map[schema.GroupVersionResource]registry.Strategy{apps.Strategies(), batch.Strategies(), certificates.Strategies(), networking.Strategies(), events.Strategies(), scheduling.Strategies()} {
 		for gvr, s := range more {
 			strategies[gvr] = s
 		}
