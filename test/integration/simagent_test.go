@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/tugcluster/tug/internal/agent"
+	"github.com/tugcluster/tug/internal/server"
 	"github.com/tugcluster/tug/internal/testutil"
 )
 
@@ -150,6 +152,100 @@ func TestSimulatedAgent(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSimulatedAgentMoreNodesThanPodCIDRs runs more simulated nodes than
+// the cluster CIDR has node CIDRs for (tug issue 4: 300 nodes on the
+// default /16's 256 left 1 pod in 7 Pending for good). The node without a
+// pod CIDR says its network is unavailable, so the scheduler binds every
+// pod to the nodes that have one, and they all run.
+func TestSimulatedAgentMoreNodesThanPodCIDRs(t *testing.T) {
+	s := testutil.StartServer(t, func(o *server.Options) { o.ClusterCIDR = "10.42.0.0/23" }) // two /24s
+	c := s.Client
+	ctx := context.Background()
+
+	agentCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- agent.Run(agentCtx, agent.Options{Simulated: true, Kubeconfig: s.Kubeconfig, Nodes: 3})
+	}()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("agent: %v", err)
+		}
+	})
+
+	var withoutCIDR string
+	simWait(t, "3 nodes Ready, 2 with pod CIDRs", func() (bool, error) {
+		nodes, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil || len(nodes.Items) != 3 {
+			return false, err
+		}
+		withCIDR := 0
+		for i := range nodes.Items {
+			node := &nodes.Items[i]
+			if !simNodeReady(node) {
+				return false, nil
+			}
+			if node.Spec.PodCIDR != "" {
+				withCIDR++
+			} else {
+				withoutCIDR = node.Name
+			}
+		}
+		return withCIDR == 2, nil
+	})
+
+	const pods = 30
+	for i := range pods {
+		_, err := c.CoreV1().Pods("default").Create(ctx, &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("web-%d", i)},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: "registry.k8s.io/pause:3.10"}}},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	simWait(t, "every pod Running", func() (bool, error) {
+		list, err := c.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		running := 0
+		for _, pod := range list.Items {
+			if pod.Status.Phase == corev1.PodRunning {
+				running++
+			}
+		}
+		return running == pods, nil
+	})
+	list, err := c.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pod := range list.Items {
+		if pod.Spec.NodeName == withoutCIDR {
+			t.Errorf("pod %s bound to %s, which has no pod CIDR", pod.Name, withoutCIDR)
+		}
+	}
+	node, err := c.CoreV1().Nodes().Get(ctx, withoutCIDR, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if simCondition(node, corev1.NodeNetworkUnavailable) != corev1.ConditionTrue {
+		t.Errorf("node %s without a pod CIDR: conditions %+v, want NetworkUnavailable True", withoutCIDR, node.Status.Conditions)
+	}
+}
+
+// simCondition is the status of node's condition typ, or "".
+func simCondition(node *corev1.Node, typ corev1.NodeConditionType) corev1.ConditionStatus {
+	for _, cond := range node.Status.Conditions {
+		if cond.Type == typ {
+			return cond.Status
+		}
+	}
+	return ""
 }
 
 func simNodeReady(node *corev1.Node) bool {

@@ -48,18 +48,33 @@ func Zone(z int) string {
 	return fmt.Sprintf("zone-%d", z)
 }
 
+// Reasons of the NetworkUnavailable condition.
+const (
+	reasonNoPodCIDR        = "NoPodCIDR"
+	reasonPodCIDRAssigned  = "PodCIDRAssigned"
+	messageNoPodCIDR       = "the node has no pod CIDR, so its pods get no addresses"
+	messagePodCIDRAssigned = "the node has a pod CIDR"
+)
+
 // buildNode is node i as it registers: labels, taints and a Ready status
-// as of now.
+// as of now. It has no pod CIDR yet, so it registers with the network
+// unavailable, and tainted so, like a kubelet's node before its network
+// plugin is ready: the scheduler keeps pods off it until the node IPAM
+// controller gives it a CIDR, then the node lifecycle controller lifts
+// the taint. Without that, a cluster CIDR with fewer node CIDRs than
+// nodes leaves the pods bound to the nodes without one Pending for good.
 func buildNode(cfg *Config, i int, now time.Time) *corev1.Node {
 	name := NodeName(cfg.NamePrefix, i)
+	taints := append([]corev1.Taint(nil), cfg.Taints...)
+	taints = append(taints, corev1.Taint{Key: corev1.TaintNodeNetworkUnavailable, Effect: corev1.TaintEffectNoSchedule})
 	node := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        name,
 			Labels:      nodeLabels(cfg, i),
 			Annotations: map[string]string{AnnotationSimulated: "true"},
 		},
-		Spec:   corev1.NodeSpec{Taints: append([]corev1.Taint(nil), cfg.Taints...)},
-		Status: nodeStatus(cfg, i, now, nil),
+		Spec:   corev1.NodeSpec{Taints: taints},
+		Status: nodeStatus(cfg, i, now, nil, false),
 	}
 	return node
 }
@@ -79,12 +94,17 @@ func nodeLabels(cfg *Config, i int) map[string]string {
 	return labels
 }
 
-// nodeStatus is node i's status as of now. Conditions keep their
-// transition times from prev, the node's current conditions, when their
-// status does not change.
-func nodeStatus(cfg *Config, i int, now time.Time, prev []corev1.NodeCondition) corev1.NodeStatus {
+// nodeStatus is node i's status as of now; hasPodCIDR says whether the
+// node has a pod CIDR, without which its network is unavailable.
+// Conditions keep their transition times from prev, the node's current
+// conditions, when their status does not change.
+func nodeStatus(cfg *Config, i int, now time.Time, prev []corev1.NodeCondition, hasPodCIDR bool) corev1.NodeStatus {
 	name := NodeName(cfg.NamePrefix, i)
 	id := nodeID(name)
+	network := condition(prev, now, corev1.NodeNetworkUnavailable, corev1.ConditionTrue, reasonNoPodCIDR, messageNoPodCIDR)
+	if hasPodCIDR {
+		network = condition(prev, now, corev1.NodeNetworkUnavailable, corev1.ConditionFalse, reasonPodCIDRAssigned, messagePodCIDRAssigned)
+	}
 	return corev1.NodeStatus{
 		Capacity:    cfg.Capacity.DeepCopy(),
 		Allocatable: cfg.Capacity.DeepCopy(),
@@ -94,6 +114,7 @@ func nodeStatus(cfg *Config, i int, now time.Time, prev []corev1.NodeCondition) 
 			condition(prev, now, corev1.NodeDiskPressure, corev1.ConditionFalse, "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
 			condition(prev, now, corev1.NodePIDPressure, corev1.ConditionFalse, "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
 			condition(prev, now, corev1.NodeReady, corev1.ConditionTrue, "KubeletReady", "kubelet is posting ready status (simulated)"),
+			network,
 		},
 		Addresses: []corev1.NodeAddress{
 			{Type: corev1.NodeInternalIP, Address: NodeIP(i).String()},
@@ -142,6 +163,17 @@ func isReady(node *corev1.Node) bool {
 		}
 	}
 	return false
+}
+
+// networkUnavailable reports whether node's NetworkUnavailable condition
+// is True or missing.
+func networkUnavailable(node *corev1.Node) bool {
+	for _, c := range node.Status.Conditions {
+		if c.Type == corev1.NodeNetworkUnavailable {
+			return c.Status != corev1.ConditionFalse
+		}
+	}
+	return true
 }
 
 // hasLabels reports whether node carries every label in want.

@@ -32,7 +32,10 @@ func TestBuildNode(t *testing.T) {
 			},
 			Annotations: map[string]string{AnnotationSimulated: "true"},
 		},
-		Spec: corev1.NodeSpec{Taints: []corev1.Taint{{Key: "dedicated", Value: "sim", Effect: corev1.TaintEffectNoSchedule}}},
+		Spec: corev1.NodeSpec{Taints: []corev1.Taint{
+			{Key: "dedicated", Value: "sim", Effect: corev1.TaintEffectNoSchedule},
+			{Key: corev1.TaintNodeNetworkUnavailable, Effect: corev1.TaintEffectNoSchedule},
+		}},
 		Status: corev1.NodeStatus{
 			Capacity: corev1.ResourceList{
 				corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("110"),
@@ -46,6 +49,7 @@ func TestBuildNode(t *testing.T) {
 				{Type: corev1.NodeDiskPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasNoDiskPressure", Message: "kubelet has no disk pressure", LastHeartbeatTime: now, LastTransitionTime: now},
 				{Type: corev1.NodePIDPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientPID", Message: "kubelet has sufficient PID available", LastHeartbeatTime: now, LastTransitionTime: now},
 				{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: "kubelet is posting ready status (simulated)", LastHeartbeatTime: now, LastTransitionTime: now},
+				{Type: corev1.NodeNetworkUnavailable, Status: corev1.ConditionTrue, Reason: reasonNoPodCIDR, Message: messageNoPodCIDR, LastHeartbeatTime: now, LastTransitionTime: now},
 			},
 			Addresses: []corev1.NodeAddress{
 				{Type: corev1.NodeInternalIP, Address: "198.18.0.5"},
@@ -88,14 +92,15 @@ func TestNodeStatusKeepsTransitionTimes(t *testing.T) {
 		{Type: corev1.NodeDiskPressure, Status: corev1.ConditionTrue, LastTransitionTime: earlier},
 	}
 	got := map[corev1.NodeConditionType][2]time.Time{}
-	for _, c := range nodeStatus(&cfg, 0, t0, prev).Conditions {
+	for _, c := range nodeStatus(&cfg, 0, t0, prev, true).Conditions {
 		got[c.Type] = [2]time.Time{c.LastHeartbeatTime.Time, c.LastTransitionTime.Time}
 	}
 	want := map[corev1.NodeConditionType][2]time.Time{
-		corev1.NodeReady:          {t0, earlier.Time}, // still True: transition kept
-		corev1.NodeDiskPressure:   {t0, t0},           // True → False: a transition now
-		corev1.NodeMemoryPressure: {t0, t0},
-		corev1.NodePIDPressure:    {t0, t0},
+		corev1.NodeReady:              {t0, earlier.Time}, // still True: transition kept
+		corev1.NodeDiskPressure:       {t0, t0},           // True → False: a transition now
+		corev1.NodeMemoryPressure:     {t0, t0},
+		corev1.NodePIDPressure:        {t0, t0},
+		corev1.NodeNetworkUnavailable: {t0, t0},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("heartbeat and transition times (-want +got):\n%s", diff)
@@ -228,4 +233,59 @@ func TestSyncNodeAfterRestart(t *testing.T) {
 	if !renewed.Spec.RenewTime.Time.Equal(t0) || len(renewed.OwnerReferences) != 1 || renewed.OwnerReferences[0].UID != "node-uid" {
 		t.Errorf("lease after restart = %+v, want renewed at %v and owned by the node", renewed, t0)
 	}
+}
+
+// TestSyncNodeNetworkFollowsPodCIDR is the regression test of pods left
+// Pending for good when the cluster CIDR has fewer node CIDRs than the
+// agent has nodes: a node without a pod CIDR must tell the scheduler
+// (NetworkUnavailable, and the taint from registration on) so that no pod
+// is bound to it, and say so no longer once it has one.
+func TestSyncNodeNetworkFollowsPodCIDR(t *testing.T) {
+	h := newHarness(t, testConfig())
+	h.syncNode("sim-0000")
+	node := h.node("sim-0000")
+	if got := networkCondition(node); got != corev1.ConditionTrue {
+		t.Errorf("NetworkUnavailable without a pod CIDR = %q, want True", got)
+	}
+	if !hasTaint(node, corev1.TaintNodeNetworkUnavailable) {
+		t.Errorf("registered taints = %v, want %s:NoSchedule", node.Spec.Taints, corev1.TaintNodeNetworkUnavailable)
+	}
+
+	// A sync while the cluster CIDR is exhausted keeps it so.
+	h.clock.Step(time.Second)
+	h.syncNode("sim-0000")
+	if got := networkCondition(h.node("sim-0000")); got != corev1.ConditionTrue {
+		t.Errorf("NetworkUnavailable still without a pod CIDR = %q, want True", got)
+	}
+
+	// The node IPAM controller gives it one: posted at once, not at the
+	// next heartbeat.
+	h.setPodCIDR("sim-0000", "10.42.0.0/24")
+	h.clock.Step(time.Second)
+	h.syncNode("sim-0000")
+	node = h.node("sim-0000")
+	if got := networkCondition(node); got != corev1.ConditionFalse {
+		t.Errorf("NetworkUnavailable with a pod CIDR = %q, want False", got)
+	}
+	if !isReady(node) {
+		t.Errorf("node conditions = %+v, want Ready", node.Status.Conditions)
+	}
+}
+
+func networkCondition(node *corev1.Node) corev1.ConditionStatus {
+	for _, c := range node.Status.Conditions {
+		if c.Type == corev1.NodeNetworkUnavailable {
+			return c.Status
+		}
+	}
+	return ""
+}
+
+func hasTaint(node *corev1.Node, key string) bool {
+	for _, t := range node.Spec.Taints {
+		if t.Key == key && t.Effect == corev1.TaintEffectNoSchedule {
+			return true
+		}
+	}
+	return false
 }

@@ -61,12 +61,17 @@ func (s *Simulator) syncNode(ctx context.Context, name string) error {
 			return err
 		}
 	}
-	if st.heartbeat.IsZero() || now.Sub(st.heartbeat) >= s.cfg.StatusReportInterval || !isReady(node) {
-		status := nodeStatus(&s.cfg, i, now, node.Status.Conditions)
+	hasPodCIDR := node.Spec.PodCIDR != ""
+	networkChanged := networkUnavailable(node) == hasPodCIDR
+	if st.heartbeat.IsZero() || now.Sub(st.heartbeat) >= s.cfg.StatusReportInterval || !isReady(node) || networkChanged {
+		status := nodeStatus(&s.cfg, i, now, node.Status.Conditions, hasPodCIDR)
 		if err := s.patchNode(ctx, name, "status", map[string]any{"status": status}); err != nil {
 			return err
 		}
 		st.heartbeat = now
+		if networkChanged {
+			klog.FromContext(ctx).V(2).Info("Node network", "node", name, "podCIDR", node.Spec.PodCIDR, "unavailable", !hasPodCIDR)
+		}
 	}
 	if !now.Before(st.nextRenew) {
 		if err := s.renewLease(ctx, name, st, now); err != nil {

@@ -27,11 +27,16 @@ type Pod struct {
 	DeletionTimestamp *metav1.Time
 	NodeName          string
 	RestartPolicy     corev1.RestartPolicy
-	Phase             corev1.PodPhase
-	PodIP             string
-	StartTime         time.Time // zero until the pod runs
-	Containers        []Container
-	InitContainers    []Container
+	// HostNetwork pods use their node's address and need no pod CIDR.
+	HostNetwork    bool
+	Phase          corev1.PodPhase
+	PodIP          string
+	StartTime      time.Time // zero until the pod runs
+	// Ready is the pod's Ready condition; the node controller clears it
+	// while the node is unreachable, and the agent sets it again.
+	Ready bool
+	Containers     []Container
+	InitContainers []Container
 }
 
 // Container is the slim copy of a container: what its status shows.
@@ -77,6 +82,7 @@ func slimPod(obj any, nodeName func(string) string) (any, error) {
 		DeletionTimestamp: pod.DeletionTimestamp,
 		NodeName:          nodeName(pod.Spec.NodeName),
 		RestartPolicy:     corev1.RestartPolicy(intern(string(pod.Spec.RestartPolicy))),
+		HostNetwork:       pod.Spec.HostNetwork,
 		Phase:             corev1.PodPhase(intern(string(pod.Status.Phase))),
 		PodIP:             pod.Status.PodIP,
 		Containers:        slimContainers(pod.Spec.Containers),
@@ -84,6 +90,11 @@ func slimPod(obj any, nodeName func(string) string) (any, error) {
 	}
 	if pod.Status.StartTime != nil {
 		p.StartTime = pod.Status.StartTime.Time
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			p.Ready = c.Status == corev1.ConditionTrue
+		}
 	}
 	return p, nil
 }

@@ -47,6 +47,13 @@ func (s *Simulator) syncPod(ctx context.Context, key string) error {
 		return s.startPod(ctx, key, p)
 	case p.Phase == corev1.PodRunning:
 		s.adoptPod(key, p)
+		if !p.Ready {
+			// Marked not ready while its node was unreachable (this
+			// agent was down); running again, it is ready again.
+			if err := s.patchPodStatus(ctx, key, p.UID, readyAgainStatus(p, s.clock.Now())); err != nil {
+				return err
+			}
+		}
 		if p.runsToCompletion() {
 			return s.completePod(ctx, key, p)
 		}
@@ -75,21 +82,28 @@ func (s *Simulator) removePod(ctx context.Context, key string, p *Pod) error {
 
 // startPod gives p an address from its node's pod CIDR and reports it
 // Running. A node without a pod CIDR yet is waited for: its update
-// re-queues its pods.
+// re-queues its pods. A hostNetwork pod runs on its node's address and
+// waits for nothing.
 func (s *Simulator) startPod(ctx context.Context, key string, p *Pod) error {
-	cidr, ok := s.nodePodCIDR(p.NodeName)
-	if !ok {
-		klog.FromContext(ctx).V(4).Info("Waiting for the node's pod CIDR", "pod", key, "node", p.NodeName)
-		return nil
+	hostIP := NodeIP(s.index[p.NodeName])
+	ip, started := hostIP, s.clock.Now()
+	if !p.HostNetwork {
+		cidr, ok := s.nodePodCIDR(p.NodeName)
+		if !ok {
+			klog.FromContext(ctx).V(4).Info("Waiting for the node's pod CIDR", "pod", key, "node", p.NodeName)
+			return nil
+		}
+		var err error
+		ip, started, err = s.ips.assign(key, p.UID, p.NodeName, cidr, started)
+		if errors.Is(err, errNoFreeIP) {
+			klog.FromContext(ctx).V(4).Info("No free pod address on the node, retrying", "pod", key, "node", p.NodeName, "podCIDR", cidr, "after", noIPRetry)
+			return controller.Requeue{After: noIPRetry}
+		}
+		if err != nil {
+			return fmt.Errorf("pod %s: %w", key, err)
+		}
 	}
-	ip, started, err := s.ips.assign(key, p.UID, p.NodeName, cidr, s.clock.Now())
-	if errors.Is(err, errNoFreeIP) {
-		return controller.Requeue{After: noIPRetry}
-	}
-	if err != nil {
-		return fmt.Errorf("pod %s: %w", key, err)
-	}
-	status := runningStatus(p, ip.String(), NodeIP(s.index[p.NodeName]).String(), started)
+	status := runningStatus(p, ip.String(), hostIP.String(), started)
 	if err := s.patchPodStatus(ctx, key, p.UID, status); err != nil {
 		return err
 	}
@@ -122,6 +136,9 @@ func (s *Simulator) completePod(ctx context.Context, key string, p *Pod) error {
 // adoptPod records the address of a pod that was running before this
 // agent started.
 func (s *Simulator) adoptPod(key string, p *Pod) {
+	if p.HostNetwork {
+		return
+	}
 	ip, err := netip.ParseAddr(p.PodIP)
 	if err != nil {
 		return

@@ -188,6 +188,39 @@ func TestPodAdoptedAfterRestart(t *testing.T) {
 	}
 }
 
+func TestPodReadyAgainAfterNodeReturns(t *testing.T) {
+	// The node controller marked the pod not ready while the agent was
+	// down; the restarted agent reports it ready again, and leaves a
+	// ready pod alone.
+	notReady := makePod("stale", "sim-0000", corev1.RestartPolicyAlways)
+	notReady.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.42.0.2", StartTime: &metav1.Time{Time: t0},
+		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse, Reason: "NodeNotReady"}}}
+	ready := makePod("fine", "sim-0000", corev1.RestartPolicyAlways)
+	ready.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.42.0.3", StartTime: &metav1.Time{Time: t0},
+		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
+	node := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: "sim-0000", UID: "node-uid"},
+		Spec:       corev1.NodeSpec{PodCIDR: "10.42.0.0/24", PodCIDRs: []string{"10.42.0.0/24"}},
+	}
+	h := newHarness(t, testConfig(), node, notReady, ready)
+	h.syncNode("sim-0000")
+	h.client.ClearActions()
+	h.syncPod("default/stale")
+	h.syncPod("default/fine")
+	if got := conditionsOf(h.pod("stale")); got[corev1.PodReady] != corev1.ConditionTrue || got[corev1.ContainersReady] != corev1.ConditionTrue {
+		t.Errorf("stale pod's conditions = %v, want Ready and ContainersReady True", got)
+	}
+	patches := 0
+	for _, a := range h.client.Actions() {
+		if a.GetVerb() == "patch" {
+			patches++
+		}
+	}
+	if patches != 1 {
+		t.Errorf("status patches = %d, want 1 (the ready pod needs none)", patches)
+	}
+}
+
 func TestSlimPod(t *testing.T) {
 	sidecar := corev1.ContainerRestartPolicyAlways
 	deleted := metav1.NewTime(t0)
@@ -223,5 +256,45 @@ func TestSlimPod(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got.(*Pod).DeepCopyObject()); diff != "" {
 		t.Errorf("DeepCopyObject (-want +got):\n%s", diff)
+	}
+}
+
+func TestHostNetworkPodNeedsNoPodCIDR(t *testing.T) {
+	pod := makePod("agent", "sim-0001", corev1.RestartPolicyAlways)
+	pod.Spec.HostNetwork = true
+	h := newHarness(t, testConfig(), pod)
+	h.syncNode("sim-0001")
+	h.syncPod("default/agent")
+	got := h.pod("agent").Status
+	if got.Phase != corev1.PodRunning || got.PodIP != "198.18.0.2" || got.HostIP != "198.18.0.2" {
+		t.Errorf("status = phase %s, pod IP %q, host IP %q; want Running on the node's address 198.18.0.2", got.Phase, got.PodIP, got.HostIP)
+	}
+	if n := h.sim.ips.len(); n != 0 {
+		t.Errorf("pods holding pod CIDR addresses = %d, want 0", n)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	deleting := makePod("deleting", "sim-0000", corev1.RestartPolicyAlways)
+	deleting.DeletionTimestamp = &metav1.Time{Time: t0}
+	hostNet := makePod("hostnet", "sim-0001", corev1.RestartPolicyAlways)
+	hostNet.Spec.HostNetwork = true
+	h := newHarness(t, testConfig(),
+		makePod("a", "sim-0000", corev1.RestartPolicyAlways),
+		makePod("b", "sim-0001", corev1.RestartPolicyAlways),
+		makePod("c", "sim-0001", corev1.RestartPolicyNever),
+		deleting, hostNet,
+	)
+	h.syncNode("sim-0000")
+	h.syncNode("sim-0001")
+	h.setPodCIDR("sim-0000", "10.42.0.0/24")
+	h.syncPod("default/a")
+
+	want := summary{
+		nodesWithoutPodCIDR: 1, noPodCIDRNodes: []string{"sim-0001"},
+		pods: 5, pending: 3, pendingNoPodCIDR: 2, running: 1, deleting: 1,
+	}
+	if diff := cmp.Diff(want, h.sim.summarize(), cmp.AllowUnexported(summary{})); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
 	}
 }

@@ -50,6 +50,20 @@ func runningStatus(p *Pod, podIP, hostIP string, started time.Time) corev1.PodSt
 	return status
 }
 
+// readyAgainStatus reports a running pod ready again at now: its
+// conditions as runningStatus has them, Ready and ContainersReady since
+// now. The merge patch replaces the conditions and leaves the rest.
+func readyAgainStatus(p *Pod, now time.Time) corev1.PodStatus {
+	since, again := metav1.NewTime(p.StartTime), metav1.NewTime(now)
+	return corev1.PodStatus{Conditions: []corev1.PodCondition{
+		{Type: corev1.PodReadyToStartContainers, Status: corev1.ConditionTrue, LastTransitionTime: since},
+		{Type: corev1.PodInitialized, Status: corev1.ConditionTrue, LastTransitionTime: since},
+		{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: again},
+		{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: again},
+		{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: since},
+	}}
+}
+
 // succeededStatus is the status of p once its containers, running since
 // started, have exited 0 at now. Only what changes is set: the merge
 // patch leaves the addresses and start time as they were.

@@ -130,7 +130,7 @@ func (s *Simulator) Run(ctx context.Context) error {
 	g.Go(func() error { return s.podLoop.Run(gctx, s.nodeInformer.HasSynced, s.podInformer.HasSynced) })
 	g.Go(func() error { s.logStats(gctx); return nil })
 	err := g.Wait()
-	logger.Info("Simulated nodes stopped", s.statsValues()...)
+	logger.Info("Simulated nodes stopped", s.statsValues(s.summarize())...)
 	return err
 }
 
@@ -211,7 +211,9 @@ func slimNode(obj any) (any, error) {
 	}, nil
 }
 
-// logStats logs a summary every StatsInterval until ctx ends.
+// logStats logs a summary every StatsInterval until ctx ends, and a
+// warning while pods wait for pod CIDRs their nodes do not have: the one
+// wait the agent cannot end by itself.
 func (s *Simulator) logStats(ctx context.Context) {
 	ticker := time.NewTicker(s.cfg.StatsInterval)
 	defer ticker.Stop()
@@ -220,15 +222,21 @@ func (s *Simulator) logStats(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
-			klog.FromContext(ctx).Info("Simulated nodes", s.statsValues()...)
+			logger := klog.FromContext(ctx)
+			sum := s.summarize()
+			logger.Info("Simulated nodes", s.statsValues(sum)...)
+			if sum.pendingNoPodCIDR > 0 {
+				logger.Info("Pods wait for their nodes' pod CIDRs; is the server's cluster CIDR too small for the nodes?",
+					"pods", sum.pendingNoPodCIDR, "nodesWithoutPodCIDR", sum.nodesWithoutPodCIDR, "firstNodes", sum.noPodCIDRNodes)
+			}
 		}
 	}
 }
 
-// statsValues are the summary's key/value pairs: pods cached and holding
-// addresses, the transitions made, and the Go heap (live after the last
-// collection, and in use now), for benchmarks to read.
-func (s *Simulator) statsValues() []any {
+// statsValues are the summary's key/value pairs: nodes and pods by what
+// they wait for, the transitions made, and the Go heap (live after the
+// last collection, and in use now), for benchmarks to read.
+func (s *Simulator) statsValues(sum summary) []any {
 	samples := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
 	metrics.Read(samples)
 	value := func(i int) uint64 {
@@ -239,7 +247,13 @@ func (s *Simulator) statsValues() []any {
 	}
 	return []any{
 		"nodes", s.cfg.Nodes,
-		"podsCached", len(s.podInformer.GetIndexer().ListKeys()),
+		"nodesWithoutPodCIDR", sum.nodesWithoutPodCIDR,
+		"podsCached", sum.pods,
+		"podsPending", sum.pending,
+		"pendingNoPodCIDR", sum.pendingNoPodCIDR,
+		"podsRunning", sum.running,
+		"podsFinished", sum.finished,
+		"podsDeleting", sum.deleting,
 		"podsWithIP", s.ips.len(),
 		"started", s.stats.started.Load(),
 		"completed", s.stats.completed.Load(),
