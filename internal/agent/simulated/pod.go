@@ -28,13 +28,13 @@ type Pod struct {
 	NodeName          string
 	RestartPolicy     corev1.RestartPolicy
 	// HostNetwork pods use their node's address and need no pod CIDR.
-	HostNetwork    bool
-	Phase          corev1.PodPhase
-	PodIP          string
-	StartTime      time.Time // zero until the pod runs
+	HostNetwork bool
+	Phase       corev1.PodPhase
+	PodIP       string
+	StartTime   time.Time // zero until the pod runs
 	// Ready is the pod's Ready condition; the node controller clears it
 	// while the node is unreachable, and the agent sets it again.
-	Ready bool
+	Ready          bool
 	Containers     []Container
 	InitContainers []Container
 }
