@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/tugcluster/tug/internal/scheduler/framework"
+	"github.com/tugcluster/tug/internal/scheduler/framework/frameworktest"
 	"github.com/tugcluster/tug/internal/scheduler/plugins/interpodaffinity"
 )
 
@@ -45,7 +46,7 @@ type outcome struct {
 
 // run sets up the handle for sc, runs the filters and then PostFilter,
 // and reports the outcome.
-func (sc *scenario) run(t *testing.T) (outcome, *testHandle) {
+func (sc *scenario) run(t *testing.T) (outcome, *frameworktest.Handle) {
 	t.Helper()
 	ctx := context.Background()
 	objs := []runtime.Object{sc.pod}
@@ -64,10 +65,10 @@ func (sc *scenario) run(t *testing.T) (outcome, *testHandle) {
 	for _, pdb := range sc.pdbs {
 		objs = append(objs, pdb)
 	}
-	h := newTestHandle(sc.nodes, objs...)
+	h := frameworktest.NewHandle(sc.nodes, objs...)
 	for node, pods := range sc.nominated {
 		for _, p := range pods {
-			h.nominated[node] = append(h.nominated[node], framework.NewPodInfo(p))
+			h.Nominated[node] = append(h.Nominated[node], framework.NewPodInfo(p))
 		}
 	}
 	p, err := New(ctx, h)
@@ -75,21 +76,21 @@ func (sc *scenario) run(t *testing.T) (outcome, *testHandle) {
 		t.Fatal(err)
 	}
 	pl := p.(*DefaultPreemption)
-	h.plugins = []framework.Plugin{cpuFit{}}
+	h.Plugins = []framework.Plugin{cpuFit{}}
 	if sc.affinity {
 		ipa, err := interpodaffinity.New(ctx, h)
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.plugins = append(h.plugins, ipa)
+		h.Plugins = append(h.Plugins, ipa)
 	}
-	h.start(t)
+	h.Start(t)
 
 	state := framework.NewCycleState()
-	if st := h.preFilter(ctx, state, sc.pod); !st.IsSuccess() {
+	if st := h.PreFilter(ctx, state, sc.pod); !st.IsSuccess() {
 		t.Fatalf("PreFilter: %v", st.Message())
 	}
-	filtered := h.filterAll(ctx, state, sc.pod)
+	filtered := h.FilterAll(ctx, state, sc.pod)
 	for _, name := range sc.unresolvable {
 		filtered.Statuses[name] = framework.NewStatus(framework.UnschedulableAndUnresolvable, "node(s) had untolerated taint")
 	}
@@ -110,7 +111,7 @@ func (sc *scenario) run(t *testing.T) (outcome, *testHandle) {
 		got.Nominated = result.NominatedNodeName
 	}
 	for _, p := range all {
-		_, err := h.client.CoreV1().Pods(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
+		_, err := h.Client.CoreV1().Pods(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			got.Deleted = append(got.Deleted, p.Name)
 		} else if err != nil {
@@ -118,7 +119,7 @@ func (sc *scenario) run(t *testing.T) (outcome, *testHandle) {
 		}
 	}
 	slices.Sort(got.Deleted)
-	preemptor, err := h.client.CoreV1().Pods(sc.pod.Namespace).Get(ctx, sc.pod.Name, metav1.GetOptions{})
+	preemptor, err := h.Client.CoreV1().Pods(sc.pod.Namespace).Get(ctx, sc.pod.Name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func TestPreemptionSideEffects(t *testing.T) {
 	type call struct{ Verb, Pod, Subresource string }
 	var calls []call
 	var conditionPatch []byte
-	for _, a := range h.client.Actions() {
+	for _, a := range h.Client.Actions() {
 		switch a := a.(type) {
 		case clienttesting.PatchAction:
 			calls = append(calls, call{"patch", a.GetName(), a.GetSubresource()})
@@ -76,7 +76,7 @@ func TestPreemptionSideEffects(t *testing.T) {
 		t.Errorf("condition (-want +got):\n%s", diff)
 	}
 
-	lesser, err := h.client.CoreV1().Pods("default").Get(context.Background(), "lesser", metav1.GetOptions{})
+	lesser, err := h.Client.CoreV1().Pods("default").Get(context.Background(), "lesser", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestPreemptionSideEffects(t *testing.T) {
 	}
 
 	select {
-	case ev := <-h.recorder.Events:
+	case ev := <-h.Recorder.Events:
 		if want := "Normal Preempted Preempted by pod uid-p on node n1"; ev != want {
 			t.Errorf("event = %q, want %q", ev, want)
 		}

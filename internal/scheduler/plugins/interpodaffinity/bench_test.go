@@ -19,8 +19,8 @@ func benchCluster() []*framework.NodeInfo {
 	for i := range numPods {
 		app := fmt.Sprintf("app-%d", i/20)
 		p := makePod("default", fmt.Sprintf("p-%d", i), "app", app).
-			requiredAntiAffinity(term(host, app)).
-			preferredAffinity(10, term(zone, app)).obj()
+			RequiredAntiAffinity(term(host, app)).
+			PreferredAffinity(10, term(zone, app)).Obj()
 		pods[i%numNodes] = append(pods[i%numNodes], p)
 	}
 	nodes := make([]*framework.NodeInfo, numNodes)
@@ -39,9 +39,9 @@ func BenchmarkInterPodAffinity(b *testing.B) {
 	pl := newPlugin(b, nodes)
 	cases := map[string]*corev1.Pod{
 		"own terms": makePod("default", "new", "app", "app-7").
-			requiredAntiAffinity(term(host, "app-7")).
-			preferredAffinity(10, term(zone, "app-7")).obj(),
-		"no own terms": makePod("default", "new", "app", "app-7").obj(),
+			RequiredAntiAffinity(term(host, "app-7")).
+			PreferredAffinity(10, term(zone, "app-7")).Obj(),
+		"no own terms": makePod("default", "new", "app", "app-7").Obj(),
 	}
 	for name, pod := range cases {
 		b.Run(name, func(b *testing.B) {

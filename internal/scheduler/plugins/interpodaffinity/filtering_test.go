@@ -77,8 +77,8 @@ func TestFilter(t *testing.T) {
 		}
 	}
 	allNamespaces := func(t *corev1.PodAffinityTerm) { t.NamespaceSelector = &metav1.LabelSelector{} }
-	db := makePod("default", "db", "app", "db").obj()
-	web := makePod("default", "web", "app", "web").obj()
+	db := makePod("default", "db", "app", "db").Obj()
+	web := makePod("default", "web", "app", "web").Obj()
 	tests := []struct {
 		name       string
 		pod        *corev1.Pod
@@ -88,7 +88,7 @@ func TestFilter(t *testing.T) {
 	}{
 		{
 			name: "required affinity to a zone with a matching pod",
-			pod:  makePod("default", "p", "app", "web").requiredAffinity(term(zone, "db")).obj(),
+			pod:  makePod("default", "p", "app", "web").RequiredAffinity(term(zone, "db")).Obj(),
 			pods: map[string][]*corev1.Pod{"n1": {db}},
 			want: map[string]outcome{
 				"n1": ok(), "n2": ok(),
@@ -98,7 +98,7 @@ func TestFilter(t *testing.T) {
 		},
 		{
 			name: "required affinity with no matching pod anywhere",
-			pod:  makePod("default", "p", "app", "web").requiredAffinity(term(zone, "db")).obj(),
+			pod:  makePod("default", "p", "app", "web").RequiredAffinity(term(zone, "db")).Obj(),
 			pods: map[string][]*corev1.Pod{"n1": {web}},
 			want: map[string]outcome{
 				"n1": noAffinity(), "n2": noAffinity(),
@@ -107,7 +107,7 @@ func TestFilter(t *testing.T) {
 		},
 		{
 			name: "first pod of a group matching its own affinity goes wherever the key exists",
-			pod:  makePod("default", "p", "app", "web").requiredAffinity(term(zone, "web")).obj(),
+			pod:  makePod("default", "p", "app", "web").RequiredAffinity(term(zone, "web")).Obj(),
 			pods: map[string][]*corev1.Pod{"n1": {db}},
 			want: map[string]outcome{
 				"n1": ok(), "n2": ok(), "n3": ok(),
@@ -116,7 +116,7 @@ func TestFilter(t *testing.T) {
 		},
 		{
 			name: "once a group member exists, self-affinity follows it",
-			pod:  makePod("default", "p", "app", "web").requiredAffinity(term(zone, "web")).obj(),
+			pod:  makePod("default", "p", "app", "web").RequiredAffinity(term(zone, "web")).Obj(),
 			pods: map[string][]*corev1.Pod{"n3": {web}},
 			want: map[string]outcome{
 				"n1": noAffinity(), "n2": noAffinity(),
@@ -126,8 +126,8 @@ func TestFilter(t *testing.T) {
 		{
 			name: "all affinity terms must match the same pods",
 			pod: makePod("default", "p").
-				requiredAffinity(term(zone, "db")).
-				requiredAffinity(term(host, "db")).obj(),
+				RequiredAffinity(term(zone, "db")).
+				RequiredAffinity(term(host, "db")).Obj(),
 			pods: map[string][]*corev1.Pod{"n1": {db}},
 			want: map[string]outcome{
 				"n1": ok(), "n2": noAffinity(),
@@ -136,7 +136,7 @@ func TestFilter(t *testing.T) {
 		},
 		{
 			name: "required anti-affinity by hostname",
-			pod:  makePod("default", "p", "app", "web").requiredAntiAffinity(term(host, "web")).obj(),
+			pod:  makePod("default", "p", "app", "web").RequiredAntiAffinity(term(host, "web")).Obj(),
 			pods: map[string][]*corev1.Pod{"n1": {web}},
 			want: map[string]outcome{
 				"n1": unschedulable(ErrReasonAntiAffinityRulesNotMatch), "n2": ok(), "n3": ok(), "n4": ok(),
@@ -144,7 +144,7 @@ func TestFilter(t *testing.T) {
 		},
 		{
 			name: "required anti-affinity by zone",
-			pod:  makePod("default", "p").requiredAntiAffinity(term(zone, "web")).obj(),
+			pod:  makePod("default", "p").RequiredAntiAffinity(term(zone, "web")).Obj(),
 			pods: map[string][]*corev1.Pod{"n2": {web}},
 			want: map[string]outcome{
 				"n1": unschedulable(ErrReasonAntiAffinityRulesNotMatch), "n2": unschedulable(ErrReasonAntiAffinityRulesNotMatch),
@@ -153,8 +153,8 @@ func TestFilter(t *testing.T) {
 		},
 		{
 			name: "existing pod's anti-affinity keeps the pod out of its zone",
-			pod:  makePod("default", "p", "app", "web").obj(),
-			pods: map[string][]*corev1.Pod{"n1": {makePod("default", "loner", "app", "db").requiredAntiAffinity(term(zone, "web")).obj()}},
+			pod:  makePod("default", "p", "app", "web").Obj(),
+			pods: map[string][]*corev1.Pod{"n1": {makePod("default", "loner", "app", "db").RequiredAntiAffinity(term(zone, "web")).Obj()}},
 			want: map[string]outcome{
 				"n1": unschedulable(ErrReasonExistingAntiAffinityRulesNotMatch), "n2": unschedulable(ErrReasonExistingAntiAffinityRulesNotMatch),
 				"n3": ok(), "n4": ok(),
@@ -162,14 +162,14 @@ func TestFilter(t *testing.T) {
 		},
 		{
 			name: "existing pod's anti-affinity for another namespace does not apply",
-			pod:  makePod("default", "p", "app", "web").obj(),
-			pods: map[string][]*corev1.Pod{"n1": {makePod("other", "loner", "app", "db").requiredAntiAffinity(term(zone, "web")).obj()}},
+			pod:  makePod("default", "p", "app", "web").Obj(),
+			pods: map[string][]*corev1.Pod{"n1": {makePod("other", "loner", "app", "db").RequiredAntiAffinity(term(zone, "web")).Obj()}},
 			want: map[string]outcome{"n1": ok(), "n2": ok(), "n3": ok(), "n4": ok()},
 		},
 		{
 			name: "existing pod's anti-affinity with a namespace selector matching the pod's namespace labels",
-			pod:  makePod("default", "p", "app", "web").obj(),
-			pods: map[string][]*corev1.Pod{"n3": {makePod("other", "loner").requiredAntiAffinity(term(host, "web", nsSelector("env", "prod"))).obj()}},
+			pod:  makePod("default", "p", "app", "web").Obj(),
+			pods: map[string][]*corev1.Pod{"n3": {makePod("other", "loner").RequiredAntiAffinity(term(host, "web", nsSelector("env", "prod"))).Obj()}},
 			namespaces: []runtime.Object{
 				namespace("default", map[string]string{"env": "prod"}), namespace("other", nil),
 			},
@@ -179,8 +179,8 @@ func TestFilter(t *testing.T) {
 		},
 		{
 			name: "existing pod's anti-affinity with a namespace selector not matching",
-			pod:  makePod("default", "p", "app", "web").obj(),
-			pods: map[string][]*corev1.Pod{"n3": {makePod("other", "loner").requiredAntiAffinity(term(host, "web", nsSelector("env", "prod"))).obj()}},
+			pod:  makePod("default", "p", "app", "web").Obj(),
+			pods: map[string][]*corev1.Pod{"n3": {makePod("other", "loner").RequiredAntiAffinity(term(host, "web", nsSelector("env", "prod"))).Obj()}},
 			namespaces: []runtime.Object{
 				namespace("default", map[string]string{"env": "dev"}), namespace("other", nil),
 			},
@@ -188,8 +188,8 @@ func TestFilter(t *testing.T) {
 		},
 		{
 			name: "affinity term's namespaces list",
-			pod:  makePod("default", "p").requiredAffinity(term(zone, "db", inNamespaces("other"))).obj(),
-			pods: map[string][]*corev1.Pod{"n1": {db}, "n3": {makePod("other", "db", "app", "db").obj()}},
+			pod:  makePod("default", "p").RequiredAffinity(term(zone, "db", inNamespaces("other"))).Obj(),
+			pods: map[string][]*corev1.Pod{"n1": {db}, "n3": {makePod("other", "db", "app", "db").Obj()}},
 			want: map[string]outcome{
 				"n1": noAffinity(), "n2": noAffinity(),
 				"n3": ok(), "n4": noAffinity(),
@@ -197,10 +197,10 @@ func TestFilter(t *testing.T) {
 		},
 		{
 			name: "affinity term's namespace selector",
-			pod:  makePod("default", "p").requiredAffinity(term(zone, "db", nsSelector("team", "a"))).obj(),
+			pod:  makePod("default", "p").RequiredAffinity(term(zone, "db", nsSelector("team", "a"))).Obj(),
 			pods: map[string][]*corev1.Pod{
 				"n1": {db},
-				"n3": {makePod("team-a", "db", "app", "db").obj()},
+				"n3": {makePod("team-a", "db", "app", "db").Obj()},
 			},
 			namespaces: []runtime.Object{namespace("default", nil), namespace("team-a", map[string]string{"team": "a"})},
 			want: map[string]outcome{
@@ -210,8 +210,8 @@ func TestFilter(t *testing.T) {
 		},
 		{
 			name: "anti-affinity with an empty namespace selector covers all namespaces",
-			pod:  makePod("default", "p").requiredAntiAffinity(term(host, "db", allNamespaces)).obj(),
-			pods: map[string][]*corev1.Pod{"n2": {makePod("elsewhere", "db", "app", "db").obj()}},
+			pod:  makePod("default", "p").RequiredAntiAffinity(term(host, "db", allNamespaces)).Obj(),
+			pods: map[string][]*corev1.Pod{"n2": {makePod("elsewhere", "db", "app", "db").Obj()}},
 			want: map[string]outcome{
 				"n1": ok(), "n2": unschedulable(ErrReasonAntiAffinityRulesNotMatch), "n3": ok(), "n4": ok(),
 			},
@@ -219,8 +219,8 @@ func TestFilter(t *testing.T) {
 		{
 			name: "affinity is checked before anti-affinity",
 			pod: makePod("default", "p").
-				requiredAffinity(term(zone, "db")).
-				requiredAntiAffinity(term(host, "db")).obj(),
+				RequiredAffinity(term(zone, "db")).
+				RequiredAntiAffinity(term(host, "db")).Obj(),
 			pods: map[string][]*corev1.Pod{"n1": {db}},
 			want: map[string]outcome{
 				"n1": unschedulable(ErrReasonAntiAffinityRulesNotMatch), "n2": ok(),
@@ -244,32 +244,32 @@ func TestFilter(t *testing.T) {
 }
 
 func TestPreFilterSkip(t *testing.T) {
-	web := makePod("default", "web", "app", "web").obj()
+	web := makePod("default", "web", "app", "web").Obj()
 	tests := []struct {
 		name string
 		pod  *corev1.Pod
 		pods map[string][]*corev1.Pod
 		want framework.Code
 	}{
-		{name: "no terms anywhere", pod: web, pods: map[string][]*corev1.Pod{"n1": {makePod("default", "x", "app", "web").obj()}}, want: framework.Skip},
+		{name: "no terms anywhere", pod: web, pods: map[string][]*corev1.Pod{"n1": {makePod("default", "x", "app", "web").Obj()}}, want: framework.Skip},
 		{
 			name: "existing anti-affinity that does not match the pod",
 			pod:  web,
-			pods: map[string][]*corev1.Pod{"n1": {makePod("default", "x").requiredAntiAffinity(term(host, "db")).obj()}},
+			pods: map[string][]*corev1.Pod{"n1": {makePod("default", "x").RequiredAntiAffinity(term(host, "db")).Obj()}},
 			want: framework.Skip,
 		},
 		{
 			name: "existing anti-affinity that matches",
 			pod:  web,
-			pods: map[string][]*corev1.Pod{"n1": {makePod("default", "x").requiredAntiAffinity(term(host, "web")).obj()}},
+			pods: map[string][]*corev1.Pod{"n1": {makePod("default", "x").RequiredAntiAffinity(term(host, "web")).Obj()}},
 			want: framework.Success,
 		},
-		{name: "own terms", pod: makePod("default", "p").requiredAntiAffinity(term(host, "db")).obj(), want: framework.Success},
+		{name: "own terms", pod: makePod("default", "p").RequiredAntiAffinity(term(host, "db")).Obj(), want: framework.Success},
 		{
 			name: "invalid selector",
-			pod: makePod("default", "p").requiredAffinity(term(host, "db", func(t *corev1.PodAffinityTerm) {
+			pod: makePod("default", "p").RequiredAffinity(term(host, "db", func(t *corev1.PodAffinityTerm) {
 				t.LabelSelector.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "a", Operator: "Bogus"}}
-			})).obj(),
+			})).Obj(),
 			want: framework.UnschedulableAndUnresolvable,
 		},
 	}
@@ -290,11 +290,11 @@ func TestPreFilterSkip(t *testing.T) {
 // answer for that clone only.
 func TestAddRemovePod(t *testing.T) {
 	ctx := context.Background()
-	web := makePod("default", "web", "app", "web").obj()
-	guard := makePod("default", "guard", "app", "guard").requiredAntiAffinity(term(host, "web")).obj()
+	web := makePod("default", "web", "app", "web").Obj()
+	guard := makePod("default", "guard", "app", "guard").RequiredAntiAffinity(term(host, "web")).Obj()
 	nodes := cluster(map[string][]*corev1.Pod{"n1": {web}, "n3": {guard}})
 	pl := newPlugin(t, nodes)
-	pod := makePod("default", "p", "app", "web").requiredAntiAffinity(term(host, "web")).obj()
+	pod := makePod("default", "p", "app", "web").RequiredAntiAffinity(term(host, "web")).Obj()
 	cs := framework.NewCycleState()
 	if _, st := pl.PreFilter(ctx, cs, pod, nodes); !st.IsSuccess() {
 		t.Fatalf("PreFilter: %v", st.Message())
@@ -323,7 +323,7 @@ func TestAddRemovePod(t *testing.T) {
 	}
 
 	added := cs.Clone()
-	for _, pi := range []*framework.PodInfo{framework.NewPodInfo(makePod("default", "web2", "app", "web").obj()), framework.NewPodInfo(guard)} {
+	for _, pi := range []*framework.PodInfo{framework.NewPodInfo(makePod("default", "web2", "app", "web").Obj()), framework.NewPodInfo(guard)} {
 		if st := pl.AddPod(ctx, added, pod, pi, nodes[3]); !st.IsSuccess() {
 			t.Fatalf("AddPod: %v", st.Message())
 		}
@@ -344,10 +344,10 @@ func TestAddRemovePod(t *testing.T) {
 // pod brings back the first-pod rule.
 func TestAffinityFirstPodAfterRemove(t *testing.T) {
 	ctx := context.Background()
-	web := makePod("default", "web", "app", "web").obj()
+	web := makePod("default", "web", "app", "web").Obj()
 	nodes := cluster(map[string][]*corev1.Pod{"n3": {web}})
 	pl := newPlugin(t, nodes)
-	pod := makePod("default", "p", "app", "web").requiredAffinity(term(zone, "web")).obj()
+	pod := makePod("default", "p", "app", "web").RequiredAffinity(term(zone, "web")).Obj()
 	cs := framework.NewCycleState()
 	if _, st := pl.PreFilter(ctx, cs, pod, nodes); !st.IsSuccess() {
 		t.Fatalf("PreFilter: %v", st.Message())

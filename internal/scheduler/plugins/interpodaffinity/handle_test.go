@@ -2,208 +2,44 @@ package interpodaffinity
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/fake"
-	"k8s.io/client-go/tools/events"
 
 	"github.com/tugcluster/tug/internal/scheduler/framework"
+	"github.com/tugcluster/tug/internal/scheduler/framework/frameworktest"
 )
-
-// snapshot is a SharedLister over a fixed slice of NodeInfos.
-type snapshot struct{ nodes []*framework.NodeInfo }
-
-func (s *snapshot) NodeInfos() framework.NodeInfoLister { return s }
-
-func (s *snapshot) List() ([]*framework.NodeInfo, error) { return s.nodes, nil }
-
-func (s *snapshot) HavePodsWithAffinityList() ([]*framework.NodeInfo, error) {
-	var out []*framework.NodeInfo
-	for _, n := range s.nodes {
-		if len(n.PodsWithAffinity) > 0 {
-			out = append(out, n)
-		}
-	}
-	return out, nil
-}
-
-func (s *snapshot) HavePodsWithRequiredAntiAffinityList() ([]*framework.NodeInfo, error) {
-	var out []*framework.NodeInfo
-	for _, n := range s.nodes {
-		if len(n.PodsWithRequiredAntiAffinity) > 0 {
-			out = append(out, n)
-		}
-	}
-	return out, nil
-}
-
-func (s *snapshot) Get(name string) (*framework.NodeInfo, error) {
-	for _, n := range s.nodes {
-		if n.NodeName() == name {
-			return n, nil
-		}
-	}
-	return nil, fmt.Errorf("node %q not in snapshot", name)
-}
-
-// testHandle is the part of the scheduler the plugin sees: a snapshot,
-// a fake clientset with informers on it, and a parallel loop.
-type testHandle struct {
-	snap    *snapshot
-	client  *fake.Clientset
-	factory informers.SharedInformerFactory
-}
-
-var _ framework.Handle = (*testHandle)(nil)
-
-func newTestHandle(nodes []*framework.NodeInfo, objs ...runtime.Object) *testHandle {
-	client := fake.NewClientset(objs...)
-	return &testHandle{snap: &snapshot{nodes: nodes}, client: client, factory: informers.NewSharedInformerFactory(client, 0)}
-}
-
-// start runs the informers the plugins asked for and waits for them.
-func (h *testHandle) start(t testing.TB) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	h.factory.Start(ctx.Done())
-	t.Cleanup(func() {
-		cancel()
-		h.factory.Shutdown()
-	})
-	for typ, ok := range h.factory.WaitForCacheSync(ctx.Done()) {
-		if !ok {
-			t.Fatalf("informer for %v did not sync", typ)
-		}
-	}
-}
-
-func (h *testHandle) SnapshotSharedLister() framework.SharedLister { return h.snap }
-
-func (h *testHandle) ClientSet() kubernetes.Interface { return h.client }
-
-func (h *testHandle) SharedInformerFactory() informers.SharedInformerFactory { return h.factory }
-
-func (h *testHandle) EventRecorder() events.EventRecorder { return nil }
-
-func (h *testHandle) RunFilterPlugins(context.Context, *framework.CycleState, *corev1.Pod, *framework.NodeInfo) *framework.Status {
-	return nil
-}
-
-func (h *testHandle) RunPreFilterExtensionAddPod(context.Context, *framework.CycleState, *corev1.Pod, *framework.PodInfo, *framework.NodeInfo) *framework.Status {
-	return nil
-}
-
-func (h *testHandle) RunPreFilterExtensionRemovePod(context.Context, *framework.CycleState, *corev1.Pod, *framework.PodInfo, *framework.NodeInfo) *framework.Status {
-	return nil
-}
-
-func (h *testHandle) NominatedPodsForNode(string) []*framework.PodInfo { return nil }
-
-// Parallelize runs work over a few goroutines, each taking a contiguous
-// chunk, so that the race detector sees the plugin's concurrent paths.
-func (h *testHandle) Parallelize(_ context.Context, n int, work func(i int)) {
-	const workers = 4
-	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for start := 0; start < n; start += chunk {
-		end := min(start+chunk, n)
-		wg.Go(func() {
-			for i := start; i < end; i++ {
-				work(i)
-			}
-		})
-	}
-	wg.Wait()
-}
 
 // newPlugin builds the plugin over nodes and starts its informers.
 func newPlugin(t testing.TB, nodes []*framework.NodeInfo, objs ...runtime.Object) *InterPodAffinity {
 	t.Helper()
-	h := newTestHandle(nodes, objs...)
+	h := frameworktest.NewHandle(nodes, objs...)
 	p, err := New(context.Background(), h)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.start(t)
+	h.Start(t)
 	return p.(*InterPodAffinity)
 }
 
 // makeNode returns a NodeInfo for a node with labels, holding pods.
 func makeNode(name string, nodeLabels map[string]string, pods ...*corev1.Pod) *framework.NodeInfo {
-	ni := framework.NewNodeInfo(pods...)
-	ni.SetNode(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: nodeLabels}})
-	return ni
+	return frameworktest.MakeNode().Name(name).Labels(nodeLabels).NodeInfo(pods...)
 }
 
-// podBuilder builds test pods fluently.
-type podBuilder struct{ pod *corev1.Pod }
-
-func makePod(ns, name string, podLabels ...string) *podBuilder {
-	l := map[string]string{}
-	for i := 0; i+1 < len(podLabels); i += 2 {
-		l[podLabels[i]] = podLabels[i+1]
-	}
-	return &podBuilder{pod: &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
-		Namespace: ns, Name: name, UID: types.UID(ns + "/" + name), Labels: l,
-	}}}
+// makePod starts a pod in ns with the label pairs podLabels and a UID
+// unique to ns/name.
+func makePod(ns, name string, podLabels ...string) *frameworktest.PodBuilder {
+	return frameworktest.MakePod().Namespace(ns).Name(name).UID(ns + "/" + name).Labels(podLabels...)
 }
-
-func (b *podBuilder) affinity() *corev1.Affinity {
-	if b.pod.Spec.Affinity == nil {
-		b.pod.Spec.Affinity = &corev1.Affinity{PodAffinity: &corev1.PodAffinity{}, PodAntiAffinity: &corev1.PodAntiAffinity{}}
-	}
-	return b.pod.Spec.Affinity
-}
-
-// term returns a term selecting app=value in topologyKey; modify can
-// adjust it (namespaces, selectors).
-func term(key, app string, modify ...func(*corev1.PodAffinityTerm)) corev1.PodAffinityTerm {
-	t := corev1.PodAffinityTerm{
-		LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}},
-		TopologyKey:   key,
-	}
-	for _, m := range modify {
-		m(&t)
-	}
-	return t
-}
-
-func (b *podBuilder) requiredAffinity(t corev1.PodAffinityTerm) *podBuilder {
-	a := b.affinity().PodAffinity
-	a.RequiredDuringSchedulingIgnoredDuringExecution = append(a.RequiredDuringSchedulingIgnoredDuringExecution, t)
-	return b
-}
-
-func (b *podBuilder) requiredAntiAffinity(t corev1.PodAffinityTerm) *podBuilder {
-	a := b.affinity().PodAntiAffinity
-	a.RequiredDuringSchedulingIgnoredDuringExecution = append(a.RequiredDuringSchedulingIgnoredDuringExecution, t)
-	return b
-}
-
-func (b *podBuilder) preferredAffinity(weight int32, t corev1.PodAffinityTerm) *podBuilder {
-	a := b.affinity().PodAffinity
-	a.PreferredDuringSchedulingIgnoredDuringExecution = append(a.PreferredDuringSchedulingIgnoredDuringExecution,
-		corev1.WeightedPodAffinityTerm{Weight: weight, PodAffinityTerm: t})
-	return b
-}
-
-func (b *podBuilder) preferredAntiAffinity(weight int32, t corev1.PodAffinityTerm) *podBuilder {
-	a := b.affinity().PodAntiAffinity
-	a.PreferredDuringSchedulingIgnoredDuringExecution = append(a.PreferredDuringSchedulingIgnoredDuringExecution,
-		corev1.WeightedPodAffinityTerm{Weight: weight, PodAffinityTerm: t})
-	return b
-}
-
-func (b *podBuilder) obj() *corev1.Pod { return b.pod }
 
 func namespace(name string, nsLabels map[string]string) *corev1.Namespace {
 	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: nsLabels}}
+}
+
+// term selects app=app in key; modify can adjust it.
+func term(key, app string, modify ...func(*corev1.PodAffinityTerm)) corev1.PodAffinityTerm {
+	return frameworktest.Term(key, app, modify...)
 }

@@ -1,7 +1,6 @@
 package interpodaffinity
 
 import (
-	"context"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -10,44 +9,26 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/tugcluster/tug/internal/scheduler/framework"
+	"github.com/tugcluster/tug/internal/scheduler/framework/frameworktest"
 )
 
 // scoreAll runs PreScore, Score and NormalizeScore over nodes; nil means
 // PreScore skipped.
 func scoreAll(t *testing.T, pl *InterPodAffinity, nodes []*framework.NodeInfo, pod *corev1.Pod) (raw, normalized map[string]int64) {
 	t.Helper()
-	ctx := context.Background()
-	cs := framework.NewCycleState()
-	st := pl.PreScore(ctx, cs, pod, nodes)
+	rawScores, normalizedScores, st := frameworktest.ScoreNodes(t, pl, pod, nodes)
 	if st.IsSkip() {
 		return nil, nil
 	}
 	if !st.IsSuccess() {
 		t.Fatalf("PreScore: %v", st.Message())
 	}
-	scores := make([]framework.NodeScore, len(nodes))
-	raw = map[string]int64{}
-	for i, ni := range nodes {
-		s, st := pl.Score(ctx, cs, pod, ni)
-		if !st.IsSuccess() {
-			t.Fatalf("Score %s: %v", ni.NodeName(), st.Message())
-		}
-		scores[i] = framework.NodeScore{Name: ni.NodeName(), Score: s}
-		raw[ni.NodeName()] = s
-	}
-	if st := pl.ScoreExtensions().NormalizeScore(ctx, cs, pod, scores); !st.IsSuccess() {
-		t.Fatalf("NormalizeScore: %v", st.Message())
-	}
-	normalized = map[string]int64{}
-	for _, s := range scores {
-		normalized[s.Name] = s.Score
-	}
-	return raw, normalized
+	return frameworktest.ScoresByName(rawScores), frameworktest.ScoresByName(normalizedScores)
 }
 
 func TestScore(t *testing.T) {
-	db := makePod("default", "db", "app", "db").obj()
-	web := makePod("default", "web", "app", "web").obj()
+	db := makePod("default", "db", "app", "db").Obj()
+	web := makePod("default", "web", "app", "web").Obj()
 	tests := []struct {
 		name           string
 		pod            *corev1.Pod
@@ -58,14 +39,14 @@ func TestScore(t *testing.T) {
 	}{
 		{
 			name: "nothing to score",
-			pod:  makePod("default", "p", "app", "web").obj(),
+			pod:  makePod("default", "p", "app", "web").Obj(),
 			pods: map[string][]*corev1.Pod{"n1": {db}},
 		},
 		{
 			name: "preferred affinity and anti-affinity of the pod",
 			pod: makePod("default", "p").
-				preferredAffinity(5, term(zone, "db")).
-				preferredAntiAffinity(3, term(host, "web")).obj(),
+				PreferredAffinity(5, term(zone, "db")).
+				PreferredAntiAffinity(3, term(host, "web")).Obj(),
 			pods:           map[string][]*corev1.Pod{"n1": {db}, "n2": {web}},
 			wantRaw:        map[string]int64{"n1": 5, "n2": 2, "n3": 0, "n4": 0},
 			wantNormalized: map[string]int64{"n1": 100, "n2": 40, "n3": 0, "n4": 0},
@@ -73,17 +54,17 @@ func TestScore(t *testing.T) {
 		{
 			name: "anti-affinity only: avoided node lowest",
 			pod: makePod("default", "p").
-				preferredAntiAffinity(7, term(zone, "web")).obj(),
+				PreferredAntiAffinity(7, term(zone, "web")).Obj(),
 			pods:           map[string][]*corev1.Pod{"n3": {web}},
 			wantRaw:        map[string]int64{"n1": 0, "n2": 0, "n3": -7, "n4": 0},
 			wantNormalized: map[string]int64{"n1": 100, "n2": 100, "n3": 0, "n4": 100},
 		},
 		{
 			name: "existing pods' terms apply both ways, required affinity with weight 1",
-			pod:  makePod("default", "p", "app", "web").obj(),
+			pod:  makePod("default", "p", "app", "web").Obj(),
 			pods: map[string][]*corev1.Pod{
-				"n1": {makePod("default", "fan", "app", "fan").preferredAffinity(10, term(zone, "web")).requiredAffinity(term(zone, "web")).obj()},
-				"n3": {makePod("default", "hater", "app", "hater").preferredAntiAffinity(4, term(host, "web")).obj()},
+				"n1": {makePod("default", "fan", "app", "fan").PreferredAffinity(10, term(zone, "web")).RequiredAffinity(term(zone, "web")).Obj()},
+				"n3": {makePod("default", "hater", "app", "hater").PreferredAntiAffinity(4, term(host, "web")).Obj()},
 			},
 			wantRaw:        map[string]int64{"n1": 11, "n2": 11, "n3": -4, "n4": 0},
 			wantNormalized: map[string]int64{"n1": 100, "n2": 100, "n3": 0, "n4": 26},
@@ -91,12 +72,12 @@ func TestScore(t *testing.T) {
 		{
 			name: "preferred term with a namespace selector",
 			pod: makePod("default", "p").
-				preferredAffinity(2, term(host, "db", func(t *corev1.PodAffinityTerm) {
+				PreferredAffinity(2, term(host, "db", func(t *corev1.PodAffinityTerm) {
 					t.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"team": "a"}}
-				})).obj(),
+				})).Obj(),
 			pods: map[string][]*corev1.Pod{
 				"n1": {db},
-				"n2": {makePod("team-a", "db", "app", "db").obj()},
+				"n2": {makePod("team-a", "db", "app", "db").Obj()},
 			},
 			namespaces:     []runtime.Object{namespace("default", nil), namespace("team-a", map[string]string{"team": "a"})},
 			wantRaw:        map[string]int64{"n1": 0, "n2": 2, "n3": 0, "n4": 0},

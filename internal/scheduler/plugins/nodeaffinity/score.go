@@ -62,15 +62,6 @@ func (pl *NodeAffinity) ScoreExtensions() framework.ScoreExtensions { return pl 
 // MaxNodeScore and the others their share of it; if no node matched any
 // term, all stay 0.
 func (*NodeAffinity) NormalizeScore(_ context.Context, _ *framework.CycleState, _ *corev1.Pod, scores []framework.NodeScore) *framework.Status {
-	var highest int64
-	for _, s := range scores {
-		highest = max(highest, s.Score)
-	}
-	if highest == 0 {
-		return nil
-	}
-	for i := range scores {
-		scores[i].Score = scores[i].Score * framework.MaxNodeScore / highest
-	}
+	framework.NormalizeScores(scores, false)
 	return nil
 }

@@ -21,8 +21,8 @@ func benchCluster() []*framework.NodeInfo {
 	for i := range numPods {
 		app := fmt.Sprintf("app-%d", i/20)
 		p := makePod("default", fmt.Sprintf("p-%d", i), "app", app).
-			spread(1, zone, corev1.DoNotSchedule, app).
-			spread(1, host, corev1.ScheduleAnyway, app).obj()
+			Spread(1, zone, corev1.DoNotSchedule, app).
+			Spread(1, host, corev1.ScheduleAnyway, app).Obj()
 		pods[i%numNodes] = append(pods[i%numNodes], p)
 	}
 	nodes := make([]*framework.NodeInfo, numNodes)
@@ -45,9 +45,9 @@ func BenchmarkPodTopologySpread(b *testing.B) {
 	pl := newPlugin(b, nodes, rs)
 	cases := map[string]*corev1.Pod{
 		"own constraints": makePod("default", "new", "app", "app-7").
-			spread(1, zone, corev1.DoNotSchedule, "app-7").
-			spread(1, host, corev1.ScheduleAnyway, "app-7").obj(),
-		"system defaults": makePod("default", "new", "app", "app-7").ownedBy("apps/v1", "ReplicaSet", "app-7").obj(),
+			Spread(1, zone, corev1.DoNotSchedule, "app-7").
+			Spread(1, host, corev1.ScheduleAnyway, "app-7").Obj(),
+		"system defaults": makePod("default", "new", "app", "app-7").OwnedBy("apps/v1", "ReplicaSet", "app-7").Obj(),
 	}
 	for name, pod := range cases {
 		b.Run(name, func(b *testing.B) {

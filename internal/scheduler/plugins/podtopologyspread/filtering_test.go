@@ -76,7 +76,7 @@ func filterNodes(pl *PodTopologySpread, cs *framework.CycleState, nodes []*frame
 
 func TestFilter(t *testing.T) {
 	web := func(name string, extra ...string) *corev1.Pod {
-		return makePod("default", name, append([]string{"app", "web"}, extra...)...).obj()
+		return makePod("default", name, append([]string{"app", "web"}, extra...)...).Obj()
 	}
 	// evenish has two web pods in z1 and one each in z2 and z3.
 	evenish := map[string][]*corev1.Pod{"n1": {web("a")}, "n2": {web("b")}, "n3": {web("c")}, "n4": {web("d")}}
@@ -89,95 +89,95 @@ func TestFilter(t *testing.T) {
 	}{
 		{
 			name: "maxSkew 1 across 3 zones",
-			pod:  makePod("default", "p", "app", "web").spread(1, zone, corev1.DoNotSchedule, "web").obj(),
+			pod:  makePod("default", "p", "app", "web").Spread(1, zone, corev1.DoNotSchedule, "web").Obj(),
 			pods: evenish,
 			want: map[string]outcome{"n1": skewed(), "n2": skewed(), "n3": ok(), "n4": ok(), "n5": missingLabel()},
 		},
 		{
 			name: "a pod its selector does not match adds nothing to the skew",
-			pod:  makePod("default", "p", "app", "other").spread(1, zone, corev1.DoNotSchedule, "web").obj(),
+			pod:  makePod("default", "p", "app", "other").Spread(1, zone, corev1.DoNotSchedule, "web").Obj(),
 			pods: evenish,
 			want: map[string]outcome{"n1": ok(), "n2": ok(), "n3": ok(), "n4": ok(), "n5": missingLabel()},
 		},
 		{
 			name: "maxSkew 2 allows the fuller zone",
-			pod:  makePod("default", "p", "app", "web").spread(2, zone, corev1.DoNotSchedule, "web").obj(),
+			pod:  makePod("default", "p", "app", "web").Spread(2, zone, corev1.DoNotSchedule, "web").Obj(),
 			pods: evenish,
 			want: map[string]outcome{"n1": ok(), "n2": ok(), "n3": ok(), "n4": ok(), "n5": missingLabel()},
 		},
 		{
 			name: "minDomains above the number of domains makes the minimum 0",
-			pod: makePod("default", "p", "app", "web").spread(2, zone, corev1.DoNotSchedule, "web", func(c *corev1.TopologySpreadConstraint) {
+			pod: makePod("default", "p", "app", "web").Spread(2, zone, corev1.DoNotSchedule, "web", func(c *corev1.TopologySpreadConstraint) {
 				c.MinDomains = ptr.To[int32](4)
-			}).obj(),
+			}).Obj(),
 			pods: evenish,
 			want: map[string]outcome{"n1": skewed(), "n2": skewed(), "n3": ok(), "n4": ok(), "n5": missingLabel()},
 		},
 		{
 			name: "minDomains met keeps the real minimum",
-			pod: makePod("default", "p", "app", "web").spread(2, zone, corev1.DoNotSchedule, "web", func(c *corev1.TopologySpreadConstraint) {
+			pod: makePod("default", "p", "app", "web").Spread(2, zone, corev1.DoNotSchedule, "web", func(c *corev1.TopologySpreadConstraint) {
 				c.MinDomains = ptr.To[int32](3)
-			}).obj(),
+			}).Obj(),
 			pods: evenish,
 			want: map[string]outcome{"n1": ok(), "n2": ok(), "n3": ok(), "n4": ok(), "n5": missingLabel()},
 		},
 		{
 			name: "pods of other namespaces and terminating pods do not count",
-			pod:  makePod("default", "p", "app", "web").spread(1, zone, corev1.DoNotSchedule, "web").obj(),
+			pod:  makePod("default", "p", "app", "web").Spread(1, zone, corev1.DoNotSchedule, "web").Obj(),
 			pods: map[string][]*corev1.Pod{
 				"n1": {web("a")},
-				"n3": {makePod("other", "c", "app", "web").obj()},
-				"n4": {makePod("default", "d", "app", "web").terminating().obj()},
+				"n3": {makePod("other", "c", "app", "web").Obj()},
+				"n4": {makePod("default", "d", "app", "web").Terminating().Obj()},
 			},
 			want: map[string]outcome{"n1": skewed(), "n2": skewed(), "n3": ok(), "n4": ok(), "n5": missingLabel()},
 		},
 		{
 			name: "by default, nodes the pod's node selector excludes are no domain",
-			pod:  makePod("default", "p", "app", "web").nodeSelector("disk", "ssd").spread(1, zone, corev1.DoNotSchedule, "web").obj(),
+			pod:  makePod("default", "p", "app", "web").NodeSelector("disk", "ssd").Spread(1, zone, corev1.DoNotSchedule, "web").Obj(),
 			pods: map[string][]*corev1.Pod{"n1": {web("a")}, "n3": {web("c")}},
 			want: map[string]outcome{"n1": ok(), "n2": ok(), "n3": ok(), "n4": ok(), "n5": missingLabel()},
 		},
 		{
 			name: "nodeAffinityPolicy Ignore counts them",
-			pod: makePod("default", "p", "app", "web").nodeSelector("disk", "ssd").spread(1, zone, corev1.DoNotSchedule, "web", func(c *corev1.TopologySpreadConstraint) {
+			pod: makePod("default", "p", "app", "web").NodeSelector("disk", "ssd").Spread(1, zone, corev1.DoNotSchedule, "web", func(c *corev1.TopologySpreadConstraint) {
 				c.NodeAffinityPolicy = &ignore
-			}).obj(),
+			}).Obj(),
 			pods: map[string][]*corev1.Pod{"n1": {web("a")}, "n3": {web("c")}},
 			want: map[string]outcome{"n1": skewed(), "n2": skewed(), "n3": skewed(), "n4": ok(), "n5": missingLabel()},
 		},
 		{
 			name: "by default, tainted nodes count",
-			pod:  makePod("default", "p", "app", "web").spread(1, zone, corev1.DoNotSchedule, "web").obj(),
+			pod:  makePod("default", "p", "app", "web").Spread(1, zone, corev1.DoNotSchedule, "web").Obj(),
 			pods: map[string][]*corev1.Pod{"n1": {web("a")}, "n3": {web("c")}},
 			want: map[string]outcome{"n1": skewed(), "n2": skewed(), "n3": skewed(), "n4": ok(), "n5": missingLabel()},
 		},
 		{
 			name: "nodeTaintsPolicy Honor leaves out nodes with untolerated taints",
-			pod: makePod("default", "p", "app", "web").spread(1, zone, corev1.DoNotSchedule, "web", func(c *corev1.TopologySpreadConstraint) {
+			pod: makePod("default", "p", "app", "web").Spread(1, zone, corev1.DoNotSchedule, "web", func(c *corev1.TopologySpreadConstraint) {
 				c.NodeTaintsPolicy = &honor
-			}).obj(),
+			}).Obj(),
 			pods: map[string][]*corev1.Pod{"n1": {web("a")}, "n3": {web("c")}},
 			want: map[string]outcome{"n1": ok(), "n2": ok(), "n3": ok(), "n4": ok(), "n5": missingLabel()},
 		},
 		{
 			name: "matchLabelKeys narrows the selector to the pod's own values",
-			pod: makePod("default", "p", "app", "web", "hash", "b").spread(1, zone, corev1.DoNotSchedule, "web", func(c *corev1.TopologySpreadConstraint) {
+			pod: makePod("default", "p", "app", "web", "hash", "b").Spread(1, zone, corev1.DoNotSchedule, "web", func(c *corev1.TopologySpreadConstraint) {
 				c.MatchLabelKeys = []string{"hash"}
-			}).obj(),
+			}).Obj(),
 			pods: map[string][]*corev1.Pod{"n1": {web("a", "hash", "a")}, "n2": {web("b", "hash", "a")}, "n3": {web("c", "hash", "b")}},
 			want: map[string]outcome{"n1": ok(), "n2": ok(), "n3": skewed(), "n4": ok(), "n5": missingLabel()},
 		},
 		{
 			name: "hostname spreading",
-			pod:  makePod("default", "p", "app", "web").spread(1, host, corev1.DoNotSchedule, "web").obj(),
+			pod:  makePod("default", "p", "app", "web").Spread(1, host, corev1.DoNotSchedule, "web").Obj(),
 			pods: map[string][]*corev1.Pod{"n1": {web("a")}, "n2": {web("b")}, "n3": {web("c")}, "n4": {web("d")}},
 			want: map[string]outcome{"n1": skewed(), "n2": skewed(), "n3": skewed(), "n4": skewed(), "n5": ok()},
 		},
 		{
 			name: "a node must carry every constraint's key",
 			pod: makePod("default", "p", "app", "web").
-				spread(1, host, corev1.DoNotSchedule, "web").
-				spread(1, zone, corev1.DoNotSchedule, "web").obj(),
+				Spread(1, host, corev1.DoNotSchedule, "web").
+				Spread(1, zone, corev1.DoNotSchedule, "web").Obj(),
 			pods: evenish,
 			// n5 lacks a zone, so it is no hostname domain either: its
 			// empty count does not pull the hostname minimum to 0.
@@ -185,7 +185,7 @@ func TestFilter(t *testing.T) {
 		},
 		{
 			name: "ScheduleAnyway constraints do not filter",
-			pod:  makePod("default", "p", "app", "web").spread(1, zone, corev1.ScheduleAnyway, "web").obj(),
+			pod:  makePod("default", "p", "app", "web").Spread(1, zone, corev1.ScheduleAnyway, "web").Obj(),
 			pods: evenish,
 			want: map[string]outcome{"n1": ok(), "n2": ok(), "n3": ok(), "n4": ok(), "n5": ok()},
 		},
@@ -207,10 +207,10 @@ func TestFilter(t *testing.T) {
 // a clone changes independently.
 func TestAddRemovePod(t *testing.T) {
 	ctx := context.Background()
-	web := func(name string) *corev1.Pod { return makePod("default", name, "app", "web").obj() }
+	web := func(name string) *corev1.Pod { return makePod("default", name, "app", "web").Obj() }
 	nodes := cluster(map[string][]*corev1.Pod{"n1": {web("a")}, "n2": {web("b")}, "n3": {web("c")}, "n4": {web("d")}})
 	pl := newPlugin(t, nodes)
-	pod := makePod("default", "p", "app", "web").spread(1, zone, corev1.DoNotSchedule, "web").obj()
+	pod := makePod("default", "p", "app", "web").Spread(1, zone, corev1.DoNotSchedule, "web").Obj()
 	cs := framework.NewCycleState()
 	before := filterAll(t, pl, cs, nodes, pod)
 
@@ -244,8 +244,8 @@ func TestAddRemovePod(t *testing.T) {
 		pod *corev1.Pod
 		ni  *framework.NodeInfo
 	}{
-		{makePod("other", "x", "app", "web").obj(), nodes[0]},
-		{makePod("default", "y", "app", "db").obj(), nodes[0]},
+		{makePod("other", "x", "app", "web").Obj(), nodes[0]},
+		{makePod("default", "y", "app", "db").Obj(), nodes[0]},
 		{web("z"), nodes[4]},
 	} {
 		if st := pl.AddPod(ctx, added, pod, framework.NewPodInfo(c.pod), c.ni); !st.IsSuccess() {
@@ -264,9 +264,9 @@ func TestAddRemovePod(t *testing.T) {
 func TestPreFilterErrors(t *testing.T) {
 	nodes := cluster(nil)
 	pl := newPlugin(t, nodes)
-	pod := makePod("default", "p").spread(1, zone, corev1.DoNotSchedule, "web", func(c *corev1.TopologySpreadConstraint) {
+	pod := makePod("default", "p").Spread(1, zone, corev1.DoNotSchedule, "web", func(c *corev1.TopologySpreadConstraint) {
 		c.LabelSelector.MatchLabels = map[string]string{"bad key!": "x"}
-	}).obj()
+	}).Obj()
 	if _, st := pl.PreFilter(context.Background(), framework.NewCycleState(), pod, nodes); st.Code() != framework.Error {
 		t.Errorf("PreFilter with an invalid selector: %v, want Error", st.Code())
 	}

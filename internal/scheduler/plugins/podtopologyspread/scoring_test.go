@@ -1,7 +1,6 @@
 package podtopologyspread
 
 import (
-	"context"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -11,43 +10,25 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/tugcluster/tug/internal/scheduler/framework"
+	"github.com/tugcluster/tug/internal/scheduler/framework/frameworktest"
 )
 
 // scoreAll runs PreScore, Score and NormalizeScore over nodes (all of
 // them feasible); nil maps mean PreScore skipped.
 func scoreAll(t *testing.T, pl *PodTopologySpread, nodes []*framework.NodeInfo, pod *corev1.Pod) (raw, normalized map[string]int64) {
 	t.Helper()
-	ctx := context.Background()
-	cs := framework.NewCycleState()
-	st := pl.PreScore(ctx, cs, pod, nodes)
+	rawScores, normalizedScores, st := frameworktest.ScoreNodes(t, pl, pod, nodes)
 	if st.IsSkip() {
 		return nil, nil
 	}
 	if !st.IsSuccess() {
 		t.Fatalf("PreScore: %v", st.Message())
 	}
-	scores := make([]framework.NodeScore, len(nodes))
-	raw = map[string]int64{}
-	for i, ni := range nodes {
-		s, st := pl.Score(ctx, cs, pod, ni)
-		if !st.IsSuccess() {
-			t.Fatalf("Score %s: %v", ni.NodeName(), st.Message())
-		}
-		scores[i] = framework.NodeScore{Name: ni.NodeName(), Score: s}
-		raw[ni.NodeName()] = s
-	}
-	if st := pl.ScoreExtensions().NormalizeScore(ctx, cs, pod, scores); !st.IsSuccess() {
-		t.Fatalf("NormalizeScore: %v", st.Message())
-	}
-	normalized = map[string]int64{}
-	for _, s := range scores {
-		normalized[s.Name] = s.Score
-	}
-	return raw, normalized
+	return frameworktest.ScoresByName(rawScores), frameworktest.ScoresByName(normalizedScores)
 }
 
 func TestScore(t *testing.T) {
-	web := func(name string) *corev1.Pod { return makePod("default", name, "app", "web").obj() }
+	web := func(name string) *corev1.Pod { return makePod("default", name, "app", "web").Obj() }
 	// Two web pods on n1 and one on n3; none in z3.
 	placed := map[string][]*corev1.Pod{"n1": {web("a"), web("b")}, "n3": {web("c")}}
 	replicaSet := &appsv1.ReplicaSet{
@@ -80,7 +61,7 @@ func TestScore(t *testing.T) {
 			// z1 holds 2, z2 1, z3 0; weight ln(3+2). n5 has no zone and
 			// is ignored (scored 0).
 			name:           "ScheduleAnyway zone constraint",
-			pod:            makePod("default", "p", "app", "web").spread(1, zone, corev1.ScheduleAnyway, "web").obj(),
+			pod:            makePod("default", "p", "app", "web").Spread(1, zone, corev1.ScheduleAnyway, "web").Obj(),
 			nodes:          5,
 			wantRaw:        map[string]int64{"n1": 3, "n2": 3, "n3": 2, "n4": 0, "n5": 0},
 			wantNormalized: map[string]int64{"n1": 0, "n2": 0, "n3": 33, "n4": 100, "n5": 0},
@@ -88,19 +69,19 @@ func TestScore(t *testing.T) {
 		{
 			// maxSkew 3 adds 2 to every node: ln(5+2)·count + 2.
 			name:           "ScheduleAnyway hostname constraint with maxSkew 3",
-			pod:            makePod("default", "p", "app", "web").spread(3, host, corev1.ScheduleAnyway, "web").obj(),
+			pod:            makePod("default", "p", "app", "web").Spread(3, host, corev1.ScheduleAnyway, "web").Obj(),
 			nodes:          5,
 			wantRaw:        map[string]int64{"n1": 6, "n2": 2, "n3": 4, "n4": 2, "n5": 2},
 			wantNormalized: map[string]int64{"n1": 33, "n2": 100, "n3": 66, "n4": 100, "n5": 100},
 		},
 		{
 			name:  "DoNotSchedule constraints only: nothing to score",
-			pod:   makePod("default", "p", "app", "web").spread(1, zone, corev1.DoNotSchedule, "web").obj(),
+			pod:   makePod("default", "p", "app", "web").Spread(1, zone, corev1.DoNotSchedule, "web").Obj(),
 			nodes: 5,
 		},
 		{
 			name:           "default constraints from the owning ReplicaSet",
-			pod:            makePod("default", "p", "app", "web").ownedBy("apps/v1", "ReplicaSet", "rs1").obj(),
+			pod:            makePod("default", "p", "app", "web").OwnedBy("apps/v1", "ReplicaSet", "rs1").Obj(),
 			nodes:          4,
 			objs:           []runtime.Object{replicaSet},
 			wantRaw:        defaultRaw,
@@ -108,7 +89,7 @@ func TestScore(t *testing.T) {
 		},
 		{
 			name:           "default constraints from a selecting Service",
-			pod:            makePod("default", "p", "app", "web").obj(),
+			pod:            makePod("default", "p", "app", "web").Obj(),
 			nodes:          4,
 			objs:           []runtime.Object{service, otherService},
 			wantRaw:        defaultRaw,
@@ -116,7 +97,7 @@ func TestScore(t *testing.T) {
 		},
 		{
 			name:  "no default constraints when nothing selects the pod",
-			pod:   makePod("default", "p", "app", "web").ownedBy("apps/v1", "ReplicaSet", "missing").obj(),
+			pod:   makePod("default", "p", "app", "web").OwnedBy("apps/v1", "ReplicaSet", "missing").Obj(),
 			nodes: 4,
 			objs:  []runtime.Object{otherService},
 		},
@@ -138,7 +119,7 @@ func TestScore(t *testing.T) {
 
 func TestDefaultSelector(t *testing.T) {
 	owned := func(apiVersion, kind, name string) *corev1.Pod {
-		return makePod("default", "p", "app", "web", "tier", "front").ownedBy(apiVersion, kind, name).obj()
+		return makePod("default", "p", "app", "web", "tier", "front").OwnedBy(apiVersion, kind, name).Obj()
 	}
 	objs := []runtime.Object{
 		&corev1.Service{
@@ -166,11 +147,11 @@ func TestDefaultSelector(t *testing.T) {
 		pod  *corev1.Pod
 		want string
 	}{
-		{"services only", makePod("default", "p", "app", "web", "tier", "front").obj(), "tier=front"},
+		{"services only", makePod("default", "p", "app", "web", "tier", "front").Obj(), "tier=front"},
 		{"replication controller", owned("v1", "ReplicationController", "rc"), "app=web,tier=front"},
 		{"stateful set", owned("apps/v1", "StatefulSet", "ss"), "app in (api,web),tier=front"},
 		{"unknown owner kind", owned("batch/v1", "Job", "j"), "tier=front"},
-		{"no service matches", makePod("default", "p", "app", "web").obj(), ""},
+		{"no service matches", makePod("default", "p", "app", "web").Obj(), ""},
 	}
 	pl := newPlugin(t, nil, objs...)
 	for _, tt := range tests {

@@ -71,16 +71,6 @@ func (pl *TaintToleration) ScoreExtensions() framework.ScoreExtensions { return 
 // intolerable PreferNoSchedule taints gets MaxNodeScore, the node with
 // the most gets 0, the others in proportion.
 func (*TaintToleration) NormalizeScore(_ context.Context, _ *framework.CycleState, _ *corev1.Pod, scores []framework.NodeScore) *framework.Status {
-	var highest int64
-	for _, s := range scores {
-		highest = max(highest, s.Score)
-	}
-	for i := range scores {
-		if highest == 0 {
-			scores[i].Score = framework.MaxNodeScore
-			continue
-		}
-		scores[i].Score = framework.MaxNodeScore - scores[i].Score*framework.MaxNodeScore/highest
-	}
+	framework.NormalizeScores(scores, true)
 	return nil
 }
