@@ -85,13 +85,6 @@ func runControllers(ctx context.Context, cfg *rest.Config, caPEM []byte, catalog
 	if err != nil {
 		return err
 	}
-	nodeController, err := nodelifecycle.New(nodelifecycle.Config{
-		Client: client, Nodes: typed.Core().V1().Nodes(), Leases: typed.Coordination().V1().Leases(),
-		Pods: typed.Core().V1().Pods(), GracePeriod: nodeGrace,
-	})
-	if err != nil {
-		return err
-	}
 	cidr, err := nodeipam.ParseClusterCIDR(clusterCIDR)
 	if err != nil {
 		return err
@@ -108,6 +101,14 @@ func runControllers(ctx context.Context, cfg *rest.Config, caPEM []byte, catalog
 		return err
 	}
 	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: eventClient.EventsV1()})
+	nodeController, err := nodelifecycle.New(nodelifecycle.Config{
+		Client: client, Nodes: typed.Core().V1().Nodes(), Leases: typed.Coordination().V1().Leases(),
+		Pods: typed.Core().V1().Pods(), GracePeriod: nodeGrace,
+		Recorder: broadcaster.NewRecorder(scheme.Scheme, nodelifecycle.ReportingController),
+	})
+	if err != nil {
+		return err
+	}
 	rsController, err := replicaset.NewReplicaSets(replicaset.Config{
 		Client: client, Pods: typed.Core().V1().Pods(),
 		Recorder: broadcaster.NewRecorder(scheme.Scheme, replicaset.ReplicaSetReportingController),

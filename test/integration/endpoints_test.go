@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/tugcluster/tug/internal/testutil"
 )
@@ -34,11 +35,19 @@ func epPod(t *testing.T, c kubernetes.Interface, name, ip, portName string, read
 	if ready {
 		status = corev1.ConditionTrue
 	}
-	pod.Status.Phase = corev1.PodRunning
-	pod.Status.PodIP = ip
-	pod.Status.PodIPs = []corev1.PodIP{{IP: ip}}
-	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: status}}
-	pod, err = c.CoreV1().Pods("default").UpdateStatus(ctx, pod, metav1.UpdateOptions{})
+	// The server's scheduler may bind the pod meanwhile: retry on conflict.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		current, err := c.CoreV1().Pods("default").Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		current.Status.Phase = corev1.PodRunning
+		current.Status.PodIP = ip
+		current.Status.PodIPs = []corev1.PodIP{{IP: ip}}
+		current.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: status}}
+		pod, err = c.CoreV1().Pods("default").UpdateStatus(ctx, current, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
 		t.Fatalf("update status of pod %s: %v", name, err)
 	}

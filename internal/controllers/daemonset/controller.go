@@ -8,16 +8,15 @@ package daemonset
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	appsinformers "k8s.io/client-go/informers/apps/v1"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
@@ -25,7 +24,6 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/tugcluster/tug/internal/controller"
-	"github.com/tugcluster/tug/internal/controllers/replicaset"
 )
 
 // ReportingController is the name the controller's Events carry.
@@ -48,7 +46,7 @@ type Config struct {
 	ControllerRevisions appsinformers.ControllerRevisionInformer
 	// Clock decides availability (minReadySeconds). Default the real clock.
 	Clock clock.PassiveClock
-	// Recorder records Events. Default: Events written by Run.
+	// Recorder records Events; the caller runs its broadcaster. Required.
 	Recorder events.EventRecorder
 	// Workers is the number of daemon sets synced concurrently. Default 2.
 	Workers int
@@ -56,21 +54,23 @@ type Config struct {
 
 // Controller keeps the pods of DaemonSets.
 type Controller struct {
-	client      kubernetes.Interface
-	sets        appslisters.DaemonSetLister
-	nodes       corelisters.NodeLister
-	podIndex    cache.Indexer
-	revIndex    cache.Indexer
-	synced      []cache.InformerSynced
-	clock       clock.PassiveClock
-	recorder    events.EventRecorder
-	broadcaster events.EventBroadcaster // nil when Config.Recorder was given
-	exp         *expectations
-	loop        *controller.Loop
+	client   kubernetes.Interface
+	sets     appslisters.DaemonSetLister
+	nodes    corelisters.NodeLister
+	podIndex cache.Indexer
+	revIndex cache.Indexer
+	synced   []cache.InformerSynced
+	clock    clock.PassiveClock
+	recorder events.EventRecorder
+	exp      *expectations
+	loop     *controller.Loop
 }
 
 // New returns the controller; Run starts it.
 func New(cfg Config) (*Controller, error) {
+	if cfg.Recorder == nil {
+		return nil, errors.New("daemonset controller: a Recorder is required")
+	}
 	c := &Controller{
 		client:   cfg.Client,
 		sets:     cfg.DaemonSets.Lister(),
@@ -85,26 +85,16 @@ func New(cfg Config) (*Controller, error) {
 	if c.clock == nil {
 		c.clock = clock.RealClock{}
 	}
-	if c.recorder == nil {
-		c.broadcaster = events.NewBroadcaster(&events.EventSinkImpl{Interface: cfg.Client.EventsV1()})
-		c.recorder = c.broadcaster.NewRecorder(scheme.Scheme, ReportingController)
-	}
 	workers := cfg.Workers
 	if workers <= 0 {
 		workers = defaultWorkers
 	}
 	c.exp = newExpectations(c.clock)
 	c.loop = controller.New("daemonset", workers, c.sync)
-	for _, inf := range []cache.SharedIndexInformer{cfg.Pods.Informer(), cfg.ControllerRevisions.Informer()} {
-		if err := replicaset.EnsureOwnerIndex(inf); err != nil {
-			return nil, err
-		}
+	if err := controller.EnsureOwnerIndex(cfg.Pods.Informer(), cfg.ControllerRevisions.Informer()); err != nil {
+		return nil, err
 	}
-	if _, err := cfg.DaemonSets.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.loop.EnqueueObject,
-		UpdateFunc: func(_, obj any) { c.loop.EnqueueObject(obj) },
-		DeleteFunc: c.loop.EnqueueObject,
-	}); err != nil {
+	if _, err := cfg.DaemonSets.Informer().AddEventHandler(c.loop.ObjectHandler()); err != nil {
 		return nil, fmt.Errorf("watch daemonsets: %w", err)
 	}
 	if _, err := cfg.Pods.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -134,26 +124,17 @@ func New(cfg Config) (*Controller, error) {
 
 // Run runs the controller until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	if c.broadcaster != nil {
-		if err := c.broadcaster.StartRecordingToSinkWithContext(ctx); err != nil {
-			return fmt.Errorf("start event recording: %w", err)
-		}
-		defer c.broadcaster.Shutdown()
-	}
 	return c.loop.Run(ctx, c.synced...)
 }
 
 // onPod records what the informer saw and enqueues the owning set.
 func (c *Controller) onPod(obj any, created, deleted int) {
-	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tombstone.Obj
-	}
-	pod, ok := obj.(*corev1.Pod)
+	pod, ok := controller.As[*corev1.Pod](obj)
 	if !ok {
 		return
 	}
-	ref := metav1.GetControllerOfNoCopy(pod)
-	if ref == nil || ref.Kind != controllerKind.Kind || ref.APIVersion != controllerKind.GroupVersion().String() {
+	ref := controller.RefOfKind(pod, controllerKind)
+	if ref == nil {
 		return
 	}
 	key := pod.Namespace + "/" + ref.Name

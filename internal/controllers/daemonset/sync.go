@@ -20,8 +20,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/tugcluster/tug/internal/controller"
-	"github.com/tugcluster/tug/internal/controllers/replicaset"
-	"github.com/tugcluster/tug/internal/controllers/statefulset/history"
+	"github.com/tugcluster/tug/internal/controllers/history"
 )
 
 // sync moves the daemon set named by key towards one up-to-date pod per
@@ -47,7 +46,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if err != nil || selector.Empty() {
 		return nil // validation prevents this; nothing sensible to do
 	}
-	revisions := replicaset.Owned[*appsv1.ControllerRevision](c.revIndex, ds.UID)
+	revisions := controller.Owned[*appsv1.ControllerRevision](c.revIndex, ds.UID)
 	collisions := ptr.Deref(ds.Status.CollisionCount, 0)
 	rev, newCollisions, err := history.Ensure(ctx, c.client, history.Owner{
 		Ref: *metav1.NewControllerRef(ds, controllerKind), Namespace: ds.Namespace,
@@ -68,7 +67,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	pods := replicaset.Owned[*corev1.Pod](c.podIndex, ds.UID)
+	pods := controller.Owned[*corev1.Pod](c.podIndex, ds.UID)
 	v := c.viewOf(ds, hash, nodes, pods)
 	satisfied := c.exp.satisfied(key)
 	acts, wait := plan(v)

@@ -13,15 +13,15 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
-	"github.com/tugcluster/tug/internal/controllers/replicaset"
+	"github.com/tugcluster/tug/internal/controller"
 )
 
 // claimReplicaSets returns private copies of the ReplicaSets d controls,
 // after adopting matching orphans and releasing those whose labels no
 // longer match its selector.
 func (c *Controller) claimReplicaSets(ctx context.Context, d *appsv1.Deployment, selector labels.Selector) ([]*appsv1.ReplicaSet, error) {
-	owned := replicaset.Owned[*appsv1.ReplicaSet](c.rsIndex, d.UID)
-	orphans := replicaset.ByIndex[*appsv1.ReplicaSet](c.rsIndex, replicaset.OwnerIndex, replicaset.OrphanKey(d.Namespace))
+	owned := controller.Owned[*appsv1.ReplicaSet](c.rsIndex, d.UID)
+	orphans := controller.ByIndex[*appsv1.ReplicaSet](c.rsIndex, controller.OwnerIndex, controller.OrphanKey(d.Namespace))
 	var out []*appsv1.ReplicaSet
 	var errs []error
 	for _, rs := range owned {

@@ -7,6 +7,7 @@ package deployment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -17,14 +18,12 @@ import (
 	appsinformers "k8s.io/client-go/informers/apps/v1"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 
 	"github.com/tugcluster/tug/internal/controller"
-	"github.com/tugcluster/tug/internal/controllers/replicaset"
 )
 
 // ReportingController is the name the controller's Events carry.
@@ -38,15 +37,14 @@ type Config struct {
 	// Client writes ReplicaSets and Deployment status.
 	Client kubernetes.Interface
 	// Deployments, ReplicaSets and Pods are shared informers; the
-	// controller adds handlers and replicaset.OwnerIndex, so it must be
+	// controller adds handlers and controller.OwnerIndex, so it must be
 	// built before they start.
 	Deployments appsinformers.DeploymentInformer
 	ReplicaSets appsinformers.ReplicaSetInformer
 	Pods        coreinformers.PodInformer
 	// Clock decides progress deadlines. Default the real clock.
 	Clock clock.PassiveClock
-	// Recorder records Events. Default: Events written to the API server
-	// by Run, reported as ReportingController.
+	// Recorder records Events; the caller runs its broadcaster. Required.
 	Recorder events.EventRecorder
 	// Workers is the number of Deployments synced concurrently. Default 5.
 	Workers int
@@ -54,20 +52,22 @@ type Config struct {
 
 // Controller rolls out Deployments.
 type Controller struct {
-	client      kubernetes.Interface
-	lister      appslisters.DeploymentLister
-	rsLister    appslisters.ReplicaSetLister
-	rsIndex     cache.Indexer
-	podIndex    cache.Indexer
-	synced      []cache.InformerSynced
-	clock       clock.PassiveClock
-	recorder    events.EventRecorder
-	broadcaster events.EventBroadcaster // nil when Config.Recorder was given
-	loop        *controller.Loop
+	client   kubernetes.Interface
+	lister   appslisters.DeploymentLister
+	rsLister appslisters.ReplicaSetLister
+	rsIndex  cache.Indexer
+	podIndex cache.Indexer
+	synced   []cache.InformerSynced
+	clock    clock.PassiveClock
+	recorder events.EventRecorder
+	loop     *controller.Loop
 }
 
 // New returns the controller; Run starts it.
 func New(cfg Config) (*Controller, error) {
+	if cfg.Recorder == nil {
+		return nil, errors.New("deployment controller: a Recorder is required")
+	}
 	c := &Controller{
 		client:   cfg.Client,
 		lister:   cfg.Deployments.Lister(),
@@ -82,25 +82,15 @@ func New(cfg Config) (*Controller, error) {
 	if c.clock == nil {
 		c.clock = clock.RealClock{}
 	}
-	if c.recorder == nil {
-		c.broadcaster = events.NewBroadcaster(&events.EventSinkImpl{Interface: cfg.Client.EventsV1()})
-		c.recorder = c.broadcaster.NewRecorder(scheme.Scheme, ReportingController)
-	}
 	workers := cfg.Workers
 	if workers <= 0 {
 		workers = defaultWorkers
 	}
 	c.loop = controller.New("deployment", workers, c.sync)
-	for _, inf := range []cache.SharedIndexInformer{cfg.ReplicaSets.Informer(), cfg.Pods.Informer()} {
-		if err := replicaset.EnsureOwnerIndex(inf); err != nil {
-			return nil, err
-		}
+	if err := controller.EnsureOwnerIndex(cfg.ReplicaSets.Informer(), cfg.Pods.Informer()); err != nil {
+		return nil, err
 	}
-	if _, err := cfg.Deployments.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.loop.EnqueueObject,
-		UpdateFunc: func(_, obj any) { c.loop.EnqueueObject(obj) },
-		DeleteFunc: c.loop.EnqueueObject,
-	}); err != nil {
+	if _, err := cfg.Deployments.Informer().AddEventHandler(c.loop.ObjectHandler()); err != nil {
 		return nil, fmt.Errorf("watch deployments: %w", err)
 	}
 	if _, err := cfg.ReplicaSets.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -120,12 +110,6 @@ func New(cfg Config) (*Controller, error) {
 
 // Run runs the controller until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	if c.broadcaster != nil {
-		if err := c.broadcaster.StartRecordingToSinkWithContext(ctx); err != nil {
-			return fmt.Errorf("start event recording: %w", err)
-		}
-		defer c.broadcaster.Shutdown()
-	}
 	return c.loop.Run(ctx, c.synced...)
 }
 
@@ -133,10 +117,7 @@ func (c *Controller) Run(ctx context.Context) error {
 // and new owner when it changed), or for an orphan every Deployment that
 // could adopt it.
 func (c *Controller) onReplicaSet(oldObj, obj any) {
-	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tombstone.Obj
-	}
-	rs, ok := obj.(*appsv1.ReplicaSet)
+	rs, ok := controller.As[*appsv1.ReplicaSet](obj)
 	if !ok {
 		return
 	}
@@ -164,10 +145,7 @@ func (c *Controller) onReplicaSet(oldObj, obj any) {
 
 // onPodDeleted wakes a Recreate Deployment waiting for its old pods to go.
 func (c *Controller) onPodDeleted(obj any) {
-	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tombstone.Obj
-	}
-	pod, ok := obj.(*corev1.Pod)
+	pod, ok := controller.As[*corev1.Pod](obj)
 	if !ok {
 		return
 	}
@@ -192,17 +170,15 @@ func (c *Controller) onPodDeleted(obj any) {
 }
 
 func (c *Controller) enqueueOwner(namespace string, ref *metav1.OwnerReference) {
-	if ref.Kind != "Deployment" || ref.APIVersion != appsv1.SchemeGroupVersion.String() {
-		return
+	get := func(namespace, name string) (*appsv1.Deployment, error) {
+		return c.lister.Deployments(namespace).Get(name)
 	}
-	d, err := c.lister.Deployments(namespace).Get(ref.Name)
-	if err != nil || d.UID != ref.UID {
-		return
+	if key := controller.ResolveRef(namespace, ref, appsv1.SchemeGroupVersion.WithKind("Deployment"), get); key != "" {
+		c.loop.Enqueue(key)
 	}
-	c.loop.Enqueue(namespace + "/" + ref.Name)
 }
 
 // podsOf returns the cached pods controlled by the ReplicaSet uid.
 func (c *Controller) podsOf(uid types.UID) []*corev1.Pod {
-	return replicaset.Owned[*corev1.Pod](c.podIndex, uid)
+	return controller.Owned[*corev1.Pod](c.podIndex, uid)
 }

@@ -58,11 +58,7 @@ func New(cfg Config) (*Controller, error) {
 		c.clock = clock.RealClock{}
 	}
 	c.loop = controller.New("endpoints", 4, c.sync)
-	if _, err := cfg.Services.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.loop.EnqueueObject,
-		UpdateFunc: func(_, obj any) { c.loop.EnqueueObject(obj) },
-		DeleteFunc: c.loop.EnqueueObject,
-	}); err != nil {
+	if _, err := cfg.Services.Informer().AddEventHandler(c.loop.ObjectHandler()); err != nil {
 		return nil, fmt.Errorf("watch services: %w", err)
 	}
 	if _, err := cfg.Pods.Informer().AddEventHandler(PodHandler(c.services, c.loop.Enqueue)); err != nil {
@@ -85,10 +81,7 @@ func (c *Controller) Run(ctx context.Context) error { return c.loop.Run(ctx, c.s
 // and after a change, so a pod leaving a selector is noticed too.
 func PodHandler(services corelisters.ServiceLister, enqueue func(key string)) cache.ResourceEventHandler {
 	handle := func(obj any) {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
-		}
-		pod, ok := obj.(*corev1.Pod)
+		pod, ok := controller.As[*corev1.Pod](obj)
 		if !ok {
 			return
 		}

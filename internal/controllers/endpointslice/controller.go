@@ -58,11 +58,7 @@ func New(cfg Config) (*Controller, error) {
 			cfg.Nodes.Informer().HasSynced, cfg.Slices.Informer().HasSynced},
 	}
 	c.loop = controller.New("endpointslice", 4, c.sync)
-	if _, err := cfg.Services.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.loop.EnqueueObject,
-		UpdateFunc: func(_, obj any) { c.loop.EnqueueObject(obj) },
-		DeleteFunc: c.loop.EnqueueObject,
-	}); err != nil {
+	if _, err := cfg.Services.Informer().AddEventHandler(c.loop.ObjectHandler()); err != nil {
 		return nil, fmt.Errorf("watch services: %w", err)
 	}
 	if _, err := cfg.Pods.Informer().AddEventHandler(endpoints.PodHandler(c.services, c.loop.Enqueue)); err != nil {

@@ -145,10 +145,7 @@ func (c *Collector) enqueue(gvr schema.GroupVersionResource, obj any) {
 
 // ownerGone enqueues the dependents of a deleted object.
 func (c *Collector) ownerGone(obj any) {
-	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tombstone.Obj
-	}
-	m, ok := obj.(*metav1.PartialObjectMetadata)
+	m, ok := controller.As[*metav1.PartialObjectMetadata](obj)
 	if !ok {
 		return
 	}

@@ -7,17 +7,16 @@ package job
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"golang.org/x/sync/errgroup"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	batchinformers "k8s.io/client-go/informers/batch/v1"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
 	batchlisters "k8s.io/client-go/listers/batch/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
@@ -46,8 +45,7 @@ type Config struct {
 	// Clock decides every "now" (back-off, deadlines, condition times).
 	// Default the real clock.
 	Clock clock.PassiveClock
-	// Recorder records Events. Default: Events written to the API server
-	// by Run, reported as ReportingController.
+	// Recorder records Events; the caller runs its broadcaster. Required.
 	Recorder events.EventRecorder
 	// Workers is the number of jobs synced in parallel. Default 4.
 	Workers int
@@ -55,14 +53,13 @@ type Config struct {
 
 // Controller runs Jobs.
 type Controller struct {
-	client      kubernetes.Interface
-	jobs        batchlisters.JobLister
-	pods        corelisters.PodLister
-	podIndex    cache.Indexer
-	synced      []cache.InformerSynced
-	clock       clock.PassiveClock
-	recorder    events.EventRecorder
-	broadcaster events.EventBroadcaster // nil when Config.Recorder was given
+	client   kubernetes.Interface
+	jobs     batchlisters.JobLister
+	pods     corelisters.PodLister
+	podIndex cache.Indexer
+	synced   []cache.InformerSynced
+	clock    clock.PassiveClock
+	recorder events.EventRecorder
 
 	exp     *expectations
 	backoff *backoffStore
@@ -73,6 +70,9 @@ type Controller struct {
 
 // New returns the controller; Run starts it.
 func New(cfg Config) (*Controller, error) {
+	if cfg.Recorder == nil {
+		return nil, errors.New("job controller: a Recorder is required")
+	}
 	c := &Controller{
 		client:   cfg.Client,
 		jobs:     cfg.Jobs.Lister(),
@@ -87,17 +87,13 @@ func New(cfg Config) (*Controller, error) {
 		c.clock = clock.RealClock{}
 	}
 	c.exp = newExpectations(c.clock)
-	if c.recorder == nil {
-		c.broadcaster = events.NewBroadcaster(&events.EventSinkImpl{Interface: cfg.Client.EventsV1()})
-		c.recorder = c.broadcaster.NewRecorder(scheme.Scheme, ReportingController)
-	}
 	workers := cfg.Workers
 	if workers <= 0 {
 		workers = 4
 	}
 	c.loop = controller.New("job", workers, c.sync)
 	c.orphans = controller.New("job-orphan-pods", 1, c.syncOrphan)
-	if err := cfg.Pods.Informer().AddIndexers(cache.Indexers{podsByJobIndex: controllingJobUID}); err != nil {
+	if err := cfg.Pods.Informer().AddIndexers(cache.Indexers{podsByJobIndex: controller.IndexByRefOfGroupKind(jobKind)}); err != nil {
 		return nil, fmt.Errorf("index pods by job: %w", err)
 	}
 	if _, err := cfg.Jobs.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -119,12 +115,6 @@ func New(cfg Config) (*Controller, error) {
 
 // Run runs the controller until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	if c.broadcaster != nil {
-		if err := c.broadcaster.StartRecordingToSinkWithContext(ctx); err != nil {
-			return fmt.Errorf("start event recording: %w", err)
-		}
-		defer c.broadcaster.Shutdown()
-	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return c.loop.Run(gctx, c.synced...) })
 	g.Go(func() error { return c.orphans.Run(gctx, c.synced...) })
@@ -133,39 +123,15 @@ func (c *Controller) Run(ctx context.Context) error {
 
 // jobRef returns the controller reference of a pod if a Job controls it.
 func jobRef(pod *corev1.Pod) *metav1.OwnerReference {
-	ref := metav1.GetControllerOfNoCopy(pod)
-	if ref == nil || ref.Kind != "Job" {
-		return nil
-	}
-	if gv, err := schema.ParseGroupVersion(ref.APIVersion); err != nil || gv.Group != batchv1.GroupName {
-		return nil
-	}
-	return ref
+	return controller.RefOfGroupKind(pod, jobKind)
 }
 
-func controllingJobUID(obj any) ([]string, error) {
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return nil, nil
-	}
-	if ref := jobRef(pod); ref != nil {
-		return []string{string(ref.UID)}, nil
-	}
-	return nil, nil
-}
+// jobKind is the kind a pod's controller reference names for a Job, in
+// any version of the batch group.
+var jobKind = batchv1.SchemeGroupVersion.WithKind("Job").GroupKind()
 
 // podsOf returns the cached pods the job controls; callers must not
 // mutate them.
 func (c *Controller) podsOf(job *batchv1.Job) []*corev1.Pod {
-	objs, err := c.podIndex.ByIndex(podsByJobIndex, string(job.UID))
-	if err != nil {
-		return nil // only an unknown index fails, and New added it
-	}
-	pods := make([]*corev1.Pod, 0, len(objs))
-	for _, obj := range objs {
-		if pod, ok := obj.(*corev1.Pod); ok && pod.Namespace == job.Namespace {
-			pods = append(pods, pod)
-		}
-	}
-	return pods
+	return controller.OwnedIn[*corev1.Pod](c.podIndex, podsByJobIndex, job.UID, job.Namespace)
 }

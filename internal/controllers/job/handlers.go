@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tugcluster/tug/internal/controller"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -54,10 +55,7 @@ func (c *Controller) onPodUpdate(oldObj, obj any) {
 }
 
 func (c *Controller) onPodDelete(obj any) {
-	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tombstone.Obj
-	}
-	pod, ok := obj.(*corev1.Pod)
+	pod, ok := controller.As[*corev1.Pod](obj)
 	if !ok {
 		return
 	}
@@ -73,10 +71,7 @@ func (c *Controller) onPodDelete(obj any) {
 // orphan loop: nothing else would ever release them.
 func (c *Controller) onJobDelete(obj any) {
 	c.loop.EnqueueObject(obj)
-	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tombstone.Obj
-	}
-	job, ok := obj.(*batchv1.Job)
+	job, ok := controller.As[*batchv1.Job](obj)
 	if !ok {
 		return
 	}

@@ -6,6 +6,7 @@ package nodelifecycle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -16,7 +17,6 @@ import (
 	coordinationinformers "k8s.io/client-go/informers/coordination/v1"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
 	coordinationlisters "k8s.io/client-go/listers/coordination/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
@@ -48,23 +48,21 @@ type Config struct {
 	GracePeriod time.Duration
 	// Clock decides every "now". Default the real clock.
 	Clock clock.PassiveClock
-	// Recorder records Events. Default: Events written to the API server
-	// by Run, reported as ReportingController.
+	// Recorder records Events; the caller runs its broadcaster. Required.
 	Recorder events.EventRecorder
 }
 
 // Controller watches node heartbeats and evicts pods from tainted nodes.
 type Controller struct {
-	client      kubernetes.Interface
-	nodes       corelisters.NodeLister
-	leases      coordinationlisters.LeaseLister
-	pods        corelisters.PodLister
-	podIndex    cache.Indexer
-	synced      []cache.InformerSynced
-	grace       time.Duration
-	clock       clock.PassiveClock
-	recorder    events.EventRecorder
-	broadcaster events.EventBroadcaster // nil when Config.Recorder was given
+	client   kubernetes.Interface
+	nodes    corelisters.NodeLister
+	leases   coordinationlisters.LeaseLister
+	pods     corelisters.PodLister
+	podIndex cache.Indexer
+	synced   []cache.InformerSynced
+	grace    time.Duration
+	clock    clock.PassiveClock
+	recorder events.EventRecorder
 
 	// health is keyed by node name, pending by pod key; both are touched
 	// by several workers.
@@ -78,6 +76,9 @@ type Controller struct {
 
 // New returns the controller; Run starts it.
 func New(cfg Config) (*Controller, error) {
+	if cfg.Recorder == nil {
+		return nil, errors.New("node lifecycle controller: a Recorder is required")
+	}
 	if cfg.GracePeriod <= 0 {
 		return nil, fmt.Errorf("node lifecycle controller: grace period must be positive, got %v", cfg.GracePeriod)
 	}
@@ -98,10 +99,6 @@ func New(cfg Config) (*Controller, error) {
 	if c.clock == nil {
 		c.clock = clock.RealClock{}
 	}
-	if c.recorder == nil {
-		c.broadcaster = events.NewBroadcaster(&events.EventSinkImpl{Interface: cfg.Client.EventsV1()})
-		c.recorder = c.broadcaster.NewRecorder(scheme.Scheme, ReportingController)
-	}
 	c.healthLoop = controller.New("node-lifecycle", 2, c.syncNode)
 	c.evictionLoop = controller.New("taint-eviction", 2, c.syncPod)
 	if err := cfg.Pods.Informer().AddIndexers(cache.Indexers{podsByNodeIndex: podNodeName}); err != nil {
@@ -115,12 +112,6 @@ func New(cfg Config) (*Controller, error) {
 
 // Run runs the controller until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	if c.broadcaster != nil {
-		if err := c.broadcaster.StartRecordingToSinkWithContext(ctx); err != nil {
-			return fmt.Errorf("start event recording: %w", err)
-		}
-		defer c.broadcaster.Shutdown()
-	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return c.healthLoop.Run(gctx, c.synced...) })
 	g.Go(func() error { return c.evictionLoop.Run(gctx, c.synced...) })

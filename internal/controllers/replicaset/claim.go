@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tugcluster/tug/internal/controller"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -31,8 +32,8 @@ type podSet struct {
 // to the cache.
 func (c *Controller) claimPods(ctx context.Context, rs *appsv1.ReplicaSet, selector labels.Selector) (podSet, error) {
 	var set podSet
-	owned := Owned[*corev1.Pod](c.podIndex, rs.UID)
-	orphans := ByIndex[*corev1.Pod](c.podIndex, OwnerIndex, OrphanKey(rs.Namespace))
+	owned := controller.Owned[*corev1.Pod](c.podIndex, rs.UID)
+	orphans := controller.ByIndex[*corev1.Pod](c.podIndex, controller.OwnerIndex, controller.OrphanKey(rs.Namespace))
 	var errs []error
 	for _, pod := range owned {
 		if pod.DeletionTimestamp != nil {

@@ -7,6 +7,7 @@ package replicaset
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -15,7 +16,6 @@ import (
 	appsinformers "k8s.io/client-go/informers/apps/v1"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
@@ -38,12 +38,11 @@ type Config struct {
 	// Client creates, patches and deletes pods and writes status.
 	Client kubernetes.Interface
 	// Pods is the shared pod informer; the controller adds a handler and
-	// OwnerIndex, so it must be built before the informer starts.
+	// controller.OwnerIndex, so it must be built before the informer starts.
 	Pods coreinformers.PodInformer
 	// Clock decides availability (minReadySeconds). Default the real clock.
 	Clock clock.PassiveClock
-	// Recorder records Events. Default: Events written to the API server
-	// by Run, reported under the kind's reporting controller name.
+	// Recorder records Events; the caller runs its broadcaster. Required.
 	Recorder events.EventRecorder
 	// Workers is the number of keys synced concurrently. Default 5.
 	Workers int
@@ -51,33 +50,34 @@ type Config struct {
 
 // Controller keeps the pods of one kind of replica controller.
 type Controller struct {
-	kind        kind
-	client      kubernetes.Interface
-	pods        corelisters.PodLister
-	podIndex    cache.Indexer
-	synced      []cache.InformerSynced
-	clock       clock.PassiveClock
-	recorder    events.EventRecorder
-	broadcaster events.EventBroadcaster // nil when Config.Recorder was given
-	exp         *expectations
-	loop        *controller.Loop
+	kind     kind
+	client   kubernetes.Interface
+	pods     corelisters.PodLister
+	podIndex cache.Indexer
+	synced   []cache.InformerSynced
+	clock    clock.PassiveClock
+	recorder events.EventRecorder
+	exp      *expectations
+	loop     *controller.Loop
 	// hasTerminating is whether the kind's status has terminatingReplicas.
 	hasTerminating bool
 }
 
 // NewReplicaSets returns the ReplicaSet controller; Run starts it.
 func NewReplicaSets(cfg Config, replicaSets appsinformers.ReplicaSetInformer) (*Controller, error) {
-	return newController(cfg, newReplicaSets(cfg.Client, replicaSets), "replicaset", ReplicaSetReportingController, true)
+	return newController(cfg, newReplicaSets(cfg.Client, replicaSets), "replicaset", true)
 }
 
 // NewReplicationControllers returns the ReplicationController controller;
 // Run starts it.
 func NewReplicationControllers(cfg Config, rcs coreinformers.ReplicationControllerInformer) (*Controller, error) {
-	return newController(cfg, newReplicationControllers(cfg.Client, rcs), "replicationcontroller",
-		ReplicationControllerReportingController, false)
+	return newController(cfg, newReplicationControllers(cfg.Client, rcs), "replicationcontroller", false)
 }
 
-func newController(cfg Config, k kind, name, reporter string, hasTerminating bool) (*Controller, error) {
+func newController(cfg Config, k kind, name string, hasTerminating bool) (*Controller, error) {
+	if cfg.Recorder == nil {
+		return nil, errors.New("replica set controller: a Recorder is required")
+	}
 	c := &Controller{
 		kind:           k,
 		client:         cfg.Client,
@@ -91,10 +91,6 @@ func newController(cfg Config, k kind, name, reporter string, hasTerminating boo
 	if c.clock == nil {
 		c.clock = clock.RealClock{}
 	}
-	if c.recorder == nil {
-		c.broadcaster = events.NewBroadcaster(&events.EventSinkImpl{Interface: cfg.Client.EventsV1()})
-		c.recorder = c.broadcaster.NewRecorder(scheme.Scheme, reporter)
-	}
 	c.recorder = newLimitedRecorder(c.recorder, c.clock)
 	workers := cfg.Workers
 	if workers <= 0 {
@@ -102,16 +98,10 @@ func newController(cfg Config, k kind, name, reporter string, hasTerminating boo
 	}
 	c.exp = newExpectations(c.clock)
 	c.loop = controller.New(name, workers, c.sync)
-	for _, inf := range []cache.SharedIndexInformer{cfg.Pods.Informer(), k.informer()} {
-		if err := EnsureOwnerIndex(inf); err != nil {
-			return nil, err
-		}
+	if err := controller.EnsureOwnerIndex(cfg.Pods.Informer(), k.informer()); err != nil {
+		return nil, err
 	}
-	if _, err := k.informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.loop.EnqueueObject,
-		UpdateFunc: func(_, obj any) { c.loop.EnqueueObject(obj) },
-		DeleteFunc: c.loop.EnqueueObject,
-	}); err != nil {
+	if _, err := k.informer().AddEventHandler(c.loop.ObjectHandler()); err != nil {
 		return nil, fmt.Errorf("watch %s: %w", k.gvk().Kind, err)
 	}
 	if _, err := cfg.Pods.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -126,12 +116,6 @@ func newController(cfg Config, k kind, name, reporter string, hasTerminating boo
 
 // Run runs the controller until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	if c.broadcaster != nil {
-		if err := c.broadcaster.StartRecordingToSinkWithContext(ctx); err != nil {
-			return fmt.Errorf("start event recording: %w", err)
-		}
-		defer c.broadcaster.Shutdown()
-	}
 	return c.loop.Run(ctx, c.synced...)
 }
 
@@ -139,15 +123,10 @@ func (c *Controller) Run(ctx context.Context) error {
 // ref names in namespace, or "" when ref is another kind or the object is
 // gone or was replaced (another UID).
 func (c *Controller) ownerKey(namespace string, ref *metav1.OwnerReference) string {
-	gvk := c.kind.gvk()
-	if ref == nil || ref.Kind != gvk.Kind || ref.APIVersion != gvk.GroupVersion().String() {
-		return ""
-	}
-	rs, _, err := c.kind.get(namespace, ref.Name)
-	if err != nil || rs.UID != ref.UID {
-		return ""
-	}
-	return namespace + "/" + ref.Name
+	return controller.ResolveRef(namespace, ref, c.kind.gvk(), func(namespace, name string) (*appsv1.ReplicaSet, error) {
+		rs, _, err := c.kind.get(namespace, name)
+		return rs, err
+	})
 }
 
 // keysSelecting returns the keys of the objects of this kind in the pod's

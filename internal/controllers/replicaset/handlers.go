@@ -3,11 +3,11 @@ package replicaset
 import (
 	"maps"
 
+	"github.com/tugcluster/tug/internal/controller"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/tools/cache"
 )
 
 // Pod event handlers only record what the informer saw in the expectations
@@ -74,10 +74,7 @@ func (c *Controller) updatePod(oldObj, obj any) {
 }
 
 func (c *Controller) deletePod(obj any) {
-	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tombstone.Obj
-	}
-	pod, ok := obj.(*corev1.Pod)
+	pod, ok := controller.As[*corev1.Pod](obj)
 	if !ok {
 		return
 	}

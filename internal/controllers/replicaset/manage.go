@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/tugcluster/tug/internal/controller"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -126,11 +127,11 @@ func (c *Controller) relatedPods(rs *appsv1.ReplicaSet, active []*corev1.Pod) []
 		return active
 	}
 	related := active
-	for _, sibling := range Owned[metav1.Object](c.kind.informer().GetIndexer(), owner.UID) {
+	for _, sibling := range controller.Owned[metav1.Object](c.kind.informer().GetIndexer(), owner.UID) {
 		if sibling.GetUID() == rs.UID {
 			continue
 		}
-		for _, pod := range Owned[*corev1.Pod](c.podIndex, sibling.GetUID()) {
+		for _, pod := range controller.Owned[*corev1.Pod](c.podIndex, sibling.GetUID()) {
 			if pod.DeletionTimestamp == nil && !finished(pod) {
 				related = append(related, pod)
 			}

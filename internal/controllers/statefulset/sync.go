@@ -18,8 +18,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/tugcluster/tug/internal/controller"
-	"github.com/tugcluster/tug/internal/controllers/replicaset"
-	"github.com/tugcluster/tug/internal/controllers/statefulset/history"
+	"github.com/tugcluster/tug/internal/controllers/history"
 )
 
 // sync moves the set named by key one step towards its spec and writes its
@@ -41,7 +40,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	}
 	set := cached.DeepCopy()
 	logger := klog.FromContext(ctx).WithValues("statefulSet", klog.KObj(set))
-	revisions := replicaset.Owned[*appsv1.ControllerRevision](c.revIndex, set.UID)
+	revisions := controller.Owned[*appsv1.ControllerRevision](c.revIndex, set.UID)
 	collisions := ptr.Deref(set.Status.CollisionCount, 0)
 	updateRev, newCollisions, err := history.Ensure(ctx, c.client, history.Owner{
 		Ref: *metav1.NewControllerRef(set, controllerKind), Namespace: set.Namespace,
@@ -65,7 +64,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	}
 	pods := map[int]*corev1.Pod{}
 	var owned []*corev1.Pod
-	for _, pod := range replicaset.Owned[*corev1.Pod](c.podIndex, set.UID) {
+	for _, pod := range controller.Owned[*corev1.Pod](c.podIndex, set.UID) {
 		if ord, ok := parseOrdinal(set.Name, pod.Name); ok {
 			pods[ord] = pod
 			owned = append(owned, pod)
