@@ -107,47 +107,28 @@ spec:
 		`^Namespace:\s+`+k.ns+`$`,
 		`^Labels:\s+app=web$`,
 		`^Selector:\s+app=web$`,
-		`^Replicas:\s+2 desired \| 0 updated \| 0 total \| 0 available \| 0 unavailable$`,
+		`^Replicas:\s+2 desired \| [0-2] updated \| [0-2] total \| 0 available \| [0-2] unavailable$`,
 		`^StrategyType:\s+RollingUpdate$`,
 		`^MinReadySeconds:\s+0$`,
 		`^RollingUpdateStrategy:\s+25% max unavailable, 25% max surge$`,
 		`^\s+Image:\s+nginx:1\.27$`,
 		`^\s+Port:\s+80/TCP$`,
-		`^\s+MODE:\s+blue$`,
-		`^Events:\s+<none>$`)
+		`^\s+MODE:\s+blue$`)
 
-	// kubectl finds the deployment's replica sets by its selector and
-	// their controller reference.
-	uid := k.field("deployment web", "{.metadata.uid}")
-	k.okIn(`apiVersion: apps/v1
-kind: ReplicaSet
-metadata:
-  name: web-5d9c
-  labels: {app: web, pod-template-hash: 5d9c}
-  ownerReferences:
-  - {apiVersion: apps/v1, kind: Deployment, name: web, uid: `+uid+`, controller: true, blockOwnerDeletion: true}
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web, pod-template-hash: 5d9c}
-  template:
-    metadata:
-      labels: {app: web, pod-template-hash: 5d9c}
-    spec:
-      containers:
-      - name: web
-        image: nginx:1.27
-        ports:
-        - containerPort: 80
-        env:
-        - name: MODE
-          value: blue
-`, "apply", "-f", "-")
-	k.ok("describe", "deployment", "web").matches(t, `^OldReplicaSets:\s+<none>$`, `^NewReplicaSet:\s+web-5d9c \(0/2 replicas created\)$`)
-	k.ok("describe", "replicaset", "web-5d9c").matches(t,
+	// kubectl finds the deployment's replica set (made by the deployment
+	// controller) by its selector and controller reference.
+	var rs string
+	k.eventually("the deployment's replica set has made its pods", func() (bool, string) {
+		r := k.run("get", "replicasets", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name} {.items[*].status.replicas}")
+		name, replicas, _ := strings.Cut(strings.TrimSpace(r.stdout), " ")
+		rs = name
+		return name != "" && replicas == "2", r.String()
+	})
+	k.ok("describe", "deployment", "web").matches(t, `^OldReplicaSets:\s+<none>$`, `^NewReplicaSet:\s+`+rs+` \(2/2 replicas created\)$`)
+	k.ok("describe", "replicaset", rs).matches(t,
 		`^Controlled By:\s+Deployment/web$`,
-		`^Replicas:\s+0 current / 2 desired$`,
-		`^Pods Status:\s+0 Running / 0 Waiting / 0 Succeeded / 0 Failed$`)
+		`^Replicas:\s+2 current / 2 desired$`,
+		`^Pods Status:\s+0 Running / 2 Waiting / 0 Succeeded / 0 Failed$`)
 
 	k.ok("describe", "namespace", k.ns).matches(t,
 		`^Name:\s+`+k.ns+`$`,
