@@ -43,8 +43,10 @@
 //	controllers/         garbagecollector/, namespace/, serviceaccount/,
 //	                     rootcacert/, nodeipam/, nodelifecycle/,
 //	                     replicaset/ (and ReplicationControllers),
-//	                     deployment/, job/, cronjob/, ttlafterfinished/:
-//	                     each only a sync function.
+//	                     deployment/, job/, cronjob/, ttlafterfinished/,
+//	                     statefulset/, daemonset/ (history/ keeps their
+//	                     ControllerRevisions), endpoints/, endpointslice/,
+//	                     disruption/: each only a sync function.
 //	storage/             storage.Interface, the object store the API server
 //	                     uses, and the Backend contract that engines
 //	                     implement; doc.go states the contract.
