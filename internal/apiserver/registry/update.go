@@ -124,10 +124,15 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 		}
 		return obj, true, nil
 	}
-	// A resourceVersion in the request is a precondition.
+	// A resourceVersion in the request is a precondition, and so is a
+	// uid: an object re-created under the same name is another object.
 	if rv := accessor.GetResourceVersion(); rv != "" && rv != curMeta.GetResourceVersion() {
 		return nil, false, apierrors.NewConflict(s.GroupResource(), name,
 			fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+	}
+	if uid := accessor.GetUID(); uid != "" && uid != curMeta.GetUID() {
+		return nil, false, apierrors.NewConflict(s.GroupResource(), name,
+			fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", uid, curMeta.GetUID())) //nolint:staticcheck // upstream's message starts with a capital
 	}
 	switch opts.Subresource {
 	case "finalize":
