@@ -1,6 +1,10 @@
 package cronjob
 
-import "time"
+import (
+	"time"
+
+	"github.com/tugcluster/tug/internal/cron"
+)
 
 // maxMissed is the number of missed start times beyond which the
 // controller reports that something (a long outage, clock skew, no
@@ -12,7 +16,7 @@ const maxMissed = 100
 // schedule fired, zero if none, and how many such times there are. Past
 // maxMissed the count is an estimate from the first two intervals, which
 // is exact for schedules with a fixed period.
-func missedTimes(s *Schedule, earliest, now time.Time) (time.Time, int) {
+func missedTimes(s *cron.Schedule, earliest, now time.Time) (time.Time, int) {
 	first := s.Next(earliest)
 	if first.IsZero() || first.After(now) {
 		return time.Time{}, 0
@@ -30,7 +34,7 @@ func missedTimes(s *Schedule, earliest, now time.Time) (time.Time, int) {
 
 // estimate counts the schedule's times in [first, now] as if its first
 // interval repeated.
-func estimate(s *Schedule, first, now time.Time) int {
+func estimate(s *cron.Schedule, first, now time.Time) int {
 	period := s.Next(first).Sub(first)
 	if period <= 0 {
 		return maxMissed + 1
@@ -41,7 +45,7 @@ func estimate(s *Schedule, first, now time.Time) int {
 // latestBefore finds the last time at or before now at which the schedule
 // fires, knowing it fires at from (<= now): it searches windows before now
 // of growing size rather than walking every time since from.
-func latestBefore(s *Schedule, from, now time.Time) time.Time {
+func latestBefore(s *cron.Schedule, from, now time.Time) time.Time {
 	for _, window := range []time.Duration{time.Hour, 24 * time.Hour, 32 * 24 * time.Hour, 367 * 24 * time.Hour} {
 		start := now.Add(-window)
 		if start.Before(from) {
@@ -56,7 +60,7 @@ func latestBefore(s *Schedule, from, now time.Time) time.Time {
 
 // lastIn walks the schedule's times in (start, now] and returns the last
 // one, or from itself when start is a firing time and nothing follows.
-func lastIn(s *Schedule, start, now time.Time) time.Time {
+func lastIn(s *cron.Schedule, start, now time.Time) time.Time {
 	var last time.Time
 	if t := s.Next(start.Add(-time.Minute)); t.Equal(start) {
 		last = start

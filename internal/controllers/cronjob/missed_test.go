@@ -3,6 +3,8 @@ package cronjob
 import (
 	"testing"
 	"time"
+
+	"github.com/tugcluster/tug/internal/cron"
 )
 
 func TestMissedTimes(t *testing.T) {
@@ -27,7 +29,7 @@ func TestMissedTimes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Parse(tt.schedule)
+			s, err := cron.Parse(tt.schedule)
 			if err != nil {
 				t.Fatal(err)
 			}

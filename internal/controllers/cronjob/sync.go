@@ -17,6 +17,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/tugcluster/tug/internal/controller"
+	"github.com/tugcluster/tug/internal/cron"
 )
 
 // scheduleSlack is added to every wait for the next schedule time, so
@@ -146,7 +147,7 @@ func (c *Controller) runSchedule(ctx context.Context, cj *batchv1.CronJob, jobs 
 			"invalid timeZone: %q: %s", ptr.Deref(cj.Spec.TimeZone, ""), err)
 		return 0, nil
 	}
-	sched, err := Parse(cj.Spec.Schedule)
+	sched, err := cron.Parse(cj.Spec.Schedule)
 	if err != nil {
 		c.recorder.Eventf(cj, nil, corev1.EventTypeWarning, "InvalidSchedule", "Schedule",
 			"invalid schedule: %s : %s", cj.Spec.Schedule, err)

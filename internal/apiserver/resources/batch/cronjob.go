@@ -14,6 +14,7 @@ import (
 
 	"github.com/tugcluster/tug/internal/apiserver/registry"
 	"github.com/tugcluster/tug/internal/apiserver/resources/core"
+	"github.com/tugcluster/tug/internal/cron"
 )
 
 // CronJob defaults from the batch/v1 API reference.
@@ -90,7 +91,7 @@ func validateSchedule(schedule string, p *field.Path) field.ErrorList {
 	if strings.Contains(schedule, "TZ=") {
 		return field.ErrorList{field.Invalid(p, schedule, "cannot use TZ or CRON_TZ in schedule, use timeZone field instead")}
 	}
-	if _, err := ParseSchedule(schedule); err != nil {
+	if _, err := cron.Parse(schedule); err != nil {
 		return field.ErrorList{field.Invalid(p, schedule, err.Error())}
 	}
 	return nil

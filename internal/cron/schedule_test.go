@@ -1,4 +1,4 @@
-package cronjob
+package cron
 
 import (
 	"testing"
@@ -100,5 +100,86 @@ func TestParseErrors(t *testing.T) {
 		if _, err := Parse(spec); err == nil {
 			t.Errorf("Parse(%q) succeeded, want an error", spec)
 		}
+	}
+}
+
+func TestParseAcceptsAndRefuses(t *testing.T) {
+	valid := []string{
+		"* * * * *", "0 0 1 1 *", "*/15 9-17 * * MON-FRI", "0,30 * ? * ?", "5/10 * * jan,Jul *", " 0  0 * * * ",
+		"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly", "@HOURLY",
+	}
+	for _, s := range valid {
+		if _, err := Parse(s); err != nil {
+			t.Errorf("Parse(%q): %v", s, err)
+		}
+	}
+	for _, s := range []string{
+		"", "* * * *", "* * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "* * * * 7",
+		"*/0 * * * *", "5-1 * * * *", "a * * * *", "@every 1h", "@reboot", "1,,2 * * * *", "-1 * * * *", "? * * * *",
+	} {
+		if _, err := Parse(s); err == nil {
+			t.Errorf("Parse(%q) succeeded", s)
+		}
+	}
+}
+
+func TestNextUTC(t *testing.T) {
+	at := func(s string) time.Time {
+		tm, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	tests := []struct {
+		schedule, from, want string
+	}{
+		{"*/5 * * * *", "2026-01-01T10:02:30Z", "2026-01-01T10:05:00Z"},
+		{"0 * * * *", "2026-01-01T10:00:00Z", "2026-01-01T11:00:00Z"},
+		{"@daily", "2026-12-31T23:59:00Z", "2027-01-01T00:00:00Z"},
+		{"0 9 * * MON", "2026-01-01T00:00:00Z", "2026-01-05T09:00:00Z"},      // 2026-01-01 is a Thursday
+		{"0 0 13 * FRI", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"},     // either day field
+		{"30 6 29 2 *", "2026-01-01T00:00:00Z", "2028-02-29T06:30:00Z"},      // next leap day
+		{"0 0 30 2 *", "2026-01-01T00:00:00Z", "0001-01-01T00:00:00Z"},       // never
+		{"15 10-12/2 * * *", "2026-01-01T10:15:00Z", "2026-01-01T12:15:00Z"}, // steps over a range
+	}
+	for _, tt := range tests {
+		s, err := Parse(tt.schedule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Next(at(tt.from)); !got.Equal(at(tt.want)) {
+			t.Errorf("%q after %s = %s, want %s", tt.schedule, tt.from, got.Format(time.RFC3339), tt.want)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"* * * * *", "*/15 9-17 * * MON-FRI", "@daily", "5/10 * * jan,Jul *"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		s, err := Parse(spec)
+		if err != nil {
+			return
+		}
+		from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		if next := s.Next(from); !next.IsZero() && !next.After(from) {
+			t.Errorf("Next(%q) = %s, not after %s", spec, next, from)
+		}
+	})
+}
+
+// TestNextHalfHourZone: in a zone half an hour off UTC, "0 11 * * *" fires
+// at 11:00 local time, not at a UTC hour boundary.
+func TestNextHalfHourZone(t *testing.T) {
+	kolkata := mustLoad(t, "Asia/Kolkata")
+	s, err := Parse("0 11 * * *")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 3, 1, 10, 0, 0, 0, kolkata)
+	if got, want := s.Next(from), time.Date(2026, 3, 1, 11, 0, 0, 0, kolkata); !got.Equal(want) {
+		t.Errorf("Next(%s) = %s, want %s", from, got, want)
 	}
 }

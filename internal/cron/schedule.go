@@ -1,4 +1,8 @@
-package cronjob
+// Package cron parses the schedules of CronJobs (standard five-field cron
+// syntax and the @hourly… shorthands) and finds when they fire next, in
+// any time zone. The API server validates with it; the CronJob controller
+// schedules with it.
+package cron
 
 import (
 	"fmt"
