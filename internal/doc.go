@@ -39,6 +39,7 @@
 //	                     the per-cycle snapshot.
 //	  runtime/           runs a profile's plugins; implements the Handle.
 //	  plugins/<name>/    one package per plugin; registry.go lists them.
+//	cron/                CronJob schedules: parsing and the next firing time.
 //	controller/          the one informer + workqueue loop.
 //	controllers/         garbagecollector/, namespace/, serviceaccount/,
 //	                     rootcacert/, nodeipam/, nodelifecycle/,
