@@ -129,6 +129,10 @@ func (pl *PodTopologySpread) PreFilter(ctx context.Context, cs *framework.CycleS
 func (pl *PodTopologySpread) countPerNode(ctx context.Context, pod *corev1.Pod, nodes []*framework.NodeInfo, cons []constraint, f *nodeFilter, requireAll bool, want func(i int, node *corev1.Node) bool) []int32 {
 	k := len(cons)
 	out := make([]int32, len(nodes)*k)
+	queries := make([]string, k)
+	for i := range cons {
+		queries[i] = countQuery(pod.Namespace, cons[i].selector)
+	}
 	pl.parallel(ctx, len(nodes), func(n int) {
 		row := out[n*k : (n+1)*k]
 		for i := range row {
@@ -145,7 +149,7 @@ func (pl *PodTopologySpread) countPerNode(ctx context.Context, pod *corev1.Pod, 
 			if !c.includes(affinityOK, taintsOK) || (want != nil && !want(i, node)) {
 				continue
 			}
-			row[i] = int32(countMatching(ni.Pods, c.selector, pod.Namespace))
+			row[i] = pl.counts.count(ni, c.selector, pod.Namespace, queries[i])
 		}
 	})
 	return out

@@ -34,6 +34,8 @@ type PodTopologySpread struct {
 	controllers  corelisters.ReplicationControllerLister
 	replicaSets  appslisters.ReplicaSetLister
 	statefulSets appslisters.StatefulSetLister
+	// counts memoizes per-node match counts across cycles.
+	counts matchCounts
 }
 
 var (

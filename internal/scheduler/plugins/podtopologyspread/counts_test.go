@@ -1,0 +1,49 @@
+package podtopologyspread
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/tugcluster/tug/internal/scheduler/framework"
+)
+
+func TestMatchCountsRecountsOnlyChangedNodes(t *testing.T) {
+	pod := func(uid, app string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{UID: types.UID(uid), Namespace: "ns", Labels: map[string]string{"app": app}}}
+	}
+	ni := framework.NewNodeInfo(pod("a", "web"), pod("b", "web"), pod("c", "db"))
+	ni.SetNode(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}})
+	sel := labels.SelectorFromSet(labels.Set{"app": "web"})
+	q := countQuery("ns", sel)
+	var m matchCounts
+	if got := m.count(ni, sel, "ns", q); got != 2 {
+		t.Fatalf("first count = %d, want 2", got)
+	}
+	// Unchanged NodeInfo: the memo answers (pods swapped behind its back
+	// are not looked at, which shows no recount happened).
+	ni.Pods = nil
+	if got := m.count(ni, sel, "ns", q); got != 2 {
+		t.Errorf("count of an unchanged NodeInfo = %d, want the memo's 2", got)
+	}
+	// A change bumps the generation: recounted.
+	ni.AddPod(pod("d", "web"))
+	if got := m.count(ni, sel, "ns", q); got != 1 {
+		t.Errorf("count after a change = %d, want 1 (only d is left)", got)
+	}
+	// Another NodeInfo for the same node (a new snapshot copy) at the same
+	// generation: recounted too.
+	other := framework.NewNodeInfo(pod("e", "web"), pod("f", "web"), pod("g", "web"))
+	other.SetNode(ni.Node)
+	other.Generation = ni.Generation
+	if got := m.count(other, sel, "ns", q); got != 3 {
+		t.Errorf("count of another NodeInfo = %d, want 3", got)
+	}
+	// Another namespace or selector is another query.
+	if got := m.count(other, sel, "elsewhere", countQuery("elsewhere", sel)); got != 0 {
+		t.Errorf("count in another namespace = %d, want 0", got)
+	}
+}
