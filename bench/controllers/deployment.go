@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -59,11 +60,11 @@ func rolledOut(d *appsv1.Deployment, gen int64, n int32) bool {
 
 // createDeployment creates the Deployment at 0 replicas and waits until
 // the controller has observed it, so that scaling up is timed alone.
-func createDeployment(ctx context.Context, c *cluster, timeout time.Duration, logf func(string, ...any)) error {
-	if _, err := c.client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, metav1.CreateOptions{}); err != nil {
+func createDeployment(ctx context.Context, c *benchkit.Cluster, timeout time.Duration, logf func(string, ...any)) error {
+	if _, err := c.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, metav1.CreateOptions{}); err != nil {
 		return err
 	}
-	d, err := c.client.AppsV1().Deployments(namespace).Create(ctx, newDeployment(), metav1.CreateOptions{})
+	d, err := c.Client.AppsV1().Deployments(namespace).Create(ctx, newDeployment(), metav1.CreateOptions{})
 	if err != nil {
 		return err
 	}
@@ -72,8 +73,8 @@ func createDeployment(ctx context.Context, c *cluster, timeout time.Duration, lo
 
 // scaleUp sets the Deployment's replicas to n through the scale
 // subresource and waits until all are available.
-func scaleUp(ctx context.Context, c *cluster, n int32, timeout time.Duration, logf func(string, ...any)) error {
-	deployments := c.client.AppsV1().Deployments(namespace)
+func scaleUp(ctx context.Context, c *benchkit.Cluster, n int32, timeout time.Duration, logf func(string, ...any)) error {
+	deployments := c.Client.AppsV1().Deployments(namespace)
 	scale := &autoscalingv1.Scale{ObjectMeta: metav1.ObjectMeta{Name: deployName, Namespace: namespace}, Spec: autoscalingv1.ScaleSpec{Replicas: n}}
 	if _, err := deployments.UpdateScale(ctx, deployName, scale, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("scale to %d: %w", n, err)
@@ -87,8 +88,8 @@ func scaleUp(ctx context.Context, c *cluster, n int32, timeout time.Duration, lo
 
 // rollOut changes the pod template's REVISION variable and waits until
 // the rollout to n replicas is complete.
-func rollOut(ctx context.Context, c *cluster, n int32, timeout time.Duration, logf func(string, ...any)) error {
-	deployments := c.client.AppsV1().Deployments(namespace)
+func rollOut(ctx context.Context, c *benchkit.Cluster, n int32, timeout time.Duration, logf func(string, ...any)) error {
+	deployments := c.Client.AppsV1().Deployments(namespace)
 	var gen int64
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		d, err := deployments.Get(ctx, deployName, metav1.GetOptions{})
@@ -115,8 +116,8 @@ func rollOut(ctx context.Context, c *cluster, n int32, timeout time.Duration, lo
 
 // checkOldReplicaSets verifies that the Deployment's replica sets hold n
 // pods in all, so none of an old template is left.
-func checkOldReplicaSets(ctx context.Context, c *cluster, n int32) error {
-	list, err := c.client.AppsV1().ReplicaSets(namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=" + deployName})
+func checkOldReplicaSets(ctx context.Context, c *benchkit.Cluster, n int32) error {
+	list, err := c.Client.AppsV1().ReplicaSets(namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=" + deployName})
 	if err != nil {
 		return err
 	}
@@ -132,7 +133,7 @@ func checkOldReplicaSets(ctx context.Context, c *cluster, n int32) error {
 
 // waitDeployment polls the Deployment every 500 ms until done holds,
 // logging its status every 5 s.
-func waitDeployment(ctx context.Context, c *cluster, timeout time.Duration, logf func(string, ...any), done func(*appsv1.Deployment) bool) error {
+func waitDeployment(ctx context.Context, c *benchkit.Cluster, timeout time.Duration, logf func(string, ...any), done func(*appsv1.Deployment) bool) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(500 * time.Millisecond)
@@ -140,10 +141,10 @@ func waitDeployment(ctx context.Context, c *cluster, timeout time.Duration, logf
 	lastReport := time.Now()
 	var last *appsv1.Deployment
 	for {
-		if err := c.failed(); err != nil {
+		if err := c.Failed(); err != nil {
 			return err
 		}
-		d, err := c.client.AppsV1().Deployments(namespace).Get(ctx, deployName, metav1.GetOptions{})
+		d, err := c.Client.AppsV1().Deployments(namespace).Get(ctx, deployName, metav1.GetOptions{})
 		if err == nil {
 			if done(d) {
 				return nil

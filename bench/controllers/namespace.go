@@ -50,8 +50,8 @@ func fillNamespace(ctx context.Context, client kubernetes.Interface, n, clients 
 
 // deleteNamespace deletes the namespace and polls it every 100 ms until
 // a GET answers 404.
-func deleteNamespace(ctx context.Context, c *cluster, timeout time.Duration, logf func(string, ...any)) error {
-	namespaces := c.client.CoreV1().Namespaces()
+func deleteNamespace(ctx context.Context, c *benchkit.Cluster, timeout time.Duration, logf func(string, ...any)) error {
+	namespaces := c.Client.CoreV1().Namespaces()
 	if err := namespaces.Delete(ctx, doomed, metav1.DeleteOptions{}); err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func deleteNamespace(ctx context.Context, c *cluster, timeout time.Duration, log
 	defer tick.Stop()
 	lastReport := time.Now()
 	for {
-		if err := c.failed(); err != nil {
+		if err := c.Failed(); err != nil {
 			return err
 		}
 		ns, err := namespaces.Get(ctx, doomed, metav1.GetOptions{})

@@ -54,12 +54,12 @@ func printReport(w io.Writer, o *Options, args []string, bin, loadBefore string,
 	row("  objects deleted per second", "objs/s", perSecond(float64(o.Objects), m.deletion.elapsed))
 	row("  server CPU during it", "s", secs(m.deletion.serverCPU))
 	row(fmt.Sprintf("server RSS, %d replicas available", o.Replicas), "MiB", mib(m.serverAtReplicas))
-	row("server RSS, peak", "MiB", mib(m.server.peakRSS))
-	row("server RSS, at the end", "MiB", mib(m.server.rss))
-	row("server CPU, total", "s", secs(m.server.cpu))
-	row("agent RSS, peak", "MiB", mib(m.agent.peakRSS))
-	row("agent RSS, at the end", "MiB", mib(m.agent.rss))
-	row("agent CPU, total", "s", secs(m.agent.cpu))
+	row("server RSS, peak", "MiB", mib(m.server.Peak))
+	row("server RSS, at the end", "MiB", mib(m.server.RSS))
+	row("server CPU, total", "s", secs(m.server.CPU))
+	row("agent RSS, peak", "MiB", mib(m.agent.Peak))
+	row("agent RSS, at the end", "MiB", mib(m.agent.RSS))
+	row("agent CPU, total", "s", secs(m.agent.CPU))
 	if err := t.Err(); err != nil {
 		return err
 	}

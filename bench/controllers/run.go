@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/tugcluster/tug/bench/internal/benchkit"
@@ -19,28 +20,13 @@ type phase struct {
 
 // measurements are the figures of one run.
 type measurements struct {
-	nodesReady       time.Duration   // server ready to every node Ready
-	scaleUp          phase           // replicas 0 to n, until all available
-	rollout          phase           // template change until the rollout is complete
-	fill             benchkit.Result // creating the namespace's objects
-	deletion         phase           // namespace delete until a GET answers 404
-	server, agent    processFigures  // at the end
-	serverAtReplicas int64           // server RSS once the replicas were available
-}
-
-// processFigures are a child's memory and CPU readings.
-type processFigures struct {
-	rss, peakRSS int64
-	cpu          time.Duration
-}
-
-func readFigures(p *benchkit.Process) processFigures {
-	var f processFigures
-	if mem, err := benchkit.ReadMemory(p.PID()); err == nil {
-		f.rss, f.peakRSS = mem.RSS, mem.Peak
-	}
-	f.cpu, _ = benchkit.CPUTime(p.PID())
-	return f
+	nodesReady       time.Duration    // server ready to every node Ready
+	scaleUp          phase            // replicas 0 to n, until all available
+	rollout          phase            // template change until the rollout is complete
+	fill             benchkit.Result  // creating the namespace's objects
+	deletion         phase            // namespace delete until a GET answers 404
+	server, agent    benchkit.Figures // at the end
+	serverAtReplicas int64            // server RSS once the replicas were available
 }
 
 // run parses args, runs the benchmark and prints its table.
@@ -81,15 +67,19 @@ func run(ctx context.Context, args []string) error {
 // a failed phase it returns the figures so far with the error.
 func measure(ctx context.Context, o *Options, bin, runDir string, logf func(string, ...any)) (m *measurements, err error) {
 	start := time.Now()
-	c, err := startCluster(ctx, bin, runDir, o.Nodes, logf)
+	logf("starting the server and an agent with %d nodes", o.Nodes)
+	c, err := benchkit.StartCluster(ctx, benchkit.ClusterOptions{
+		Binary: bin, Dir: runDir, Nodes: o.Nodes, UserAgent: "tug-bench/controllers",
+		AgentArgs: []string{"--node-cpu", "32", "--node-memory", "256Gi", "--node-pods", strconv.Itoa(nodePods)},
+	})
 	if err != nil {
 		return nil, err
 	}
 	m = &measurements{nodesReady: time.Since(start)}
 	defer func() {
 		// Read even after a failed phase: the partial figures are reported.
-		m.server, m.agent = readFigures(c.server), readFigures(c.agent)
-		err = errors.Join(err, c.stop())
+		m.server, m.agent = benchkit.ReadFigures(c.Server), benchkit.ReadFigures(c.Agent)
+		err = errors.Join(err, c.Stop())
 	}()
 	logf("%d nodes Ready in %v; creating the deployment at 0 replicas", o.Nodes, m.nodesReady.Round(time.Millisecond))
 	if err := createDeployment(ctx, c, o.Timeout, logf); err != nil {
@@ -101,14 +91,14 @@ func measure(ctx context.Context, o *Options, bin, runDir string, logf func(stri
 	if m.scaleUp, err = timed(c, func() error { return scaleUp(ctx, c, n, o.Timeout, logf) }); err != nil {
 		return m, fmt.Errorf("scale up: %w", err)
 	}
-	m.serverAtReplicas = readFigures(c.server).rss
+	m.serverAtReplicas = benchkit.ReadFigures(c.Server).RSS
 	logf("%d replicas available in %v; rolling out a new template", n, m.scaleUp.elapsed.Round(time.Millisecond))
 	if m.rollout, err = timed(c, func() error { return rollOut(ctx, c, n, o.Timeout, logf) }); err != nil {
 		return m, fmt.Errorf("rolling update: %w", err)
 	}
 	logf("rollout complete in %v; creating %d objects in namespace %s", m.rollout.elapsed.Round(time.Millisecond), o.Objects, doomed)
 
-	if m.fill, err = fillNamespace(ctx, c.client, o.Objects, o.Clients); err != nil {
+	if m.fill, err = fillNamespace(ctx, c.Client, o.Objects, o.Clients); err != nil {
 		return m, fmt.Errorf("fill namespace %s: %w", doomed, err)
 	}
 	logf("created in %v; deleting namespace %s", m.fill.Elapsed.Round(time.Millisecond), doomed)
@@ -121,15 +111,15 @@ func measure(ctx context.Context, o *Options, bin, runDir string, logf func(stri
 
 // timed runs step and returns how long it took and the CPU the server and
 // the agent used meanwhile.
-func timed(c *cluster, step func() error) (phase, error) {
-	server, agent := readFigures(c.server).cpu, readFigures(c.agent).cpu
+func timed(c *benchkit.Cluster, step func() error) (phase, error) {
+	server, agent := benchkit.ReadFigures(c.Server).CPU, benchkit.ReadFigures(c.Agent).CPU
 	start := time.Now()
 	if err := step(); err != nil {
 		return phase{}, err // a failed phase is reported as not measured
 	}
 	return phase{
 		elapsed:   time.Since(start),
-		serverCPU: readFigures(c.server).cpu - server,
-		agentCPU:  readFigures(c.agent).cpu - agent,
+		serverCPU: benchkit.ReadFigures(c.Server).CPU - server,
+		agentCPU:  benchkit.ReadFigures(c.Agent).CPU - agent,
 	}, nil
 }

@@ -103,17 +103,22 @@ func run(ctx context.Context, args []string) error {
 
 // measure runs one scheduler on one shape on a fresh cluster.
 func measure(ctx context.Context, o *Options, bin, dir string, sh shape, s candidate, logf func(string, ...any)) (m *measurements, err error) {
-	c, err := startCluster(ctx, bin, dir, sh.nodes)
+	c, err := benchkit.StartCluster(ctx, benchkit.ClusterOptions{
+		Binary: bin, Dir: dir, Nodes: sh.nodes, UserAgent: "tug-bench/scheduler",
+		ServerArgs: []string{"--disable-scheduler"},
+		// scheduler_perf's default node: 4 cpus, 32Gi, 110 pods.
+		AgentArgs: []string{"--node-cpu", "4", "--node-memory", "32Gi", "--node-pods", "110"},
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer func() { err = errors.Join(err, c.stop()) }()
-	if _, err := c.client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, metav1.CreateOptions{}); err != nil {
+	defer func() { err = errors.Join(err, c.Stop()) }()
+	if _, err := c.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, metav1.CreateOptions{}); err != nil {
 		return nil, err
 	}
 	obsCtx, stopObserving := context.WithCancel(ctx)
 	defer stopObserving()
-	obs, err := observe(obsCtx, c.client, namespace)
+	obs, err := observe(obsCtx, c.Client, namespace)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +127,7 @@ func measure(ctx context.Context, o *Options, bin, dir string, sh shape, s candi
 	if _, err := benchkit.RunOps(ctx, o.Clients, benchkit.Limit{Ops: int64(sh.pods)}, func(ctx context.Context, _ int, i int64) error {
 		pod := sh.pod(int(i))
 		backlog[i] = pod.Name
-		_, err := c.client.CoreV1().Pods(namespace).Create(ctx, pod, metav1.CreateOptions{})
+		_, err := c.Client.CoreV1().Pods(namespace).Create(ctx, pod, metav1.CreateOptions{})
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("create pods: %w", err)
@@ -152,7 +157,7 @@ func measure(ctx context.Context, o *Options, bin, dir string, sh shape, s candi
 
 // steadyLatency creates SteadyPods pods at SteadyRate and returns the
 // latencies from each create's acknowledgement to its bind being seen.
-func steadyLatency(ctx context.Context, o *Options, c *cluster, obs *observer, sh shape) (benchkit.Latencies, error) {
+func steadyLatency(ctx context.Context, o *Options, c *benchkit.Cluster, obs *observer, sh shape) (benchkit.Latencies, error) {
 	names := make([]string, o.SteadyPods)
 	acked := make([]time.Time, o.SteadyPods)
 	errs := make([]error, o.SteadyPods)
@@ -165,7 +170,7 @@ func steadyLatency(ctx context.Context, o *Options, c *cluster, obs *observer, s
 		pod.Name = fmt.Sprintf("steady-%05d", i)
 		names[i] = pod.Name
 		wg.Go(func() {
-			_, errs[i] = c.client.CoreV1().Pods(namespace).Create(ctx, pod, metav1.CreateOptions{})
+			_, errs[i] = c.Client.CoreV1().Pods(namespace).Create(ctx, pod, metav1.CreateOptions{})
 			acked[i] = time.Now()
 		})
 	}

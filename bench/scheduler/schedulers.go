@@ -12,7 +12,7 @@ import (
 // candidate is a scheduler under test: start begins scheduling the
 // cluster's default-scheduler pods and returns a stop function.
 type candidate interface {
-	start(ctx context.Context, c *cluster, dir string) (stop func() error, err error)
+	start(ctx context.Context, c *benchkit.Cluster, dir string) (stop func() error, err error)
 	describe() string
 }
 
@@ -23,7 +23,7 @@ type kubeScheduler struct{ bin string }
 
 func (k kubeScheduler) describe() string { return "kube-scheduler (" + k.bin + ")" }
 
-func (k kubeScheduler) start(_ context.Context, c *cluster, dir string) (func() error, error) {
+func (k kubeScheduler) start(_ context.Context, c *benchkit.Cluster, dir string) (func() error, error) {
 	config := filepath.Join(dir, "kube-scheduler.yaml")
 	doc := fmt.Sprintf(`apiVersion: kubescheduler.config.k8s.io/v1
 kind: KubeSchedulerConfiguration
@@ -34,7 +34,7 @@ clientConnection:
   burst: 20000
 leaderElection:
   leaderElect: false
-`, c.kubeconfig)
+`, c.Kubeconfig)
 	if err := os.WriteFile(config, []byte(doc), 0o600); err != nil {
 		return nil, err
 	}

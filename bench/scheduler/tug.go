@@ -8,6 +8,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/tugcluster/tug/bench/internal/benchkit"
 	"github.com/tugcluster/tug/internal/scheduler"
 	"github.com/tugcluster/tug/internal/scheduler/plugins"
 )
@@ -21,8 +22,8 @@ func (tugScheduler) describe() string {
 	return "tug's scheduler (internal/scheduler, default profile) in the benchmark process"
 }
 
-func (tugScheduler) start(ctx context.Context, c *cluster, _ string) (func() error, error) {
-	cfg := rest.CopyConfig(c.config)
+func (tugScheduler) start(ctx context.Context, c *benchkit.Cluster, _ string) (func() error, error) {
+	cfg := rest.CopyConfig(c.Config)
 	cfg.UserAgent = "tug-scheduler-bench"
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {

@@ -34,14 +34,14 @@ func printReport(w io.Writer, o *Options, args []string, bin, loadBefore string,
 	row("  last create to all pods Running", "s", secs(m.lag))
 	row("pods started per second (end to end)", "pods/s", float64(o.Pods)/m.allRunning.Seconds())
 	row("agent RSS, nodes only", "MiB", mib(m.agentNodes))
-	row("agent RSS, peak", "MiB", mib(m.agent.peakRSS))
-	row("agent RSS, at the end", "MiB", mib(m.agent.rss))
-	row("  of which anonymous (not the binary's pages)", "MiB", mib(m.agent.anon))
+	row("agent RSS, peak", "MiB", mib(m.agent.Peak))
+	row("agent RSS, at the end", "MiB", mib(m.agent.RSS))
+	row("  of which anonymous (not the binary's pages)", "MiB", mib(m.agent.Anon))
 	row("agent Go heap live (last GC), at the end", "MiB", heapMiB(m.heap, "heapLiveBytes"))
 	row("agent Go heap objects, at the end", "MiB", heapMiB(m.heap, "heapObjectsBytes"))
-	row("agent CPU, total", "s", secs(m.agent.cpu))
-	row("server RSS, at the end", "MiB", mib(m.server.rss))
-	row("server CPU, total", "s", secs(m.server.cpu))
+	row("agent CPU, total", "s", secs(m.agent.CPU))
+	row("server RSS, at the end", "MiB", mib(m.server.RSS))
+	row("server CPU, total", "s", secs(m.server.CPU))
 	if err := t.Err(); err != nil {
 		return err
 	}

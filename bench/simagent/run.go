@@ -18,37 +18,16 @@ import (
 	"github.com/tugcluster/tug/bench/internal/benchkit"
 )
 
-// clusterCIDR is the pod network of the benchmark's cluster: the default
-// 10.42.0.0/16 has room for 256 nodes' /24s, this /10 for 16,384, and it
-// overlaps neither the service CIDR nor anything the simulation contacts
-// (nothing).
-const clusterCIDR = "100.64.0.0/10"
-
 // measurements are the figures of one run.
 type measurements struct {
 	register   time.Duration    // agent start to every node Ready with a pod CIDR
 	create     benchkit.Result  // the pod creates
 	allRunning time.Duration    // first create to every pod Running
 	lag        time.Duration    // last create to every pod Running
-	agent      processFigures   // at the end
+	agent      benchkit.Figures // at the end
 	agentNodes int64            // agent RSS once the nodes were Ready, before any pod
 	heap       map[string]int64 // the agent's last logged Go heap figures
-	server     processFigures
-}
-
-// processFigures are a child's memory and CPU readings.
-type processFigures struct {
-	rss, peakRSS, anon int64
-	cpu                time.Duration
-}
-
-func readFigures(p *benchkit.Process) processFigures {
-	var f processFigures
-	if mem, err := benchkit.ReadMemory(p.PID()); err == nil {
-		f.rss, f.peakRSS, f.anon = mem.RSS, mem.Peak, mem.Anon
-	}
-	f.cpu, _ = benchkit.CPUTime(p.PID())
-	return f
+	server     benchkit.Figures
 }
 
 // run parses args, runs the benchmark and prints its table.
@@ -92,7 +71,7 @@ func measure(ctx context.Context, o *Options, bin, runDir string, logf func(stri
 	port := ports[0]
 	dataDir := filepath.Join(runDir, "data")
 	server, err := benchkit.StartProcess("tug server", bin, []string{"server", "--data-dir", dataDir, "--https-port", strconv.Itoa(port),
-		"--bind-address", "127.0.0.1", "--disable-agent", "--disable-scheduler", "--cluster-cidr", clusterCIDR},
+		"--bind-address", "127.0.0.1", "--disable-agent", "--disable-scheduler", "--cluster-cidr", benchkit.SimulatedClusterCIDR},
 		filepath.Join(runDir, "server.log"))
 	if err != nil {
 		return nil, err
@@ -141,7 +120,7 @@ func measure(ctx context.Context, o *Options, bin, runDir string, logf func(stri
 		return nil, fmt.Errorf("nodes: %w", err)
 	}
 	m.register = done.Sub(start)
-	m.agentNodes = readFigures(agent).rss
+	m.agentNodes = benchkit.ReadFigures(agent).RSS
 	logf("%d nodes Ready in %v; creating %d pods", o.Nodes, m.register.Round(time.Millisecond), o.Pods)
 
 	createStart := time.Now()
@@ -162,7 +141,7 @@ func measure(ctx context.Context, o *Options, bin, runDir string, logf func(stri
 	m.lag = done.Sub(createStart.Add(m.create.Elapsed))
 	logf("%d pods Running %v after the first create", o.Pods, m.allRunning.Round(time.Millisecond))
 
-	m.agent, m.server = readFigures(agent), readFigures(server)
+	m.agent, m.server = benchkit.ReadFigures(agent), benchkit.ReadFigures(server)
 	stopWatches()
 	_ = agent.Stop()
 	m.heap = lastHeap(agent.LogPath())

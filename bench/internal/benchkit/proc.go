@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Memory is the resident memory of a process, in bytes.
@@ -65,4 +66,21 @@ func kernel() string {
 		return "linux"
 	}
 	return "linux " + strings.TrimSpace(string(data))
+}
+
+// Figures are a child process's memory and CPU time at one moment; a
+// reading that failed (the process is gone) is left zero.
+type Figures struct {
+	Memory
+	CPU time.Duration
+}
+
+// ReadFigures reads p's memory and CPU time.
+func ReadFigures(p *Process) Figures {
+	var f Figures
+	if mem, err := ReadMemory(p.PID()); err == nil {
+		f.Memory = mem
+	}
+	f.CPU, _ = CPUTime(p.PID())
+	return f
 }
