@@ -111,11 +111,28 @@ func startWebReadier(t *testing.T, c kubernetes.Interface) {
 // webAvailability watches app=web pods and records the fewest available
 // (Ready, not terminating) pods seen after each change.
 type webAvailability struct {
-	mu     sync.Mutex
+	podWatch
 	fewest int
+}
+
+// podWatch is what the tests' pod watches share: the goroutine that
+// watches, its cancel, and the first error it met, under mu.
+type podWatch struct {
+	mu     sync.Mutex
 	err    error
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+func (w *podWatch) fail(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.err = err
+}
+
+func (w *podWatch) stop() {
+	w.cancel()
+	<-w.done
 }
 
 func watchWebAvailability(t *testing.T, c kubernetes.Interface) *webAvailability {
@@ -137,7 +154,7 @@ func watchWebAvailability(t *testing.T, c kubernetes.Interface) *webAvailability
 	for i := range list.Items {
 		avail[list.Items[i].Name] = webPodReady(&list.Items[i]) && list.Items[i].DeletionTimestamp == nil
 	}
-	a := &webAvailability{fewest: countAvailable(avail), cancel: cancel, done: make(chan struct{})}
+	a := &webAvailability{fewest: countAvailable(avail), podWatch: podWatch{cancel: cancel, done: make(chan struct{})}}
 	go func() {
 		defer close(a.done)
 		defer w.Stop()
@@ -168,17 +185,6 @@ func watchWebAvailability(t *testing.T, c kubernetes.Interface) *webAvailability
 	}()
 	t.Cleanup(a.stop)
 	return a
-}
-
-func (a *webAvailability) fail(err error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.err = err
-}
-
-func (a *webAvailability) stop() {
-	a.cancel()
-	<-a.done
 }
 
 // result stops the watch and returns the fewest available pods seen.
@@ -661,12 +667,9 @@ const holdFinalizer = "example.com/hold"
 // recreateOrder watches app=web pods and fails when a pod of the new
 // template appears before every old pod is gone.
 type recreateOrder struct {
-	mu      sync.Mutex
+	podWatch
 	old     map[string]bool
 	newPods int
-	err     error
-	cancel  context.CancelFunc
-	done    chan struct{}
 }
 
 func watchRecreateOrder(t *testing.T, c kubernetes.Interface, oldPods []corev1.Pod) *recreateOrder {
@@ -684,7 +687,7 @@ func watchRecreateOrder(t *testing.T, c kubernetes.Interface, oldPods []corev1.P
 		cancel()
 		t.Fatal(err)
 	}
-	r := &recreateOrder{old: map[string]bool{}, cancel: cancel, done: make(chan struct{})}
+	r := &recreateOrder{old: map[string]bool{}, podWatch: podWatch{cancel: cancel, done: make(chan struct{})}}
 	for _, p := range oldPods {
 		r.old[p.Name] = true
 	}
@@ -728,17 +731,6 @@ func (r *recreateOrder) observe(ev watch.Event) error {
 		r.newPods++
 	}
 	return nil
-}
-
-func (r *recreateOrder) fail(err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.err = err
-}
-
-func (r *recreateOrder) stop() {
-	r.cancel()
-	<-r.done
 }
 
 // result stops the watch and returns how many new pods appeared.
