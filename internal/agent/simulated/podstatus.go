@@ -54,14 +54,13 @@ func runningStatus(p *Pod, podIP, hostIP string, started time.Time) corev1.PodSt
 // conditions as runningStatus has them, Ready and ContainersReady since
 // now. The merge patch replaces the conditions and leaves the rest.
 func readyAgainStatus(p *Pod, now time.Time) corev1.PodStatus {
-	since, again := metav1.NewTime(p.StartTime), metav1.NewTime(now)
-	return corev1.PodStatus{Conditions: []corev1.PodCondition{
-		{Type: corev1.PodReadyToStartContainers, Status: corev1.ConditionTrue, LastTransitionTime: since},
-		{Type: corev1.PodInitialized, Status: corev1.ConditionTrue, LastTransitionTime: since},
-		{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: again},
-		{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: again},
-		{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: since},
-	}}
+	conditions := runningStatus(p, p.PodIP, "", p.StartTime).Conditions
+	for i := range conditions {
+		if t := conditions[i].Type; t == corev1.PodReady || t == corev1.ContainersReady {
+			conditions[i].LastTransitionTime = metav1.NewTime(now)
+		}
+	}
+	return corev1.PodStatus{Conditions: conditions}
 }
 
 // succeededStatus is the status of p once its containers, running since
