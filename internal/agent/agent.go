@@ -1,7 +1,7 @@
 // Package agent is the composition root of `tug agent`: it connects to
 // the API server (with the join token, or a kubeconfig) and runs the node
-// agent. Today that is the simulated one (--simulated); the containerd
-// node agent arrives later.
+// agent: the containerd one (a kubelet over CRI), or simulated nodes
+// (--simulated).
 package agent
 
 import (
@@ -31,6 +31,9 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	opts = opts.withDefaults()
+	if !opts.Simulated {
+		return runNode(ctx, opts)
+	}
 	cfg, err := clientConfig(ctx, opts)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -11,13 +12,14 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/tugcluster/tug/internal/agent/simulated"
+	"github.com/tugcluster/tug/internal/kubelet"
+	kubeletserver "github.com/tugcluster/tug/internal/kubelet/server"
 )
 
 // Options configure `tug agent`.
 type Options struct {
 	// Simulated runs simulated nodes (no containers) instead of the
-	// containerd node agent. Default false; until the containerd agent
-	// exists it is the only mode that runs.
+	// containerd node agent. Default false.
 	Simulated bool
 	// Server is the API server's URL; with Token, the agent fetches and
 	// verifies the cluster CA and authenticates with the token.
@@ -52,6 +54,31 @@ type Options struct {
 	// LeaseDuration is each node's Lease duration, renewed every quarter
 	// of it. Default 40s.
 	LeaseDuration time.Duration
+
+	// The containerd node agent's options (without --simulated):
+
+	// DataDir holds the agent's state under <DataDir>/agent. Default
+	// /var/lib/tug.
+	DataDir string
+	// ContainerRuntimeEndpoint is an existing CRI socket to use; empty
+	// starts a containerd child process. Default "".
+	ContainerRuntimeEndpoint string
+	// NodeName names the node. Default: the host name, in lower case.
+	NodeName string
+	// NodeIP is the node's InternalIP. Default: the address of the
+	// interface with the default route.
+	NodeIP string
+	// KubeletPort and KubeletBindAddress are where the kubelet API
+	// listens. Defaults 10250 and 0.0.0.0.
+	KubeletPort        int
+	KubeletBindAddress string
+	// PodLogsDir holds the containers' log files. Default /var/log/pods.
+	PodLogsDir string
+	// ClusterDNS is the cluster DNS address pods resolve with. Default
+	// 10.43.0.10.
+	ClusterDNS string
+
+	taints []corev1.Taint // NodeTaints, parsed by withDefaults
 }
 
 // Defaults a user sees; the CLI flags use them too.
@@ -69,8 +96,8 @@ const (
 // ephemeralStorage is every simulated node's disk.
 const ephemeralStorage = "100Gi"
 
-// ErrNoContainerdAgent is returned for `tug agent` without --simulated.
-var ErrNoContainerdAgent = errors.New("the containerd node agent is not built yet; run `tug agent --simulated` for simulated nodes")
+// DefaultDataDir is where the agent keeps its state unless told otherwise.
+const DefaultDataDir = "/var/lib/tug"
 
 func (o Options) withDefaults() Options {
 	if o.Nodes == 0 {
@@ -97,15 +124,25 @@ func (o Options) withDefaults() Options {
 	if o.LeaseDuration == 0 {
 		o.LeaseDuration = DefaultLeaseDuration
 	}
+	if o.DataDir == "" {
+		o.DataDir = DefaultDataDir
+	}
+	if o.KubeletPort == 0 {
+		o.KubeletPort = kubeletserver.DefaultPort
+	}
+	if o.ClusterDNS == "" {
+		o.ClusterDNS = kubelet.DefaultClusterDNS
+	}
+	o.taints, _ = ParseTaints(o.NodeTaints)
 	return o
 }
 
 // Validate reports options that cannot work.
 func (o Options) Validate() error {
-	if !o.Simulated {
-		return ErrNoContainerdAgent
-	}
 	o = o.withDefaults()
+	if !o.Simulated {
+		return o.validateNode()
+	}
 	switch {
 	case o.Kubeconfig != "" && (o.Server != "" || o.Token != ""):
 		return errors.New("use either --kubeconfig or --server with --token, not both")
@@ -127,6 +164,36 @@ func (o Options) Validate() error {
 	}
 	if _, err := o.capacity(); err != nil {
 		return err
+	}
+	for k, v := range o.NodeLabels {
+		if errs := append(validation.IsQualifiedName(k), validation.IsValidLabelValue(v)...); len(errs) > 0 {
+			return fmt.Errorf("--node-labels %s=%s: %s", k, v, strings.Join(errs, "; "))
+		}
+	}
+	_, err := ParseTaints(o.NodeTaints)
+	return err
+}
+
+// validateNode checks the options of the containerd node agent.
+func (o Options) validateNode() error {
+	switch {
+	case o.Kubeconfig != "":
+		return errors.New("the node agent joins with --server and --token (it obtains its own certificates); --kubeconfig is for --simulated")
+	case o.Server == "" || o.Token == "":
+		return errors.New("--server and --token are required")
+	case o.KubeletPort < 1 || o.KubeletPort > 65535:
+		return errors.New("--kubelet-port must be between 1 and 65535")
+	}
+	if o.NodeName != "" {
+		if errs := validation.IsDNS1123Subdomain(o.NodeName); len(errs) > 0 {
+			return fmt.Errorf("--node-name %q: %s", o.NodeName, strings.Join(errs, "; "))
+		}
+	}
+	if o.NodeIP != "" && net.ParseIP(o.NodeIP) == nil {
+		return fmt.Errorf("--node-ip %q is not an IP address", o.NodeIP)
+	}
+	if net.ParseIP(o.ClusterDNS) == nil {
+		return fmt.Errorf("--cluster-dns %q is not an IP address", o.ClusterDNS)
 	}
 	for k, v := range o.NodeLabels {
 		if errs := append(validation.IsQualifiedName(k), validation.IsValidLabelValue(v)...); len(errs) > 0 {

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -44,10 +43,24 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestValidateNeedsSimulated(t *testing.T) {
-	err := Options{Kubeconfig: "/k"}.Validate()
-	if !errors.Is(err, ErrNoContainerdAgent) {
-		t.Errorf("Validate() without --simulated = %v, want %v", err, ErrNoContainerdAgent)
+func TestValidateNodeAgent(t *testing.T) {
+	valid := Options{Server: "https://127.0.0.1:6443", Token: "t"}
+	if err := valid.Validate(); err != nil {
+		t.Fatalf("Validate(%+v) = %v", valid, err)
+	}
+	for name, o := range map[string]Options{
+		"kubeconfig":  {Kubeconfig: "/k"},
+		"no token":    {Server: "https://127.0.0.1:6443"},
+		"bad node ip": {Server: "https://127.0.0.1:6443", Token: "t", NodeIP: "nope"},
+		"bad name":    {Server: "https://127.0.0.1:6443", Token: "t", NodeName: "Not_A_Name"},
+		"bad port":    {Server: "https://127.0.0.1:6443", Token: "t", KubeletPort: 70000},
+		"bad dns":     {Server: "https://127.0.0.1:6443", Token: "t", ClusterDNS: "x"},
+		"bad taint":   {Server: "https://127.0.0.1:6443", Token: "t", NodeTaints: []string{"a"}},
+		"bad label":   {Server: "https://127.0.0.1:6443", Token: "t", NodeLabels: map[string]string{"a b": "c"}},
+	} {
+		if err := o.Validate(); err == nil {
+			t.Errorf("%s: Validate(%+v) = nil, want an error", name, o)
+		}
 	}
 }
 

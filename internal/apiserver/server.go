@@ -2,6 +2,8 @@ package apiserver
 
 import (
 	"context"
+	"crypto"
+	"crypto/tls"
 
 	"encoding/json"
 	"fmt"
@@ -31,6 +33,7 @@ import (
 	"github.com/tugcluster/tug/internal/apiserver/registry"
 	"github.com/tugcluster/tug/internal/apiserver/resources"
 	"github.com/tugcluster/tug/internal/apiserver/watchcache"
+	"github.com/tugcluster/tug/internal/auth/serviceaccount"
 	"github.com/tugcluster/tug/internal/join"
 	"github.com/tugcluster/tug/internal/storage"
 )
@@ -69,6 +72,20 @@ type Config struct {
 	// CAPEM holds when an agent asks for it (package join).
 	JoinToken string
 	CAPEM     []byte
+	// KubeletClient is the TLS config the API server reaches kubelets with
+	// (pods/log, exec, attach, portforward, nodes/proxy): the cluster CA as
+	// RootCAs and a system:masters client certificate. nil answers those
+	// with 503.
+	KubeletClient *tls.Config
+	// NodeCertSigner, with JoinToken, issues node agents their client and
+	// serving certificates at join.NodeCertsPath; nil serves no such path.
+	NodeCertSigner join.CertSigner
+	// ServiceAccountKey signs service-account tokens (serviceaccounts/token)
+	// and its public half authenticates them; nil does neither.
+	ServiceAccountKey crypto.Signer
+	// ServiceAccountIssuer is the tokens' issuer and the API server's
+	// audience. Default serviceaccount.DefaultIssuer.
+	ServiceAccountIssuer string
 }
 
 // APIServer is the assembled HTTP surface.
@@ -112,8 +129,15 @@ func New(cfg Config) (*APIServer, error) {
 	if cfg.TypeConverter != nil {
 		fields = endpoints.NewFieldManagers(cfg.Scheme, cfg.TypeConverter)
 	}
+	var tokenIssuer *serviceaccount.Issuer
+	if cfg.ServiceAccountKey != nil {
+		if tokenIssuer, err = serviceaccount.NewIssuer(cfg.ServiceAccountKey, cfg.ServiceAccountIssuer); err != nil {
+			return nil, err
+		}
+	}
 	resourceHandler := endpoints.New(endpoints.Config{
 		Scheme: cfg.Scheme, Stores: stores, Table: cfg.Table, FieldManagers: fields, Admission: admissionChain(stores),
+		Tokens: tokenIssuer, KubeletClient: cfg.KubeletClient,
 	})
 	virtual := newVirtualHandler(cfg.Scheme)
 	mux := http.NewServeMux()
@@ -133,6 +157,9 @@ func New(cfg Config) (*APIServer, error) {
 	}
 	if cfg.JoinToken != "" {
 		mux.Handle(join.CAPath, join.Handler(cfg.JoinToken, cfg.CAPEM))
+		if cfg.NodeCertSigner != nil {
+			mux.Handle(join.NodeCertsPath, join.NodeCertsHandler(cfg.JoinToken, cfg.NodeCertSigner))
+		}
 	}
 	// Profiling, as kube-apiserver's --profiling serves it: for cluster
 	// admins only (these paths are not public).
@@ -164,9 +191,9 @@ func New(cfg Config) (*APIServer, error) {
 	writeError := resourceHandler.WriteError
 	handler := filters.MaxInFlight(root, filters.DefaultMaxReadOnlyInFlight, filters.DefaultMaxMutatingInFlight, filters.DefaultQueueWait, isLongRunning, writeError)
 	handler = filters.Authorize(handler, func(r *http.Request) bool { return isPublicPath(r.URL.Path) || virtual.selfReview(r) }, writeError)
-	var tokens filters.TokenAuthenticator
-	if cfg.JoinToken != "" {
-		tokens = filters.JoinToken(cfg.JoinToken)
+	tokens, err := tokenAuthenticator(cfg, resourceHandler.ServiceAccountObjects())
+	if err != nil {
+		return nil, err
 	}
 	handler = filters.Authenticate(handler, isPublicPath, tokens, writeError)
 	if cfg.Metrics != nil {

@@ -142,6 +142,6 @@ func selfSubjectReview(r *http.Request, body []byte, d runtime.Decoder) (runtime
 		return nil, err
 	}
 	user, _ := filters.UserFrom(r.Context())
-	review.Status.UserInfo = authenticationv1.UserInfo{Username: user.Name, Groups: user.Groups}
+	review.Status.UserInfo = user.Info()
 	return review, nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tugcluster/tug/internal/agent"
 )
@@ -11,7 +12,7 @@ func newAgentCommand() *cobra.Command {
 	opts := agent.Options{}
 	cmd := &cobra.Command{
 		Use:   "agent",
-		Short: "Run a node agent (today: simulated nodes, with --simulated)",
+		Short: "Run a node agent: a kubelet over containerd, or simulated nodes (--simulated)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return agent.Run(cmd.Context(), opts)
@@ -33,5 +34,20 @@ func newAgentCommand() *cobra.Command {
 	flags.DurationVar(&opts.PodCompletionTime, "pod-completion-time", agent.DefaultPodCompletionTime,
 		"how long pods with restartPolicy Never or OnFailure run before they succeed")
 	flags.DurationVar(&opts.LeaseDuration, "lease-duration", agent.DefaultLeaseDuration, "node lease duration, renewed every quarter of it")
+	flags.StringVar(&opts.DataDir, "data-dir", agent.DefaultDataDir, "directory of the agent's state (<data-dir>/agent)")
+	addNodeFlags(flags, &opts)
 	return cmd
+}
+
+// addNodeFlags binds the containerd node agent's flags, which `tug agent`
+// and `tug server` (for its own node) share.
+func addNodeFlags(flags *pflag.FlagSet, opts *agent.Options) {
+	flags.StringVar(&opts.ContainerRuntimeEndpoint, "container-runtime-endpoint", "",
+		"CRI socket of an existing container runtime; empty starts containerd with tug's own config")
+	flags.StringVar(&opts.NodeName, "node-name", "", "name of this node (default: the host name)")
+	flags.StringVar(&opts.NodeIP, "node-ip", "", "InternalIP of this node (default: the address of the default route's interface)")
+	flags.IntVar(&opts.KubeletPort, "kubelet-port", 10250, "port of the kubelet API")
+	flags.StringVar(&opts.KubeletBindAddress, "kubelet-bind-address", "0.0.0.0", "address the kubelet API listens on")
+	flags.StringVar(&opts.PodLogsDir, "pod-logs-dir", "/var/log/pods", "directory of the containers' log files")
+	flags.StringVar(&opts.ClusterDNS, "cluster-dns", "10.43.0.10", "address of the cluster DNS that pods resolve with")
 }

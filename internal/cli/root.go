@@ -5,10 +5,12 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
 )
 
 // Exit codes returned by Main.
@@ -50,6 +52,10 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	// -v sets the log verbosity (the V levels of internal/log's policy).
+	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(klogFlags)
+	root.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nSee '%s --help' for usage", err, cmd.CommandPath())
 	})
@@ -57,6 +63,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newServerCommand(),
 		newAgentCommand(),
 		newKubeconfigCommand(),
+		newImagesCommand(),
 		newVersionCommand(),
 	)
 	return root

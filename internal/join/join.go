@@ -2,8 +2,10 @@
 // cluster's join token obtain the cluster CA safely: the server signs the
 // CA it sends with an HMAC keyed by the token over a nonce the agent
 // chose, so a man in the middle (who lacks the token) cannot substitute
-// its own CA. The agent then talks TLS verified by that CA and presents
-// the token as its bearer credential.
+// its own CA. The agent then talks TLS verified by that CA and trades the
+// token for its node credentials: a client certificate for
+// system:node:<name> and the kubelet's serving certificate, for keys that
+// never leave the node.
 package join
 
 import (
@@ -74,9 +76,11 @@ func FetchCA(ctx context.Context, serverURL, token string) ([]byte, error) {
 		return nil, err
 	}
 	// The peer is not trusted yet: its answer is checked by signature.
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+	transport := &http.Transport{
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, //nolint:gosec // verified by HMAC below
-	}}
+	}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Timeout: 30 * time.Second, Transport: transport}
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("fetch cluster CA: %w", err)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/tugcluster/tug/internal/agent"
 	"github.com/tugcluster/tug/internal/controllers/nodeipam"
 )
 
@@ -19,9 +20,12 @@ type Options struct {
 	// HTTPSPort is the API server's port; 0 picks a free one (tests).
 	// Default 6443 (set by the CLI flag).
 	HTTPSPort int
-	// DisableAgent runs no node agent in this process. Until the agent
-	// exists this is the only mode.
+	// DisableAgent runs no node agent in this process. Default false: the
+	// server is also a node, with Agent's options.
 	DisableAgent bool
+	// Agent configures the server's own node agent; the server fills in
+	// its URL, join token and data directory.
+	Agent agent.Options
 	// DisableScheduler runs no scheduler in this process (another
 	// scheduler, or a benchmark, owns default-scheduler pods). Default false.
 	DisableScheduler bool

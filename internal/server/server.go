@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
+	"github.com/tugcluster/tug/internal/agent"
 	"github.com/tugcluster/tug/internal/apiserver"
 	"github.com/tugcluster/tug/internal/apiserver/discovery"
 	"github.com/tugcluster/tug/internal/apiserver/metrics"
@@ -34,6 +35,7 @@ import (
 	"github.com/tugcluster/tug/internal/apiserver/tables"
 	"github.com/tugcluster/tug/internal/kubeconfig"
 	"github.com/tugcluster/tug/internal/pki"
+	"github.com/tugcluster/tug/internal/runtime/containerd"
 	"github.com/tugcluster/tug/internal/storage/bolt"
 	tugversion "github.com/tugcluster/tug/internal/version"
 )
@@ -47,6 +49,12 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 	opts = opts.withDefaults()
 	start := time.Now()
 	logger := klog.FromContext(ctx)
+	if !opts.DisableAgent && opts.Agent.ContainerRuntimeEndpoint == "" {
+		// Say what to install before starting anything.
+		if err := containerd.CheckBinaries(); err != nil {
+			return err
+		}
+	}
 
 	boltBackend, err := bolt.Open(bolt.Options{Dir: filepath.Join(opts.DataDir, "server", "db")})
 	if err != nil {
@@ -101,6 +109,11 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		_ = listener.Close()
 		return fmt.Errorf("server-side apply type converter: %w", err)
 	}
+	kubeletClient, err := kubeletClientTLS(bundle)
+	if err != nil {
+		_ = listener.Close()
+		return err
+	}
 	v := tugversion.Get()
 	api, err := apiserver.New(apiserver.Config{
 		Scheme:        resources.Scheme(),
@@ -121,6 +134,11 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 			}
 			return nil
 		},
+		// Node agents trade the join token for certificates signed by the
+		// CA; pods' tokens are signed by the service-account key.
+		NodeCertSigner:    bundle,
+		ServiceAccountKey: bundle.ServiceAccountKey,
+		KubeletClient:     kubeletClient,
 	})
 	if err != nil {
 		_ = listener.Close()
@@ -188,9 +206,30 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 				return runScheduler(gctx, clientConfig)
 			})
 		}
+		if !opts.DisableAgent {
+			node := opts.Agent
+			node.Simulated = false
+			node.Server, node.Token, node.DataDir = url, joinToken, opts.DataDir
+			clients.Add(1)
+			g.Go(func() error {
+				defer clients.Done()
+				return agent.Run(gctx, node)
+			})
+		}
 		return runControllers(gctx, clientConfig, bundle.CAPEM, catalog, opts.NodeMonitorGracePeriod, opts.ClusterCIDR)
 	})
 	return g.Wait()
+}
+
+// kubeletClientTLS is how the API server reaches kubelets: it trusts the
+// cluster CA, which signs kubelets' serving certificates, and presents the
+// admin certificate, which kubelets authorize.
+func kubeletClientTLS(bundle *pki.Bundle) (*tls.Config, error) {
+	cert, err := tls.X509KeyPair(bundle.AdminCertPEM, bundle.AdminKeyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("kubelet client certificate: %w", err)
+	}
+	return &tls.Config{RootCAs: bundle.CAPool(), Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 // waitOrTimeout waits for wg, or until ctx ends.

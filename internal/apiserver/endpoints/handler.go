@@ -2,6 +2,7 @@ package endpoints
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/tugcluster/tug/internal/admission"
 	"github.com/tugcluster/tug/internal/apiserver/registry"
 	"github.com/tugcluster/tug/internal/apiserver/resources"
+	"github.com/tugcluster/tug/internal/auth/serviceaccount"
 )
 
 // TableFunc converts an object or list into a Table.
@@ -36,6 +38,13 @@ type Config struct {
 	FieldManagers *FieldManagers
 	// Admission sees every create before it is stored; nil admits all.
 	Admission admission.Plugin
+	// KubeletClient is the TLS config for reaching kubelets (pods/log,
+	// exec, attach, portforward, nodes/proxy): the cluster CA as RootCAs
+	// and a system:masters client certificate. nil answers those with 503.
+	KubeletClient *tls.Config
+	// Tokens issues service-account tokens (serviceaccounts/token); nil
+	// answers 503 there.
+	Tokens *serviceaccount.Issuer
 }
 
 // Handler serves every resource request.
@@ -51,6 +60,9 @@ type Handler struct {
 	namespace *registry.Store
 	fields    *FieldManagers
 	admission admission.Plugin
+	// kubeletTransport reaches kubelets; nil without KubeletClient.
+	kubeletTransport *http.Transport
+	tokens           *serviceaccount.Issuer
 }
 
 // New returns a Handler for cfg.
@@ -66,6 +78,8 @@ func New(cfg Config) *Handler {
 		fields: cfg.FieldManagers,
 	}
 	h.admission = cfg.Admission
+	h.kubeletTransport = newKubeletTransport(cfg.KubeletClient)
+	h.tokens = cfg.Tokens
 	if h.clock == nil {
 		h.clock = clock.RealClock{}
 	}
@@ -154,8 +168,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serveSubresource serves status; the node-facing subresources answer 503
-// until a node agent exists.
+// serveSubresource serves status, scale, token and finalize here; the
+// node-facing subresources go to the node's kubelet (nodeproxy.go); the
+// proxies to pods and services answer 503.
 func (h *Handler) serveSubresource(w http.ResponseWriter, r *http.Request, store *registry.Store, info RequestInfo) {
 	var sub *resources.Subresource
 	for i := range store.Resource.Subresources {
@@ -179,11 +194,17 @@ func (h *Handler) serveSubresource(w http.ResponseWriter, r *http.Request, store
 		h.writeError(w, r, methodNotSupported(store.GroupResource(), info.Verb))
 	case sub.Name == "scale":
 		h.serveScale(ctx, w, r, store, info)
+	case sub.Name == "token" && store.Resource.GVR == serviceAccountsGVR:
+		h.serveToken(ctx, w, r, info)
 	case sub.Name == "finalize" && info.Verb == "update":
 		h.update(ctx, w, r, store, info, "finalize")
+	case store.Resource.GVR == podsGVR && (sub.Name == "log" || sub.Name == "exec" || sub.Name == "attach" || sub.Name == "portforward"):
+		h.servePodNodeSubresource(ctx, w, r, store, info)
+	case store.Resource.GVR.GroupResource() == (schema.GroupResource{Resource: "nodes"}) && sub.Name == "proxy":
+		h.serveNodeProxy(ctx, w, r, info)
 	default:
 		h.writeError(w, r, apierrors.NewServiceUnavailable(fmt.Sprintf(
-			"%s/%s is not available: this server has no node agent yet", store.Resource.GVR.Resource, sub.Name)))
+			"%s/%s is not served by this server yet", store.Resource.GVR.Resource, sub.Name)))
 	}
 }
 

@@ -1,0 +1,421 @@
+package kubelet
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// maxTerminationMessage bounds what is read of a termination message file.
+const maxTerminationMessage = 4096
+
+// updateStatus computes the pod's status from the runtime state and
+// writes it when it differs from what the API server has; mutate, when
+// set, edits it last.
+func (k *Kubelet) updateStatus(ctx context.Context, pod *corev1.Pod, state *podRuntime, mutate func(*corev1.PodStatus)) error {
+	status := k.podStatus(ctx, pod, state)
+	if mutate != nil {
+		mutate(status)
+	}
+	if apiequality.Semantic.DeepEqual(&pod.Status, status) {
+		return nil
+	}
+	updated := pod.DeepCopy()
+	updated.Status = *status
+	_, err := k.client.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{})
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("update status: %w", err)
+	}
+	return nil
+}
+
+// podStatus is the status of pod as the runtime state shows it.
+func (k *Kubelet) podStatus(ctx context.Context, pod *corev1.Pod, state *podRuntime) *corev1.PodStatus {
+	s := pod.Status.DeepCopy()
+	s.QOSClass = qosClass(pod)
+	now := metav1.NewTime(k.clock.Now())
+	k.mu.Lock()
+	if t, ok := k.startTimes[pod.UID]; ok && s.StartTime == nil {
+		s.StartTime = &metav1.Time{Time: t}
+	}
+	k.mu.Unlock()
+	if s.StartTime == nil {
+		s.StartTime = &now
+	}
+	s.HostIP = k.cfg.NodeIPs[0].String()
+	s.HostIPs = nil
+	for _, ip := range k.cfg.NodeIPs {
+		s.HostIPs = append(s.HostIPs, corev1.HostIP{IP: ip.String()})
+	}
+	sandbox := state.readySandbox()
+	if sandbox != nil {
+		if ips, err := k.sandboxIPs(ctx, pod, sandbox.Id); err == nil && len(ips) > 0 {
+			s.PodIP = ips[0]
+			s.PodIPs = nil
+			for _, ip := range ips {
+				s.PodIPs = append(s.PodIPs, corev1.PodIP{IP: ip})
+			}
+		}
+	}
+	sandboxID := ""
+	if sandbox != nil {
+		sandboxID = sandbox.Id
+	}
+	s.InitContainerStatuses = k.containerStatuses(pod, pod.Spec.InitContainers, state, sandboxID, pod.Status.InitContainerStatuses, true)
+	s.ContainerStatuses = k.containerStatuses(pod, pod.Spec.Containers, state, sandboxID, pod.Status.ContainerStatuses, false)
+	s.Phase = podPhase(pod, s)
+	setConditions(pod, s, sandbox != nil, now)
+	return s
+}
+
+// containerStatuses reports the spec's containers from the runtime.
+func (k *Kubelet) containerStatuses(pod *corev1.Pod, specs []corev1.Container, state *podRuntime, sandboxID string,
+	old []corev1.ContainerStatus, init bool) []corev1.ContainerStatus {
+	if len(specs) == 0 {
+		return nil
+	}
+	out := make([]corev1.ContainerStatus, 0, len(specs))
+	initPending := !init && !initDone(pod, state, sandboxID)
+	for i := range specs {
+		c := &specs[i]
+		cs := corev1.ContainerStatus{Name: c.Name, Image: c.Image}
+		last, previous := state.latest(c.Name, "")
+		if last != nil {
+			cs.RestartCount = int32(last.attempt)
+			cs.ContainerID = k.cfg.RuntimeName + "://" + last.id
+			cs.ImageID = last.status.ImageRef
+			if last.status.Image != nil && last.status.Image.Image != "" && !strings.HasPrefix(last.status.Image.Image, "sha256:") {
+				cs.Image = last.status.Image.Image
+			}
+		}
+		switch {
+		case last == nil:
+			reason := reasonContainerCreating
+			if initPending {
+				reason = reasonPodInitializing
+			}
+			w := &corev1.ContainerStateWaiting{Reason: reason}
+			if e, ok := k.startError(pod.UID, c.Name); ok {
+				w = &corev1.ContainerStateWaiting{Reason: e.reason, Message: e.message}
+			}
+			cs.State.Waiting = w
+		case last.running():
+			cs.State.Running = &corev1.ContainerStateRunning{StartedAt: nanoTime(last.status.StartedAt)}
+			started := k.probes.Started(pod.UID, c.Name)
+			cs.Started = &started
+			cs.Ready = started && k.probes.Ready(pod.UID, c.Name)
+		case last.exited():
+			term := k.terminated(last)
+			cs.Started = new(bool)
+			if e, ok := k.startError(pod.UID, c.Name); ok && sandboxID != "" && e.reason == "CrashLoopBackOff" {
+				cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: e.reason, Message: e.message}
+				cs.LastTerminationState.Terminated = term
+			} else {
+				cs.State.Terminated = term
+			}
+		default:
+			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: reasonContainerCreating}
+			if e, ok := k.startError(pod.UID, c.Name); ok {
+				cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: e.reason, Message: e.message}
+			}
+		}
+		if cs.LastTerminationState.Terminated == nil && previous != nil && previous.exited() {
+			cs.LastTerminationState.Terminated = k.terminated(previous)
+		}
+		if cs.LastTerminationState.Terminated == nil {
+			// Keep the last state the API server had: the old container
+			// may have been removed since.
+			for _, o := range old {
+				if o.Name == c.Name && o.RestartCount == cs.RestartCount {
+					cs.LastTerminationState = o.LastTerminationState
+				}
+			}
+		}
+		if cs.State.Waiting != nil && cs.Started == nil && last != nil {
+			cs.Started = new(bool)
+		}
+		out = append(out, cs)
+	}
+	return out
+}
+
+// terminated is an exited container's terminated state.
+func (k *Kubelet) terminated(c *containerState) *corev1.ContainerStateTerminated {
+	st := c.status
+	t := &corev1.ContainerStateTerminated{
+		ExitCode:    st.ExitCode,
+		Reason:      st.Reason,
+		Message:     st.Message,
+		StartedAt:   nanoTime(st.StartedAt),
+		FinishedAt:  nanoTime(st.FinishedAt),
+		ContainerID: k.cfg.RuntimeName + "://" + c.id,
+	}
+	if t.Reason == "" {
+		t.Reason = "Error"
+		if t.ExitCode == 0 {
+			t.Reason = "Completed"
+		}
+	}
+	if t.Message == "" {
+		if path := st.Annotations[annotationMessagePath]; path != "" {
+			t.Message = readMessage(path)
+		}
+	}
+	return t
+}
+
+// readMessage reads a container's termination message file.
+func readMessage(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer func() { _ = f.Close() }()
+	buf := make([]byte, maxTerminationMessage)
+	n, _ := f.Read(buf)
+	return string(buf[:n])
+}
+
+func nanoTime(ns int64) metav1.Time {
+	if ns == 0 {
+		return metav1.Time{}
+	}
+	return metav1.NewTime(time.Unix(0, ns).Truncate(time.Second))
+}
+
+// initDone reports whether every init container has completed in the
+// current sandbox (sidecars: started).
+func initDone(pod *corev1.Pod, state *podRuntime, sandboxID string) bool {
+	if sandboxID == "" {
+		return len(pod.Spec.InitContainers) == 0
+	}
+	for i := range pod.Spec.InitContainers {
+		c := &pod.Spec.InitContainers[i]
+		last, _ := state.latest(c.Name, sandboxID)
+		sidecar := c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+		switch {
+		case last == nil:
+			return false
+		case sidecar && last.status.State == runtimeapi.ContainerState_CONTAINER_RUNNING:
+		case !sidecar && last.exited() && last.status.ExitCode == 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// podPhase follows the kubelet's rules: Pending until init containers are
+// done and containers started; Running while any runs or will restart;
+// Succeeded when all exited 0; Failed when any failed for good.
+func podPhase(pod *corev1.Pod, s *corev1.PodStatus) corev1.PodPhase {
+	initPending := 0
+	for i, c := range pod.Spec.InitContainers {
+		if i >= len(s.InitContainerStatuses) {
+			break
+		}
+		st := s.InitContainerStatuses[i]
+		sidecar := c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+		switch {
+		case sidecar && st.State.Running != nil:
+		case !sidecar && st.State.Terminated != nil && st.State.Terminated.ExitCode == 0:
+		case !sidecar && st.State.Terminated != nil && pod.Spec.RestartPolicy == corev1.RestartPolicyNever:
+			return corev1.PodFailed
+		default:
+			initPending++
+		}
+	}
+	var running, waiting, stopped, succeeded int
+	for _, st := range s.ContainerStatuses {
+		switch {
+		case st.State.Running != nil:
+			running++
+		case st.State.Terminated != nil:
+			stopped++
+			if st.State.Terminated.ExitCode == 0 {
+				succeeded++
+			}
+		case st.State.Waiting != nil && st.LastTerminationState.Terminated != nil:
+			stopped++
+		default:
+			waiting++
+		}
+	}
+	switch {
+	case initPending > 0 && running == 0 && stopped == 0:
+		return corev1.PodPending
+	case waiting > 0:
+		return corev1.PodPending
+	case running > 0:
+		return corev1.PodRunning
+	case stopped > 0:
+		switch pod.Spec.RestartPolicy {
+		case corev1.RestartPolicyAlways:
+			return corev1.PodRunning
+		case corev1.RestartPolicyOnFailure:
+			if stopped == succeeded {
+				return corev1.PodSucceeded
+			}
+			return corev1.PodRunning
+		default:
+			if stopped == succeeded {
+				return corev1.PodSucceeded
+			}
+			return corev1.PodFailed
+		}
+	}
+	return corev1.PodPending
+}
+
+// setConditions writes the pod's kubelet-owned conditions, keeping the
+// transition time of those whose status did not change and every
+// condition others own.
+func setConditions(pod *corev1.Pod, s *corev1.PodStatus, sandboxReady bool, now metav1.Time) {
+	terminal := s.Phase == corev1.PodSucceeded || s.Phase == corev1.PodFailed
+	initialized := true
+	for _, st := range s.InitContainerStatuses {
+		completed := st.State.Terminated != nil && st.State.Terminated.ExitCode == 0
+		startedSidecar := st.State.Running != nil && st.Started != nil && *st.Started
+		if !completed && !startedSidecar {
+			initialized = false
+		}
+	}
+	containersReady := len(s.ContainerStatuses) > 0
+	var notReady []string
+	for _, st := range s.ContainerStatuses {
+		if !st.Ready {
+			containersReady = false
+			notReady = append(notReady, st.Name)
+		}
+	}
+	podReady := containersReady
+	var gatesUnmet []string
+	for _, g := range pod.Spec.ReadinessGates {
+		ok := false
+		for _, c := range s.Conditions {
+			if c.Type == g.ConditionType && c.Status == corev1.ConditionTrue {
+				ok = true
+			}
+		}
+		if !ok {
+			podReady = false
+			gatesUnmet = append(gatesUnmet, string(g.ConditionType))
+		}
+	}
+	want := []corev1.PodCondition{
+		boolCondition(corev1.PodReadyToStartContainers, sandboxReady, "", ""),
+		boolCondition(corev1.PodInitialized, initialized || terminal && len(s.InitContainerStatuses) == 0, "ContainersNotInitialized",
+			"containers with incomplete status: "+fmt.Sprint(incompleteInit(s))),
+		boolCondition(corev1.PodReady, podReady, "ContainersNotReady", notReadyMessage(notReady, gatesUnmet)),
+		boolCondition(corev1.ContainersReady, containersReady, "ContainersNotReady", notReadyMessage(notReady, nil)),
+	}
+	if terminal {
+		for i := range want {
+			if want[i].Type == corev1.PodReady || want[i].Type == corev1.ContainersReady {
+				want[i].Status, want[i].Reason, want[i].Message = corev1.ConditionFalse, "PodCompleted", ""
+			}
+		}
+		if s.Phase == corev1.PodSucceeded {
+			want[1] = boolCondition(corev1.PodInitialized, true, "", "")
+			want[1].Reason = "PodCompleted"
+		}
+	}
+	for i := range want {
+		want[i].LastTransitionTime = now
+		for _, old := range s.Conditions {
+			if old.Type == want[i].Type && old.Status == want[i].Status {
+				want[i].LastTransitionTime = old.LastTransitionTime
+			}
+		}
+	}
+	var out []corev1.PodCondition
+	out = append(out, want...)
+	for _, c := range s.Conditions {
+		owned := false
+		for _, w := range want {
+			if w.Type == c.Type {
+				owned = true
+			}
+		}
+		if !owned {
+			out = append(out, c)
+		}
+	}
+	s.Conditions = out
+}
+
+func boolCondition(t corev1.PodConditionType, ok bool, reason, message string) corev1.PodCondition {
+	if ok {
+		return corev1.PodCondition{Type: t, Status: corev1.ConditionTrue}
+	}
+	return corev1.PodCondition{Type: t, Status: corev1.ConditionFalse, Reason: reason, Message: message}
+}
+
+func incompleteInit(s *corev1.PodStatus) []string {
+	var out []string
+	for _, st := range s.InitContainerStatuses {
+		if st.State.Terminated == nil || st.State.Terminated.ExitCode != 0 {
+			out = append(out, st.Name)
+		}
+	}
+	return out
+}
+
+func notReadyMessage(containers, gates []string) string {
+	var parts []string
+	if len(containers) > 0 {
+		parts = append(parts, "containers with unready status: ["+strings.Join(containers, " ")+"]")
+	}
+	if len(gates) > 0 {
+		parts = append(parts, "corresponding condition of pod readiness gate \""+strings.Join(gates, "\", \"")+"\" does not exist.")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// qosClass is the pod's quality of service class from its requests and
+// limits, as Kubernetes computes it.
+func qosClass(pod *corev1.Pod) corev1.PodQOSClass {
+	if pod.Status.QOSClass != "" {
+		return pod.Status.QOSClass
+	}
+	requests, limits := corev1.ResourceList{}, corev1.ResourceList{}
+	guaranteed := true
+	for _, c := range allContainers(pod) {
+		for name, q := range c.Resources.Requests {
+			if name == corev1.ResourceCPU || name == corev1.ResourceMemory {
+				if !q.IsZero() {
+					requests[name] = q
+				}
+			}
+		}
+		for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+			q, ok := c.Resources.Limits[name]
+			if !ok || q.IsZero() {
+				guaranteed = false
+				continue
+			}
+			limits[name] = q
+			if r, ok := c.Resources.Requests[name]; ok && r.Cmp(q) != 0 {
+				guaranteed = false
+			}
+		}
+	}
+	if len(requests) == 0 && len(limits) == 0 {
+		return corev1.PodQOSBestEffort
+	}
+	if guaranteed {
+		return corev1.PodQOSGuaranteed
+	}
+	return corev1.PodQOSBurstable
+}

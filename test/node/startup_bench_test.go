@@ -1,0 +1,143 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/tugcluster/tug/internal/testutil/nodetest"
+)
+
+// startupPods is how many pods BenchmarkPodStartup creates at once.
+const startupPods = 100
+
+// BenchmarkPodStartup measures pod start-up latency on one real node: 100
+// busybox pods (image present) created at once, each timed from just
+// before its create call to the watch event that shows it Running and
+// Ready. It reports p50/p99 and the agent's resident memory idle and with
+// the 100 pods running.
+//
+//	go test -run '^$' -bench PodStartup -benchtime 1x ./test/node/
+func BenchmarkPodStartup(b *testing.B) {
+	c := nodetest.StartCluster(b, 1)
+	node := c.Nodes[0]
+	ctx := context.Background()
+	time.Sleep(5 * time.Second) // let the agent settle after start-up
+	idleRSS := rssMiB(b, node.Pid())
+	for i := range b.N {
+		latencies := startPods(ctx, b, c, fmt.Sprintf("s%d-", i))
+		slices.Sort(latencies)
+		b.ReportMetric(ms(percentile(latencies, 50)), "p50-ms")
+		b.ReportMetric(ms(percentile(latencies, 99)), "p99-ms")
+		b.ReportMetric(ms(latencies[len(latencies)-1]), "max-ms")
+		b.ReportMetric(rssMiB(b, node.Pid()), "agent-MiB-100pods")
+		deletePods(ctx, b, c)
+	}
+	b.ReportMetric(idleRSS, "agent-MiB-idle")
+}
+
+// startPods creates startupPods pods at once and returns each one's
+// create-to-running latency.
+func startPods(ctx context.Context, b *testing.B, c *nodetest.Cluster, prefix string) []time.Duration {
+	pods := c.Client.CoreV1().Pods(metav1.NamespaceDefault)
+	w, err := pods.Watch(ctx, metav1.ListOptions{LabelSelector: "bench=startup"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Stop()
+	var mu sync.Mutex
+	started := map[string]time.Time{}
+	var wg sync.WaitGroup
+	for i := range startupPods {
+		wg.Go(func() {
+			pod := busybox(prefix+strconv.Itoa(i), "sleep 3600")
+			pod.Labels = map[string]string{"bench": "startup"}
+			mu.Lock()
+			started[pod.Name] = time.Now()
+			mu.Unlock()
+			if _, err := pods.Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+				b.Error(err)
+			}
+		})
+	}
+	latencies := make([]time.Duration, 0, startupPods)
+	seen := map[string]bool{}
+	timeout := time.After(5 * time.Minute)
+	for len(latencies) < startupPods {
+		select {
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				b.Fatal("watch closed")
+			}
+			pod, isPod := ev.Object.(*corev1.Pod)
+			if !isPod || ev.Type == watch.Deleted || seen[pod.Name] || !running(pod) {
+				continue
+			}
+			now := time.Now()
+			mu.Lock()
+			t0, ok := started[pod.Name]
+			mu.Unlock()
+			if ok {
+				seen[pod.Name] = true
+				latencies = append(latencies, now.Sub(t0))
+			}
+		case <-timeout:
+			b.Fatalf("only %d of %d pods running after 5 minutes", len(latencies), startupPods)
+		}
+	}
+	wg.Wait()
+	return latencies
+}
+
+// deletePods deletes the benchmark's pods and waits until they are gone.
+func deletePods(ctx context.Context, b *testing.B, c *nodetest.Cluster) {
+	pods := c.Client.CoreV1().Pods(metav1.NamespaceDefault)
+	if err := pods.DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}, metav1.ListOptions{LabelSelector: "bench=startup"}); err != nil {
+		b.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		list, err := pods.List(ctx, metav1.ListOptions{LabelSelector: "bench=startup"})
+		if err == nil && len(list.Items) == 0 {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b.Fatal("benchmark pods not deleted within 2 minutes")
+}
+
+func percentile(sorted []time.Duration, p int) time.Duration {
+	i := (len(sorted)*p + 99) / 100
+	return sorted[max(i-1, 0)]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// rssMiB reads a process's resident set size.
+func rssMiB(b *testing.B, pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kb / 1024
+		}
+	}
+	b.Fatalf("no VmRSS for pid %d", pid)
+	return 0
+}
