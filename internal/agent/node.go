@@ -81,7 +81,9 @@ func runNode(ctx context.Context, opts Options) error {
 	}
 	cfg := rest.CopyConfig(creds.Config)
 	cfg.UserAgent = "tug-agent/" + nodeName
-	cfg.QPS, cfg.Burst = 50, 100
+	// Pod status, events and leases share this client: client-go's 5 QPS
+	// (or the kubelet's 50) would make a node starting 100 pods wait on it.
+	cfg.QPS, cfg.Burst = 1000, 2000
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err

@@ -14,6 +14,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/tugcluster/tug/internal/testutil/nodetest"
 )
@@ -33,9 +35,15 @@ func BenchmarkPodStartup(b *testing.B) {
 	node := c.Nodes[0]
 	ctx := context.Background()
 	time.Sleep(5 * time.Second) // let the agent settle after start-up
+	if os.Getenv("TUG_BENCH_KEEPLOG") != "" {
+		b.Cleanup(func() { data, _ := os.ReadFile(node.LogPath()); _ = os.WriteFile(os.Getenv("TUG_BENCH_KEEPLOG"), data, 0o644) })
+	}
 	idleRSS := rssMiB(b, node.Pid())
 	for i := range b.N {
+		agent0, machine0 := cpuSeconds(b, node.Pid()), machineCPUSeconds(b)
 		latencies := startPods(ctx, b, c, fmt.Sprintf("s%d-", i))
+		b.ReportMetric(cpuSeconds(b, node.Pid())-agent0, "agent-cpu-s")
+		b.ReportMetric(machineCPUSeconds(b)-machine0, "machine-cpu-s")
 		slices.Sort(latencies)
 		b.ReportMetric(ms(percentile(latencies, 50)), "p50-ms")
 		b.ReportMetric(ms(percentile(latencies, 99)), "p99-ms")
@@ -49,7 +57,14 @@ func BenchmarkPodStartup(b *testing.B) {
 // startPods creates startupPods pods at once and returns each one's
 // create-to-running latency.
 func startPods(ctx context.Context, b *testing.B, c *nodetest.Cluster, prefix string) []time.Duration {
-	pods := c.Client.CoreV1().Pods(metav1.NamespaceDefault)
+	// client-go's default 5 QPS would pace the creates, not the node.
+	cfg := rest.CopyConfig(c.Config)
+	cfg.QPS, cfg.Burst = 1000, 1000
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pods := client.CoreV1().Pods(metav1.NamespaceDefault)
 	w, err := pods.Watch(ctx, metav1.ListOptions{LabelSelector: "bench=startup"})
 	if err != nil {
 		b.Fatal(err)
@@ -122,6 +137,39 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// cpuSeconds is the user and system CPU time a process has used.
+func cpuSeconds(b *testing.B, pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the command name (which may hold spaces) at its ')'.
+	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	return (utime + stime) / clockTicks
+}
+
+// machineCPUSeconds is the busy (non-idle) CPU time of the whole machine.
+func machineCPUSeconds(b *testing.B) float64 {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		b.Fatal(err)
+	}
+	fields := strings.Fields(strings.SplitN(string(data), "\n", 2)[0])[1:]
+	var busy float64
+	for i, f := range fields {
+		v, _ := strconv.ParseFloat(f, 64)
+		if i != 3 && i != 4 { // idle, iowait
+			busy += v
+		}
+	}
+	return busy / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc's CPU times on Linux.
+const clockTicks = 100
 
 // rssMiB reads a process's resident set size.
 func rssMiB(b *testing.B, pid int) float64 {
