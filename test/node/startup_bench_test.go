@@ -35,9 +35,6 @@ func BenchmarkPodStartup(b *testing.B) {
 	node := c.Nodes[0]
 	ctx := context.Background()
 	time.Sleep(5 * time.Second) // let the agent settle after start-up
-	if os.Getenv("TUG_BENCH_KEEPLOG") != "" {
-		b.Cleanup(func() { data, _ := os.ReadFile(node.LogPath()); _ = os.WriteFile(os.Getenv("TUG_BENCH_KEEPLOG"), data, 0o644) })
-	}
 	idleRSS := rssMiB(b, node.Pid())
 	for i := range b.N {
 		agent0, machine0 := cpuSeconds(b, node.Pid()), machineCPUSeconds(b)
