@@ -135,7 +135,8 @@ type Kubelet struct {
 	probes  *probes.Manager
 	backoff *flowcontrol.Backoff
 
-	node nodeInfo
+	node     nodeInfo
+	statuses statusCache
 
 	mu sync.Mutex
 	// startErrors is the last failure to start each container

@@ -57,6 +57,7 @@ func (k *Kubelet) relist(ctx context.Context, seen map[string]string) error {
 			delete(seen, id)
 		}
 	}
+	k.statuses.retain(now)
 	for id, st := range now {
 		seen[id] = st
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -105,16 +106,60 @@ func (k *Kubelet) podRuntimeState(ctx context.Context, uid types.UID) (*podRunti
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
 	for _, c := range cs.Containers {
-		st, err := k.runtime.ContainerStatus(ctx, &runtimeapi.ContainerStatusRequest{ContainerId: c.Id})
-		if err != nil || st.Status == nil {
-			continue // removed meanwhile
+		st := k.statuses.get(c.Id, c.State)
+		if st == nil {
+			resp, err := k.runtime.ContainerStatus(ctx, &runtimeapi.ContainerStatusRequest{ContainerId: c.Id})
+			if err != nil || resp.Status == nil {
+				continue // removed meanwhile
+			}
+			st = resp.Status
+			k.statuses.put(c.Id, st)
 		}
 		p.containers = append(p.containers, &containerState{
 			id: c.Id, sandboxID: c.PodSandboxId, name: c.Labels[LabelContainerName],
-			attempt: c.Metadata.GetAttempt(), status: st.Status,
+			attempt: c.Metadata.GetAttempt(), status: st,
 		})
 	}
 	return p, nil
+}
+
+// statusCache keeps the runtime's status of each container for as long
+// as its state stays the same: a running container's status does not
+// change until it exits, an exited one's never, so the runtime is asked
+// once per state instead of on every pod sync.
+type statusCache struct {
+	mu sync.Mutex
+	m  map[string]*runtimeapi.ContainerStatus
+}
+
+// get returns the cached status of container id if it is in state.
+func (c *statusCache) get(id string, state runtimeapi.ContainerState) *runtimeapi.ContainerStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st := c.m[id]; st != nil && st.State == state {
+		return st
+	}
+	return nil
+}
+
+func (c *statusCache) put(id string, st *runtimeapi.ContainerStatus) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]*runtimeapi.ContainerStatus{}
+	}
+	c.m[id] = st
+}
+
+// retain drops the statuses of containers not in ids (removed ones).
+func (c *statusCache) retain(ids map[string]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id := range c.m {
+		if _, ok := ids[id]; !ok {
+			delete(c.m, id)
+		}
+	}
 }
 
 // gracePeriodOf is the termination grace period a container was started
