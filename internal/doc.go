@@ -11,11 +11,31 @@
 //	                     certificates, API server, bootstrap objects, the
 //	                     leader-elected scheduler and the in-process
 //	                     controllers, started in order.
-//	agent/               composition root of `tug agent`; today only
+//	agent/               composition root of `tug agent` (and of the node
+//	                     agent inside `tug server`): runtime, images,
+//	                     credentials, kubelet API and kubelet.
 //	  simulated/         --simulated: nodes, leases and pods that run and
 //	                     complete without containers, for scale.
+//	kubelet/             one node's pods on real containers through CRI:
+//	                     node registration, Lease and status; pod workers
+//	                     (sandbox, init containers, containers, restarts,
+//	                     hooks, termination) and pod status.
+//	  volumes/           volume set-up on the host and container mounts.
+//	  probes/            liveness/readiness/startup probes and their workers.
+//	  fieldpath/         downward-API values for env and volumes.
+//	  logs/              reading CRI log files (tail, since, follow).
+//	  server/            the kubelet API on 10250: logs, exec, attach,
+//	                     port-forward, pods, stats.
+//	runtime/cri/         the CRI client (gRPC over a unix socket).
+//	runtime/containerd/  the containerd child process an agent supervises.
+//	images/              image archives without a registry: the pause
+//	                     binary tug assembles, busybox for tests, import.
+//	network/cni/         the CNI bridge config for a node's pod CIDR.
 //	join/                how an agent that knows the URL and the join
-//	                     token gets the cluster CA and authenticates.
+//	                     token gets the cluster CA and its node
+//	                     certificates.
+//	auth/serviceaccount/ service-account JWTs: issued by TokenRequest,
+//	                     checked by the API server's authentication.
 //	apiserver/           the HTTP surface: handler chain, health, version,
 //	                     self reviews, and the wiring below.
 //	  endpoints/         request info, content negotiation, CRUD, patch,
@@ -61,8 +81,10 @@
 //	kubeconfig/          builds, writes and loads kubeconfig files.
 //	atomicfile/          whole-or-nothing file writes (temp file + rename).
 //	testutil/            starts real servers for tests; finds kubectl.
+//	  containerdtest/    a private containerd with pause and busybox.
+//	  nodetest/          real nodes: agents in network namespaces.
 //
-// The containerd node agent (kubelet/), networking, security (auth/) and
-// the remaining controllers arrive with later issues, each in the folder
-// the code conventions lay out.
+// Cluster networking (routes, services, DNS), RBAC and the remaining
+// controllers arrive with later issues, each in the folder the code
+// conventions lay out.
 package internal
