@@ -227,35 +227,14 @@ func oomScoreAdj(pod *corev1.Pod, c *corev1.Container) int64 {
 
 // securityContext maps the container's (and pod's) security context.
 func securityContext(pod *corev1.Pod, c *corev1.Container) *runtimeapi.LinuxContainerSecurityContext {
+	user, group, groups := podRunAs(pod)
 	sc := &runtimeapi.LinuxContainerSecurityContext{
-		NamespaceOptions: &runtimeapi.NamespaceOption{
-			Network: runtimeapi.NamespaceMode_POD, Pid: runtimeapi.NamespaceMode_CONTAINER, Ipc: runtimeapi.NamespaceMode_POD,
-		},
-		MaskedPaths:   defaultMaskedPaths,
-		ReadonlyPaths: defaultReadonlyPaths,
-	}
-	if pod.Spec.HostNetwork {
-		sc.NamespaceOptions.Network = runtimeapi.NamespaceMode_NODE
-	}
-	if pod.Spec.HostPID {
-		sc.NamespaceOptions.Pid = runtimeapi.NamespaceMode_NODE
-	} else if pod.Spec.ShareProcessNamespace != nil && *pod.Spec.ShareProcessNamespace {
-		sc.NamespaceOptions.Pid = runtimeapi.NamespaceMode_POD
-	}
-	if pod.Spec.HostIPC {
-		sc.NamespaceOptions.Ipc = runtimeapi.NamespaceMode_NODE
-	}
-	if psc := pod.Spec.SecurityContext; psc != nil {
-		if psc.RunAsUser != nil {
-			sc.RunAsUser = &runtimeapi.Int64Value{Value: *psc.RunAsUser}
-		}
-		if psc.RunAsGroup != nil {
-			sc.RunAsGroup = &runtimeapi.Int64Value{Value: *psc.RunAsGroup}
-		}
-		sc.SupplementalGroups = append(sc.SupplementalGroups, psc.SupplementalGroups...)
-		if psc.FSGroup != nil {
-			sc.SupplementalGroups = append(sc.SupplementalGroups, *psc.FSGroup)
-		}
+		NamespaceOptions:   namespaceOptions(pod),
+		RunAsUser:          user,
+		RunAsGroup:         group,
+		SupplementalGroups: groups,
+		MaskedPaths:        defaultMaskedPaths,
+		ReadonlyPaths:      defaultReadonlyPaths,
 	}
 	csc := c.SecurityContext
 	if csc == nil {

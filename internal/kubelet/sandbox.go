@@ -68,6 +68,28 @@ func protocolOf(p corev1.Protocol) runtimeapi.Protocol {
 
 // linuxSandboxConfig sets the sandbox's namespaces and pod-level security.
 func (k *Kubelet) linuxSandboxConfig(pod *corev1.Pod) *runtimeapi.LinuxPodSandboxConfig {
+	user, group, groups := podRunAs(pod)
+	sc := &runtimeapi.LinuxSandboxSecurityContext{
+		NamespaceOptions: namespaceOptions(pod), RunAsUser: user, RunAsGroup: group, SupplementalGroups: groups,
+	}
+	for _, c := range allContainers(pod) {
+		if c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged {
+			sc.Privileged = true
+		}
+	}
+	linux := &runtimeapi.LinuxPodSandboxConfig{SecurityContext: sc}
+	if psc := pod.Spec.SecurityContext; psc != nil && len(psc.Sysctls) > 0 {
+		linux.Sysctls = map[string]string{}
+		for _, s := range psc.Sysctls {
+			linux.Sysctls[s.Name] = s.Value
+		}
+	}
+	return linux
+}
+
+// namespaceOptions are the pod's network, PID and IPC namespaces: the
+// pod's own, or the node's (host*), with a shared PID namespace on request.
+func namespaceOptions(pod *corev1.Pod) *runtimeapi.NamespaceOption {
 	ns := &runtimeapi.NamespaceOption{
 		Network: runtimeapi.NamespaceMode_POD,
 		Pid:     runtimeapi.NamespaceMode_CONTAINER,
@@ -84,32 +106,27 @@ func (k *Kubelet) linuxSandboxConfig(pod *corev1.Pod) *runtimeapi.LinuxPodSandbo
 	if pod.Spec.HostIPC {
 		ns.Ipc = runtimeapi.NamespaceMode_NODE
 	}
-	sc := &runtimeapi.LinuxSandboxSecurityContext{NamespaceOptions: ns}
-	if psc := pod.Spec.SecurityContext; psc != nil {
-		if psc.RunAsUser != nil {
-			sc.RunAsUser = &runtimeapi.Int64Value{Value: *psc.RunAsUser}
-		}
-		if psc.RunAsGroup != nil {
-			sc.RunAsGroup = &runtimeapi.Int64Value{Value: *psc.RunAsGroup}
-		}
-		sc.SupplementalGroups = append(sc.SupplementalGroups, psc.SupplementalGroups...)
-		if psc.FSGroup != nil {
-			sc.SupplementalGroups = append(sc.SupplementalGroups, *psc.FSGroup)
-		}
+	return ns
+}
+
+// podRunAs is the pod security context's user, group and supplemental
+// groups (fsGroup among them).
+func podRunAs(pod *corev1.Pod) (user, group *runtimeapi.Int64Value, groups []int64) {
+	psc := pod.Spec.SecurityContext
+	if psc == nil {
+		return nil, nil, nil
 	}
-	for _, c := range allContainers(pod) {
-		if c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged {
-			sc.Privileged = true
-		}
+	if psc.RunAsUser != nil {
+		user = &runtimeapi.Int64Value{Value: *psc.RunAsUser}
 	}
-	linux := &runtimeapi.LinuxPodSandboxConfig{SecurityContext: sc}
-	if psc := pod.Spec.SecurityContext; psc != nil && len(psc.Sysctls) > 0 {
-		linux.Sysctls = map[string]string{}
-		for _, s := range psc.Sysctls {
-			linux.Sysctls[s.Name] = s.Value
-		}
+	if psc.RunAsGroup != nil {
+		group = &runtimeapi.Int64Value{Value: *psc.RunAsGroup}
 	}
-	return linux
+	groups = append(groups, psc.SupplementalGroups...)
+	if psc.FSGroup != nil {
+		groups = append(groups, *psc.FSGroup)
+	}
+	return user, group, groups
 }
 
 // podHostname is the pod's hostname: spec.hostname or the pod name, cut to
