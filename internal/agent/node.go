@@ -21,6 +21,7 @@ import (
 	"github.com/tugcluster/tug/internal/kubelet"
 	kubeletserver "github.com/tugcluster/tug/internal/kubelet/server"
 	"github.com/tugcluster/tug/internal/network/cni"
+	"github.com/tugcluster/tug/internal/network/routes"
 	"github.com/tugcluster/tug/internal/runtime/containerd"
 	"github.com/tugcluster/tug/internal/runtime/cri"
 )
@@ -123,6 +124,15 @@ func runNode(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	clusterCIDR, serviceCIDR := netip.MustParsePrefix(opts.ClusterCIDR), netip.MustParsePrefix(opts.ServiceCIDR)
+	router, err := routes.New(routes.Options{
+		NodeName: nodeName, Client: client, Masquerade: opts.Masquerade,
+		ClusterCIDRs: []netip.Prefix{clusterCIDR}, ServiceCIDRs: []netip.Prefix{serviceCIDR},
+	})
+	if err != nil {
+		return err
+	}
+	g.Go(func() error { return router.Run(ctx) })
 	g.Go(func() error { return api.Start(ctx) })
 	g.Go(func() error { return k.Run(ctx) })
 	logger.Info("Node agent started", "node", nodeName, "runtime", endpoint)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -77,6 +78,14 @@ type Options struct {
 	// ClusterDNS is the cluster DNS address pods resolve with. Default
 	// 10.43.0.10.
 	ClusterDNS string
+	// ClusterCIDR and ServiceCIDR are the pod and service networks: routes
+	// to other nodes' pod CIDRs live in the first, and both get blackhole
+	// routes. Defaults 10.42.0.0/16 and 10.43.0.0/16.
+	ClusterCIDR string
+	ServiceCIDR string
+	// Masquerade SNATs pod traffic that leaves the cluster CIDR to the
+	// node's address. Default true (the CLI's default; tests turn it off).
+	Masquerade bool
 
 	taints []corev1.Taint // NodeTaints, parsed by withDefaults
 }
@@ -98,6 +107,13 @@ const ephemeralStorage = "100Gi"
 
 // DefaultDataDir is where the agent keeps its state unless told otherwise.
 const DefaultDataDir = "/var/lib/tug"
+
+// The pod and service networks a node assumes unless told otherwise; they
+// must match the server's --cluster-cidr and service CIDR.
+const (
+	DefaultClusterCIDR = "10.42.0.0/16"
+	DefaultServiceCIDR = "10.43.0.0/16"
+)
 
 func (o Options) withDefaults() Options {
 	if o.Nodes == 0 {
@@ -132,6 +148,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ClusterDNS == "" {
 		o.ClusterDNS = kubelet.DefaultClusterDNS
+	}
+	if o.ClusterCIDR == "" {
+		o.ClusterCIDR = DefaultClusterCIDR
+	}
+	if o.ServiceCIDR == "" {
+		o.ServiceCIDR = DefaultServiceCIDR
 	}
 	o.taints, _ = ParseTaints(o.NodeTaints)
 	return o
@@ -194,6 +216,11 @@ func (o Options) validateNode() error {
 	}
 	if net.ParseIP(o.ClusterDNS) == nil {
 		return fmt.Errorf("--cluster-dns %q is not an IP address", o.ClusterDNS)
+	}
+	for flag, cidr := range map[string]string{"--cluster-cidr": o.ClusterCIDR, "--service-cidr": o.ServiceCIDR} {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			return fmt.Errorf("%s %q: %w", flag, cidr, err)
+		}
 	}
 	for k, v := range o.NodeLabels {
 		if errs := append(validation.IsQualifiedName(k), validation.IsValidLabelValue(v)...); len(errs) > 0 {

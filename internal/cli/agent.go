@@ -35,6 +35,7 @@ func newAgentCommand() *cobra.Command {
 		"how long pods with restartPolicy Never or OnFailure run before they succeed")
 	flags.DurationVar(&opts.LeaseDuration, "lease-duration", agent.DefaultLeaseDuration, "node lease duration, renewed every quarter of it")
 	flags.StringVar(&opts.DataDir, "data-dir", agent.DefaultDataDir, "directory of the agent's state (<data-dir>/agent)")
+	flags.StringVar(&opts.ClusterCIDR, "cluster-cidr", agent.DefaultClusterCIDR, "pod network of the cluster (as the server's --cluster-cidr)")
 	addNodeFlags(flags, &opts)
 	return cmd
 }
@@ -50,4 +51,6 @@ func addNodeFlags(flags *pflag.FlagSet, opts *agent.Options) {
 	flags.StringVar(&opts.KubeletBindAddress, "kubelet-bind-address", "0.0.0.0", "address the kubelet API listens on")
 	flags.StringVar(&opts.PodLogsDir, "pod-logs-dir", "/var/log/pods", "directory of the containers' log files")
 	flags.StringVar(&opts.ClusterDNS, "cluster-dns", "10.43.0.10", "address of the cluster DNS that pods resolve with")
+	flags.StringVar(&opts.ServiceCIDR, "service-cidr", agent.DefaultServiceCIDR, "service network (blackholed on the node)")
+	flags.BoolVar(&opts.Masquerade, "masquerade", true, "SNAT pod traffic that leaves the cluster CIDR to the node's address")
 }

@@ -25,6 +25,10 @@ const (
 	kubernetesServiceIP = "10.43.0.1"
 	// serviceCIDR is the range service cluster IPs come from.
 	serviceCIDR = "10.43.0.0/16"
+	// clusterDNSIP is the address of the kube-dns Service, which every
+	// node's agent answers (its DNS server is the Service's node-local
+	// endpoint).
+	clusterDNSIP = "10.43.0.10"
 )
 
 // bootstrap creates the objects every cluster has, when missing, and
@@ -48,6 +52,9 @@ func bootstrap(ctx context.Context, stores map[schema.GroupVersionResource]*regi
 		Spec:       networkingv1.ServiceCIDRSpec{CIDRs: []string{serviceCIDR}},
 	}
 	if err := ensure(ctx, stores[networkingv1.SchemeGroupVersion.WithResource("servicecidrs")], "", cidr); err != nil {
+		return err
+	}
+	if err := ensure(ctx, stores[corev1.SchemeGroupVersion.WithResource("services")], metav1.NamespaceSystem, kubeDNSService()); err != nil {
 		return err
 	}
 	labels := map[string]string{"component": "apiserver", "provider": "kubernetes"}
@@ -100,6 +107,29 @@ func bootstrap(ctx context.Context, stores map[schema.GroupVersionResource]*regi
 			s := cur.(*discoveryv1.EndpointSlice)
 			s.AddressType, s.Endpoints, s.Ports = slice.AddressType, slice.Endpoints, slice.Ports
 		})
+}
+
+// kubeDNSService is the cluster DNS Service. It has no selector: each
+// node's agent publishes an EndpointSlice for its own DNS server, and the
+// internal traffic policy Local keeps every pod's queries on its node.
+func kubeDNSService() *corev1.Service {
+	local := corev1.ServiceInternalTrafficPolicyLocal
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "kube-dns", Namespace: metav1.NamespaceSystem, Labels: map[string]string{
+			"k8s-app": "kube-dns", "kubernetes.io/name": "tug-dns", "kubernetes.io/cluster-service": "true",
+		}},
+		Spec: corev1.ServiceSpec{
+			Type:                  corev1.ServiceTypeClusterIP,
+			ClusterIP:             clusterDNSIP,
+			ClusterIPs:            []string{clusterDNSIP},
+			IPFamilies:            []corev1.IPFamily{corev1.IPv4Protocol},
+			InternalTrafficPolicy: &local,
+			Ports: []corev1.ServicePort{
+				{Name: "dns", Protocol: corev1.ProtocolUDP, Port: 53, TargetPort: intstr.FromInt32(53)},
+				{Name: "dns-tcp", Protocol: corev1.ProtocolTCP, Port: 53, TargetPort: intstr.FromInt32(53)},
+			},
+		},
+	}
 }
 
 // ensure creates obj unless it exists.

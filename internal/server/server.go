@@ -210,6 +210,7 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 			node := opts.Agent
 			node.Simulated = false
 			node.Server, node.Token, node.DataDir = url, joinToken, opts.DataDir
+			node.ClusterCIDR = opts.ClusterCIDR
 			clients.Add(1)
 			g.Go(func() error {
 				defer clients.Done()

@@ -151,7 +151,8 @@ func (c *Cluster) startNode(t testing.TB, bin, id string, i int) *Node {
 	inNS("ip", "addr", "add", node.IP+"/24", "dev", "eth0")
 	inNS("ip", "link", "set", "eth0", "up")
 	inNS("ip", "link", "set", "lo", "up")
-	inNS("ip", "route", "add", "default", "via", c.Subnet+".1")
+	// No default route: nothing a node or its pods send can leave the
+	// test's bridge subnet.
 
 	imagesDir := filepath.Join(node.DataDir, "agent", "images")
 	writeBusybox(t, imagesDir)
@@ -165,7 +166,7 @@ func (c *Cluster) startNode(t testing.TB, bin, id string, i int) *Node {
 	node.cmd = exec.Command("nsenter", "--net=/run/netns/"+node.NetNS, "--", bin, "agent",
 		"--server", c.URL, "--token", c.Token, "--data-dir", node.DataDir,
 		"--node-name", node.Name, "--node-ip", node.IP,
-		"--pod-logs-dir", filepath.Join(node.DataDir, "pod-logs"), "-v", "2")
+		"--pod-logs-dir", filepath.Join(node.DataDir, "pod-logs"), "--masquerade=false", "-v", "2")
 	node.start(t, node.cmd)
 	t.Cleanup(func() { c.stopNode(t, node) })
 	return node
