@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
 )
 
 // Waiting reasons the kubelet reports for containers it could not start.
@@ -39,6 +40,9 @@ func (r *podRun) start(ctx context.Context, c *corev1.Container, attempt uint32,
 		return err
 	}
 	cfg, err := r.containerConfig(ctx, c, attempt, init)
+	if err == nil {
+		err = k.verifyNonRoot(ctx, r.pod, c)
+	}
 	if err != nil {
 		var ce configError
 		if errors.As(err, &ce) {
@@ -81,6 +85,46 @@ func (r *podRun) startCreated(ctx context.Context, c *corev1.Container, cs *cont
 	return nil
 }
 
+// verifyNonRoot refuses to start a container whose security context asks
+// for runAsNonRoot when it would run as root: its runAsUser is 0, or it
+// has none and the image's user is root (or not a number, which cannot be
+// checked).
+func (k *Kubelet) verifyNonRoot(ctx context.Context, pod *corev1.Pod, c *corev1.Container) error {
+	nonRoot, user := false, (*int64)(nil)
+	if psc := pod.Spec.SecurityContext; psc != nil {
+		nonRoot, user = ptr.Deref(psc.RunAsNonRoot, false), psc.RunAsUser
+	}
+	if csc := c.SecurityContext; csc != nil {
+		if csc.RunAsNonRoot != nil {
+			nonRoot = *csc.RunAsNonRoot
+		}
+		if csc.RunAsUser != nil {
+			user = csc.RunAsUser
+		}
+	}
+	if !nonRoot {
+		return nil
+	}
+	who := fmt.Sprintf("(pod: %q, container: %s)", fmt.Sprintf("%s_%s(%s)", pod.Name, pod.Namespace, pod.UID), c.Name)
+	if user != nil {
+		if *user == 0 {
+			return configError{fmt.Errorf("container's runAsUser breaks non-root policy %s", who)}
+		}
+		return nil
+	}
+	st, err := k.images.ImageStatus(ctx, &runtimeapi.ImageStatusRequest{Image: &runtimeapi.ImageSpec{Image: c.Image}})
+	if err != nil || st.Image == nil {
+		return fmt.Errorf("image status %s: %w", c.Image, err)
+	}
+	switch {
+	case st.Image.Uid != nil && st.Image.Uid.Value != 0:
+		return nil
+	case st.Image.Uid == nil && st.Image.Username != "":
+		return configError{fmt.Errorf("container has runAsNonRoot and image has non-numeric user (%s), cannot verify user is non-root %s", st.Image.Username, who)}
+	}
+	return configError{fmt.Errorf("container has runAsNonRoot and image will run as root %s", who)}
+}
+
 // containerConfig is the CRI config of instance attempt of c.
 func (r *podRun) containerConfig(ctx context.Context, c *corev1.Container, attempt uint32, init bool) (*runtimeapi.ContainerConfig, error) {
 	k := r.k
@@ -114,6 +158,9 @@ func (r *podRun) containerConfig(ctx context.Context, c *corev1.Container, attem
 	}
 	if msgMount != nil {
 		annotations[annotationMessagePath] = msgMount.HostPath
+	}
+	if c.TerminationMessagePolicy != "" {
+		annotations[annotationMessagePolicy] = string(c.TerminationMessagePolicy)
 	}
 	cfg := &runtimeapi.ContainerConfig{
 		Metadata:    &runtimeapi.ContainerMetadata{Name: c.Name, Attempt: attempt},
@@ -175,7 +222,7 @@ func linuxContainerConfig(pod *corev1.Pod, c *corev1.Container) *runtimeapi.Linu
 	} else {
 		res.CpuShares = minShares
 	}
-	if cpu, ok := c.Resources.Limits[corev1.ResourceCPU]; ok {
+	if cpu, ok := c.Resources.Limits[corev1.ResourceCPU]; ok && !cpu.IsZero() {
 		res.CpuPeriod = cpuPeriod
 		res.CpuQuota = cpu.MilliValue() * cpuPeriod / 1000
 		if res.CpuQuota < 1000 {
@@ -192,6 +239,7 @@ func linuxContainerConfig(pod *corev1.Pod, c *corev1.Container) *runtimeapi.Linu
 // CPU shares and quota, as cgroup v1 counts them.
 const (
 	minShares     = 2
+	maxShares     = 262144
 	sharesPerCPU  = 1024
 	cpuPeriod     = 100000
 	maxOOMAdj     = 1000
@@ -200,16 +248,20 @@ const (
 )
 
 func milliCPUToShares(milli int64) int64 {
-	shares := milli * sharesPerCPU / 1000
-	if shares < minShares {
-		return minShares
-	}
-	return shares
+	return min(max(milli*sharesPerCPU/1000, minShares), maxShares)
 }
 
-// oomScoreAdj follows the kubelet's QoS policy: guaranteed pods are the
-// last to go, best-effort the first, burstable in between by request.
+// systemNodeCritical is the built-in PriorityClass of pods a node must
+// keep above all others.
+const systemNodeCritical = "system-node-critical"
+
+// oomScoreAdj follows the kubelet's QoS policy: node-critical and
+// guaranteed pods are the last to go, best-effort the first, burstable in
+// between by request.
 func oomScoreAdj(pod *corev1.Pod, c *corev1.Container) int64 {
+	if pod.Spec.PriorityClassName == systemNodeCritical {
+		return guaranteedAdj
+	}
 	switch qosClass(pod) {
 	case corev1.PodQOSGuaranteed:
 		return guaranteedAdj
@@ -222,7 +274,7 @@ func oomScoreAdj(pod *corev1.Pod, c *corev1.Container) int64 {
 		return maxOOMAdj - 1
 	}
 	adj := maxOOMAdj - (maxOOMAdj*mem.Value())/total
-	return min(max(adj, 2), maxOOMAdj-1)
+	return min(max(adj, maxOOMAdj+guaranteedAdj), maxOOMAdj-1)
 }
 
 // securityContext maps the container's (and pod's) security context.

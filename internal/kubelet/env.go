@@ -3,6 +3,7 @@ package kubelet
 import (
 	"context"
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,17 +31,9 @@ func (k *Kubelet) containerEnv(ctx context.Context, pod *corev1.Pod, c *corev1.C
 		}
 		vars[key] = value
 	}
-	if pod.Spec.EnableServiceLinks == nil || *pod.Spec.EnableServiceLinks {
-		for _, kv := range k.serviceEnv(pod.Namespace) {
-			set(kv[0], kv[1])
-		}
-	} else {
-		// The kubernetes service's variables are always there.
-		for _, kv := range k.serviceEnv(metav1.NamespaceDefault) {
-			if strings.HasPrefix(kv[0], "KUBERNETES_") {
-				set(kv[0], kv[1])
-			}
-		}
+	links := pod.Spec.EnableServiceLinks == nil || *pod.Spec.EnableServiceLinks
+	for _, kv := range k.serviceEnv(pod.Namespace, links) {
+		set(kv[0], kv[1])
 	}
 	for _, from := range c.EnvFrom {
 		data, err := k.envFromSource(ctx, pod.Namespace, from)
@@ -192,17 +185,28 @@ func podWithIPs(pod *corev1.Pod, podIPs []string, nodeIPs []netip.Addr) *corev1.
 }
 
 // serviceEnv is the docker-link style variables of the services in
-// namespace (and the kubernetes service of default), sorted by name.
-func (k *Kubelet) serviceEnv(namespace string) [][2]string {
-	var services []*corev1.Service
+// namespace when links is set, and always of the kubernetes Service of
+// the default namespace (unless namespace has its own service of that
+// name), sorted by service name.
+func (k *Kubelet) serviceEnv(namespace string, links bool) [][2]string {
+	byName := map[string]*corev1.Service{}
 	for _, obj := range k.services.GetStore().List() {
 		svc, ok := obj.(*corev1.Service)
 		if !ok || svc.Spec.ClusterIP == "" || svc.Spec.ClusterIP == corev1.ClusterIPNone {
 			continue
 		}
-		if svc.Namespace == namespace || (svc.Namespace == metav1.NamespaceDefault && svc.Name == "kubernetes") {
-			services = append(services, svc)
+		switch {
+		case svc.Namespace == namespace && links:
+			byName[svc.Name] = svc
+		case svc.Namespace == metav1.NamespaceDefault && svc.Name == "kubernetes":
+			if _, ok := byName[svc.Name]; !ok {
+				byName[svc.Name] = svc
+			}
 		}
+	}
+	services := make([]*corev1.Service, 0, len(byName))
+	for _, svc := range byName {
+		services = append(services, svc)
 	}
 	slices.SortFunc(services, func(a, b *corev1.Service) int { return strings.Compare(a.Name, b.Name) })
 	var out [][2]string
@@ -223,7 +227,7 @@ func (k *Kubelet) serviceEnv(namespace string) [][2]string {
 		if proto == "" {
 			proto = "tcp"
 		}
-		out = append(out, [2]string{name + "PORT", fmt.Sprintf("%s://%s:%d", proto, ip, first.Port)})
+		out = append(out, [2]string{name + "PORT", fmt.Sprintf("%s://%s", proto, net.JoinHostPort(ip, strconv.Itoa(int(first.Port))))})
 		for _, p := range svc.Spec.Ports {
 			pr := strings.ToLower(string(p.Protocol))
 			if pr == "" {
@@ -231,7 +235,7 @@ func (k *Kubelet) serviceEnv(namespace string) [][2]string {
 			}
 			prefix := fmt.Sprintf("%sPORT_%d_%s", name, p.Port, strings.ToUpper(pr))
 			out = append(out,
-				[2]string{prefix, fmt.Sprintf("%s://%s:%d", pr, ip, p.Port)},
+				[2]string{prefix, fmt.Sprintf("%s://%s", pr, net.JoinHostPort(ip, strconv.Itoa(int(p.Port))))},
 				[2]string{prefix + "_PROTO", pr},
 				[2]string{prefix + "_PORT", strconv.Itoa(int(p.Port))},
 				[2]string{prefix + "_ADDR", ip})
@@ -259,8 +263,9 @@ func expand(s string, vars map[string]string) string {
 		case '(':
 			end := strings.IndexByte(s[i+2:], ')')
 			if end < 0 {
-				b.WriteString(s[i:])
-				return b.String()
+				b.WriteString("$(") // not a reference; what follows is read as usual
+				i++
+				continue
 			}
 			name := s[i+2 : i+2+end]
 			if v, ok := vars[name]; ok {

@@ -155,7 +155,7 @@ func TestServiceEnv(t *testing.T) {
 			k := newTestKubelet()
 			withServices(t, k, tt.services...)
 			got := map[string]string{}
-			kvs := k.serviceEnv(tt.namespace)
+			kvs := k.serviceEnv(tt.namespace, true)
 			for _, kv := range kvs {
 				got[kv[0]] = kv[1]
 			}
@@ -235,5 +235,45 @@ func TestContainerEnv(t *testing.T) {
 				t.Errorf("containerEnv (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestServiceEnvLinksAndOwnKubernetes(t *testing.T) {
+	k := newTestKubelet()
+	mk := func(ns, name, ip string) *corev1.Service {
+		return &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec:       corev1.ServiceSpec{ClusterIP: ip, Ports: []corev1.ServicePort{{Port: 443, Protocol: corev1.ProtocolTCP}}},
+		}
+	}
+	withServices(t, k,
+		mk("default", "kubernetes", "10.43.0.1"),
+		mk("default", "kubernetes-dashboard", "10.43.0.5"),
+		mk("ns1", "kubernetes", "10.43.0.9"),
+		mk("v6", "web", "fd00::10"))
+	env := func(ns string, links bool) map[string]string {
+		got := map[string]string{}
+		for _, kv := range k.serviceEnv(ns, links) {
+			got[kv[0]] = kv[1]
+		}
+		return got
+	}
+	// Links off: only default/kubernetes, not other KUBERNETES_* services.
+	if got := env("default", false); got["KUBERNETES_SERVICE_HOST"] != "10.43.0.1" || got["KUBERNETES_DASHBOARD_SERVICE_HOST"] != "" {
+		t.Errorf("links off in default: %v", got)
+	}
+	// A namespace's own kubernetes service wins over default's.
+	if got := env("ns1", true); got["KUBERNETES_SERVICE_HOST"] != "10.43.0.9" {
+		t.Errorf("ns1's own kubernetes service: %v", got)
+	}
+	// IPv6 addresses are bracketed in URLs.
+	if got := env("v6", true); got["WEB_PORT"] != "tcp://[fd00::10]:443" || got["WEB_PORT_443_TCP"] != "tcp://[fd00::10]:443" {
+		t.Errorf("IPv6 service: %v", got)
+	}
+}
+
+func TestExpandUnterminatedReference(t *testing.T) {
+	if got := expand("$(a $$", map[string]string{"a": "x"}); got != "$(a $" {
+		t.Errorf("expand(%q) = %q, want %q", "$(a $$", got, "$(a $")
 	}
 }

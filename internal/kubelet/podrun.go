@@ -26,9 +26,12 @@ type podRun struct {
 // is true once all of them have succeeded (sidecars — restartPolicy
 // Always — count once started, and are kept running).
 func (r *podRun) initContainers(ctx context.Context) (done bool, wait time.Duration, err error) {
+	if r.regularDone() {
+		return true, 0, nil // nothing restarts any more, sidecars included
+	}
 	for i := range r.pod.Spec.InitContainers {
 		c := &r.pod.Spec.InitContainers[i]
-		sidecar := c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+		sidecar := isSidecar(c)
 		last, _ := r.state.latest(c.Name, r.sandboxID)
 		switch {
 		case last == nil:
@@ -104,7 +107,42 @@ func (r *podRun) containers(ctx context.Context) (time.Duration, error) {
 			wait = minWait(wait, w)
 		}
 	}
+	if firstErr == nil && r.regularDone() {
+		firstErr = r.stopSidecars(ctx)
+	}
 	return wait, firstErr
+}
+
+// regularDone reports whether the pod's regular containers have all
+// exited for good in this sandbox (never with restartPolicy Always).
+func (r *podRun) regularDone() bool {
+	if r.pod.Spec.RestartPolicy == corev1.RestartPolicyAlways {
+		return false
+	}
+	for i := range r.pod.Spec.Containers {
+		last, _ := r.state.latest(r.pod.Spec.Containers[i].Name, r.sandboxID)
+		if last == nil || !last.exited() || r.shouldRestart(last) {
+			return false
+		}
+	}
+	return true
+}
+
+// stopSidecars stops the running sidecars of a pod whose regular
+// containers have finished, so the pod can complete.
+func (r *podRun) stopSidecars(ctx context.Context) error {
+	for i := range r.pod.Spec.InitContainers {
+		c := &r.pod.Spec.InitContainers[i]
+		if !isSidecar(c) {
+			continue
+		}
+		if last, _ := r.state.latest(c.Name, r.sandboxID); last != nil && last.running() {
+			if err := r.k.stopContainer(ctx, r.pod, c, last, podGrace(r.pod)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func minWait(a, b time.Duration) time.Duration {

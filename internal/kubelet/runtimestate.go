@@ -26,6 +26,7 @@ const (
 	annotationTerminationGrace = "io.tug.container.terminationGracePeriod"
 	annotationInit             = "io.tug.container.init"
 	annotationMessagePath      = "io.tug.container.terminationMessagePath"
+	annotationMessagePolicy    = "io.tug.container.terminationMessagePolicy"
 )
 
 // podRuntime is what the runtime holds of one pod: its sandboxes, newest

@@ -179,13 +179,48 @@ func (k *Kubelet) dnsConfig(pod *corev1.Pod) (*runtimeapi.DNSConfig, error) {
 		cfg.Searches = append(cfg.Searches, pc.Searches...)
 		for _, o := range pc.Options {
 			opt := o.Name
-			if o.Value != nil {
+			if o.Value != nil && *o.Value != "" {
 				opt += ":" + *o.Value
 			}
 			cfg.Options = mergeOption(cfg.Options, opt)
 		}
 	}
+	cfg.Servers = firstUnique(cfg.Servers, maxDNSNameservers)
+	cfg.Searches = limitSearches(firstUnique(cfg.Searches, maxDNSSearches))
 	return cfg, nil
+}
+
+// The resolver's limits, as the kubelet applies them.
+const (
+	maxDNSNameservers     = 3
+	maxDNSSearches        = 32
+	maxDNSSearchListChars = 2048
+)
+
+// firstUnique drops repeated entries and keeps at most n.
+func firstUnique(in []string, n int) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] && len(out) < n {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// limitSearches keeps the search domains that fit the resolver's
+// character limit.
+func limitSearches(in []string) []string {
+	total := 0
+	for i, s := range in {
+		total += len(s) + 1
+		if total > maxDNSSearchListChars {
+			return in[:i]
+		}
+	}
+	return in
 }
 
 // mergeOption adds opt, replacing an option of the same name.

@@ -248,9 +248,23 @@ func TestEtcHostsMount(t *testing.T) {
 	if string(data) != etcHosts(pod, []string{"10.42.0.7"}, "cluster.local") {
 		t.Errorf("file content = %q", data)
 	}
+	// On the host network: the node's file, then the pod's hostAliases.
 	pod.Spec.HostNetwork = true
-	if m := k.etcHostsMount(pod, nil); m != nil {
-		t.Errorf("host-network pod got mount %v, want the node's file", m)
+	pod.Spec.HostAliases = []corev1.HostAlias{{IP: "10.1.2.3", Hostnames: []string{"alias.example"}}}
+	m = k.etcHostsMount(pod, nil)
+	if m == nil {
+		t.Fatal("host-network pod got no /etc/hosts")
+	}
+	node, err := os.ReadFile("/etc/hosts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err = os.ReadFile(m.HostPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := string(node) + "\n# Entries added by HostAliases.\n10.1.2.3\talias.example\n"; string(data) != want {
+		t.Errorf("host-network hosts file = %q, want %q", data, want)
 	}
 }
 

@@ -1,8 +1,10 @@
 package kubelet
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -12,6 +14,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/tugcluster/tug/internal/kubelet/logs"
 )
 
 // maxTerminationMessage bounds what is read of a termination message file.
@@ -86,10 +91,12 @@ func (k *Kubelet) containerStatuses(pod *corev1.Pod, specs []corev1.Container, s
 		return nil
 	}
 	out := make([]corev1.ContainerStatus, 0, len(specs))
-	initPending := !init && !initDone(pod, state, sandboxID)
+	// Containers not created yet wait for the pod's init containers, as
+	// the kubelet reports it, whenever the pod has any.
+	initializing := len(pod.Spec.InitContainers) > 0
 	for i := range specs {
 		c := &specs[i]
-		cs := corev1.ContainerStatus{Name: c.Name, Image: c.Image}
+		cs := corev1.ContainerStatus{Name: c.Name, Image: c.Image, Started: new(bool)}
 		last, previous := state.latest(c.Name, "")
 		if last != nil {
 			cs.RestartCount = int32(last.attempt)
@@ -102,7 +109,7 @@ func (k *Kubelet) containerStatuses(pod *corev1.Pod, specs []corev1.Container, s
 		switch {
 		case last == nil:
 			reason := reasonContainerCreating
-			if initPending {
+			if initializing {
 				reason = reasonPodInitializing
 			}
 			w := &corev1.ContainerStateWaiting{Reason: reason}
@@ -117,7 +124,8 @@ func (k *Kubelet) containerStatuses(pod *corev1.Pod, specs []corev1.Container, s
 			cs.Ready = started && k.probes.Ready(pod.UID, c.Name)
 		case last.exited():
 			term := k.terminated(last)
-			cs.Started = new(bool)
+			// A completed init container counts as ready.
+			cs.Ready = init && !isSidecar(c) && term.ExitCode == 0
 			if e, ok := k.startError(pod.UID, c.Name); ok && sandboxID != "" && e.reason == "CrashLoopBackOff" {
 				cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: e.reason, Message: e.message}
 				cs.LastTerminationState.Terminated = term
@@ -142,9 +150,6 @@ func (k *Kubelet) containerStatuses(pod *corev1.Pod, specs []corev1.Container, s
 				}
 			}
 		}
-		if cs.State.Waiting != nil && cs.Started == nil && last != nil {
-			cs.Started = new(bool)
-		}
 		out = append(out, cs)
 	}
 	return out
@@ -167,24 +172,59 @@ func (k *Kubelet) terminated(c *containerState) *corev1.ContainerStateTerminated
 			t.Reason = "Completed"
 		}
 	}
-	if t.Message == "" {
-		if path := st.Annotations[annotationMessagePath]; path != "" {
-			t.Message = readMessage(path)
+	msg := ""
+	if path := st.Annotations[annotationMessagePath]; path != "" {
+		msg = readMessage(path)
+	}
+	if msg == "" && t.ExitCode != 0 && st.Annotations[annotationMessagePolicy] == string(corev1.TerminationMessageFallbackToLogsOnError) {
+		msg = logTail(st.LogPath)
+	}
+	if msg != "" {
+		if t.Message != "" {
+			t.Message += ": "
 		}
+		t.Message += msg
 	}
 	return t
 }
 
-// readMessage reads a container's termination message file.
+// Bounds of a termination message taken from the container's log.
+const (
+	maxMessageLogLines = 80
+	maxMessageLogBytes = 2048
+)
+
+// logTail is the end of a container's log, for FallbackToLogsOnError.
+func logTail(path string) string {
+	if path == "" {
+		return ""
+	}
+	var buf bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = logs.ReadLogs(ctx, path, logs.Options{TailLines: ptr.To[int64](maxMessageLogLines)}, &buf, &buf)
+	out := buf.Bytes()
+	if len(out) > maxMessageLogBytes {
+		out = out[len(out)-maxMessageLogBytes:]
+	}
+	return string(out)
+}
+
+// readMessage reads the end of a container's termination message file:
+// its last maxTerminationMessage bytes.
 func readMessage(path string) string {
 	f, err := os.Open(path)
 	if err != nil {
 		return ""
 	}
 	defer func() { _ = f.Close() }()
-	buf := make([]byte, maxTerminationMessage)
-	n, _ := f.Read(buf)
-	return string(buf[:n])
+	if fi, err := f.Stat(); err == nil && fi.Size() > maxTerminationMessage {
+		if _, err := f.Seek(fi.Size()-maxTerminationMessage, io.SeekStart); err != nil {
+			return ""
+		}
+	}
+	data, _ := io.ReadAll(io.LimitReader(f, maxTerminationMessage))
+	return string(data)
 }
 
 func nanoTime(ns int64) metav1.Time {
@@ -226,7 +266,7 @@ func podPhase(pod *corev1.Pod, s *corev1.PodStatus) corev1.PodPhase {
 			break
 		}
 		st := s.InitContainerStatuses[i]
-		sidecar := c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+		sidecar := isSidecar(&c)
 		switch {
 		case sidecar && st.State.Running != nil:
 		case !sidecar && st.State.Terminated != nil && st.State.Terminated.ExitCode == 0:
@@ -237,6 +277,13 @@ func podPhase(pod *corev1.Pod, s *corev1.PodStatus) corev1.PodPhase {
 		}
 	}
 	var running, waiting, stopped, succeeded int
+	// A running sidecar keeps the pod running: the kubelet stops sidecars
+	// only after the regular containers have finished.
+	for i, c := range pod.Spec.InitContainers {
+		if isSidecar(&c) && i < len(s.InitContainerStatuses) && s.InitContainerStatuses[i].State.Running != nil {
+			running++
+		}
+	}
 	for _, st := range s.ContainerStatuses {
 		switch {
 		case st.State.Running != nil:
@@ -282,55 +329,12 @@ func podPhase(pod *corev1.Pod, s *corev1.PodStatus) corev1.PodPhase {
 // transition time of those whose status did not change and every
 // condition others own.
 func setConditions(pod *corev1.Pod, s *corev1.PodStatus, sandboxReady bool, now metav1.Time) {
-	terminal := s.Phase == corev1.PodSucceeded || s.Phase == corev1.PodFailed
-	initialized := true
-	for _, st := range s.InitContainerStatuses {
-		completed := st.State.Terminated != nil && st.State.Terminated.ExitCode == 0
-		startedSidecar := st.State.Running != nil && st.Started != nil && *st.Started
-		if !completed && !startedSidecar {
-			initialized = false
-		}
-	}
-	containersReady := len(s.ContainerStatuses) > 0
-	var notReady []string
-	for _, st := range s.ContainerStatuses {
-		if !st.Ready {
-			containersReady = false
-			notReady = append(notReady, st.Name)
-		}
-	}
-	podReady := containersReady
-	var gatesUnmet []string
-	for _, g := range pod.Spec.ReadinessGates {
-		ok := false
-		for _, c := range s.Conditions {
-			if c.Type == g.ConditionType && c.Status == corev1.ConditionTrue {
-				ok = true
-			}
-		}
-		if !ok {
-			podReady = false
-			gatesUnmet = append(gatesUnmet, string(g.ConditionType))
-		}
-	}
 	want := []corev1.PodCondition{
 		boolCondition(corev1.PodReadyToStartContainers, sandboxReady, "", ""),
-		boolCondition(corev1.PodInitialized, initialized || terminal && len(s.InitContainerStatuses) == 0, "ContainersNotInitialized",
-			"containers with incomplete status: "+fmt.Sprint(incompleteInit(s))),
-		boolCondition(corev1.PodReady, podReady, "ContainersNotReady", notReadyMessage(notReady, gatesUnmet)),
-		boolCondition(corev1.ContainersReady, containersReady, "ContainersNotReady", notReadyMessage(notReady, nil)),
+		initializedCondition(pod, s),
 	}
-	if terminal {
-		for i := range want {
-			if want[i].Type == corev1.PodReady || want[i].Type == corev1.ContainersReady {
-				want[i].Status, want[i].Reason, want[i].Message = corev1.ConditionFalse, "PodCompleted", ""
-			}
-		}
-		if s.Phase == corev1.PodSucceeded {
-			want[1] = boolCondition(corev1.PodInitialized, true, "", "")
-			want[1].Reason = "PodCompleted"
-		}
-	}
+	containersReady := containersReadyCondition(pod, s)
+	want = append(want, readyCondition(pod, s, containersReady), containersReady)
 	for i := range want {
 		want[i].LastTransitionTime = now
 		for _, old := range s.Conditions {
@@ -339,8 +343,7 @@ func setConditions(pod *corev1.Pod, s *corev1.PodStatus, sandboxReady bool, now 
 			}
 		}
 	}
-	var out []corev1.PodCondition
-	out = append(out, want...)
+	out := append([]corev1.PodCondition(nil), want...)
 	for _, c := range s.Conditions {
 		owned := false
 		for _, w := range want {
@@ -355,32 +358,139 @@ func setConditions(pod *corev1.Pod, s *corev1.PodStatus, sandboxReady bool, now 
 	s.Conditions = out
 }
 
+// Reasons of the kubelet's pod conditions.
+const (
+	reasonPodCompleted             = "PodCompleted"
+	reasonPodFailed                = "PodFailed"
+	reasonContainersNotReady       = "ContainersNotReady"
+	reasonContainersNotInitialized = "ContainersNotInitialized"
+	reasonReadinessGatesNotReady   = "ReadinessGatesNotReady"
+)
+
+// isSidecar reports whether init container c restarts always.
+func isSidecar(c *corev1.Container) bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+}
+
+// initializedCondition is True once every init container has completed
+// (sidecars: started), and stays True once any regular container has
+// started, even while a sidecar restarts.
+func initializedCondition(pod *corev1.Pod, s *corev1.PodStatus) corev1.PodCondition {
+	if s.Phase == corev1.PodSucceeded {
+		c := boolCondition(corev1.PodInitialized, true, "", "")
+		c.Reason = reasonPodCompleted
+		return c
+	}
+	for _, st := range s.ContainerStatuses {
+		if st.State.Running != nil || st.State.Terminated != nil || st.LastTerminationState.Terminated != nil {
+			return boolCondition(corev1.PodInitialized, true, "", "")
+		}
+	}
+	var incomplete []string
+	for i := range pod.Spec.InitContainers {
+		c := &pod.Spec.InitContainers[i]
+		st := statusOf(s.InitContainerStatuses, c.Name)
+		switch {
+		case st == nil:
+			incomplete = append(incomplete, c.Name)
+		case isSidecar(c):
+			if st.Started == nil || !*st.Started {
+				incomplete = append(incomplete, c.Name)
+			}
+		case st.State.Terminated == nil || st.State.Terminated.ExitCode != 0:
+			incomplete = append(incomplete, c.Name)
+		}
+	}
+	if len(incomplete) == 0 {
+		return boolCondition(corev1.PodInitialized, true, "", "")
+	}
+	return boolCondition(corev1.PodInitialized, false, reasonContainersNotInitialized,
+		"containers with incomplete status: ["+strings.Join(incomplete, " ")+"]")
+}
+
+// containersReadyCondition is True when every regular container and every
+// sidecar is ready.
+func containersReadyCondition(pod *corev1.Pod, s *corev1.PodStatus) corev1.PodCondition {
+	if c, ok := terminalCondition(corev1.ContainersReady, s); ok {
+		return c
+	}
+	var notReady []string
+	for i := range pod.Spec.InitContainers {
+		c := &pod.Spec.InitContainers[i]
+		if st := statusOf(s.InitContainerStatuses, c.Name); isSidecar(c) && (st == nil || !st.Ready) {
+			notReady = append(notReady, c.Name)
+		}
+	}
+	for i := range pod.Spec.Containers {
+		if st := statusOf(s.ContainerStatuses, pod.Spec.Containers[i].Name); st == nil || !st.Ready {
+			notReady = append(notReady, pod.Spec.Containers[i].Name)
+		}
+	}
+	if len(notReady) == 0 {
+		return boolCondition(corev1.ContainersReady, true, "", "")
+	}
+	return boolCondition(corev1.ContainersReady, false, reasonContainersNotReady,
+		"containers with unready status: ["+strings.Join(notReady, " ")+"]")
+}
+
+// readyCondition is ContainersReady, further held back by readiness gates
+// whose conditions are missing or not True.
+func readyCondition(pod *corev1.Pod, s *corev1.PodStatus, containersReady corev1.PodCondition) corev1.PodCondition {
+	if c, ok := terminalCondition(corev1.PodReady, s); ok {
+		return c
+	}
+	if containersReady.Status != corev1.ConditionTrue {
+		c := containersReady
+		c.Type = corev1.PodReady
+		return c
+	}
+	var unmet []string
+	for _, g := range pod.Spec.ReadinessGates {
+		var found *corev1.PodCondition
+		for i := range s.Conditions {
+			if s.Conditions[i].Type == g.ConditionType {
+				found = &s.Conditions[i]
+			}
+		}
+		switch {
+		case found == nil:
+			unmet = append(unmet, fmt.Sprintf("corresponding condition of pod readiness gate %q does not exist.", g.ConditionType))
+		case found.Status != corev1.ConditionTrue:
+			unmet = append(unmet, fmt.Sprintf("the status of pod readiness gate %q is not \"True\", but %s", g.ConditionType, found.Status))
+		}
+	}
+	if len(unmet) > 0 {
+		return boolCondition(corev1.PodReady, false, reasonReadinessGatesNotReady, strings.Join(unmet, ", "))
+	}
+	return boolCondition(corev1.PodReady, true, "", "")
+}
+
+// terminalCondition is the Ready or ContainersReady condition of a pod
+// that has finished: False, PodCompleted or PodFailed.
+func terminalCondition(t corev1.PodConditionType, s *corev1.PodStatus) (corev1.PodCondition, bool) {
+	switch s.Phase {
+	case corev1.PodSucceeded:
+		return boolCondition(t, false, reasonPodCompleted, ""), true
+	case corev1.PodFailed:
+		return boolCondition(t, false, reasonPodFailed, ""), true
+	}
+	return corev1.PodCondition{}, false
+}
+
+func statusOf(statuses []corev1.ContainerStatus, name string) *corev1.ContainerStatus {
+	for i := range statuses {
+		if statuses[i].Name == name {
+			return &statuses[i]
+		}
+	}
+	return nil
+}
+
 func boolCondition(t corev1.PodConditionType, ok bool, reason, message string) corev1.PodCondition {
 	if ok {
 		return corev1.PodCondition{Type: t, Status: corev1.ConditionTrue}
 	}
 	return corev1.PodCondition{Type: t, Status: corev1.ConditionFalse, Reason: reason, Message: message}
-}
-
-func incompleteInit(s *corev1.PodStatus) []string {
-	var out []string
-	for _, st := range s.InitContainerStatuses {
-		if st.State.Terminated == nil || st.State.Terminated.ExitCode != 0 {
-			out = append(out, st.Name)
-		}
-	}
-	return out
-}
-
-func notReadyMessage(containers, gates []string) string {
-	var parts []string
-	if len(containers) > 0 {
-		parts = append(parts, "containers with unready status: ["+strings.Join(containers, " ")+"]")
-	}
-	if len(gates) > 0 {
-		parts = append(parts, "corresponding condition of pod readiness gate \""+strings.Join(gates, "\", \"")+"\" does not exist.")
-	}
-	return strings.Join(parts, ", ")
 }
 
 // qosClass is the pod's quality of service class from its requests and

@@ -24,6 +24,48 @@ func TestPodSpecs(t *testing.T) {
 	t.Run("Volumes", func(t *testing.T) { t.Parallel(); testVolumes(t, c) })
 	t.Run("LogOptions", func(t *testing.T) { t.Parallel(); testLogOptions(t, c) })
 	t.Run("GracePeriodThenKill", func(t *testing.T) { t.Parallel(); testGraceThenKill(t, c) })
+	t.Run("RunAsNonRoot", func(t *testing.T) { t.Parallel(); testRunAsNonRoot(t, c) })
+	t.Run("SidecarStopsWhenMainFinishes", func(t *testing.T) { t.Parallel(); testSidecarJob(t, c) })
+	t.Run("TerminationMessageFromLogs", func(t *testing.T) { t.Parallel(); testMessageFromLogs(t, c) })
+}
+
+func testRunAsNonRoot(t *testing.T, c *nodetest.Cluster) {
+	pod := busybox("nonroot", "sleep 3600")
+	pod.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsNonRoot: new(true)}
+	create(t, c.Client, pod)
+	got := waitPod(t, c.Client, pod.Namespace, pod.Name, 60*time.Second, "refused", func(p *corev1.Pod) bool {
+		return len(p.Status.ContainerStatuses) > 0 && p.Status.ContainerStatuses[0].State.Waiting != nil &&
+			p.Status.ContainerStatuses[0].State.Waiting.Reason == "CreateContainerConfigError"
+	})
+	if msg := got.Status.ContainerStatuses[0].State.Waiting.Message; !strings.Contains(msg, "container has runAsNonRoot and image will run as root") {
+		t.Errorf("waiting message %q", msg)
+	}
+}
+
+func testSidecarJob(t *testing.T, c *nodetest.Cluster) {
+	pod := busybox("with-sidecar", "echo main done")
+	pod.Spec.RestartPolicy = corev1.RestartPolicyNever
+	always := corev1.ContainerRestartPolicyAlways
+	pod.Spec.InitContainers = []corev1.Container{{
+		Name: "sidecar", Image: nodetest.BusyboxImage, ImagePullPolicy: corev1.PullNever, RestartPolicy: &always,
+		Command: []string{"sh", "-c", "while true; do sleep 1; done"},
+	}}
+	create(t, c.Client, pod)
+	got := waitPod(t, c.Client, pod.Namespace, pod.Name, 60*time.Second, "Succeeded", succeeded)
+	if st := got.Status.InitContainerStatuses[0].State; st.Terminated == nil {
+		t.Errorf("sidecar state %+v after the pod succeeded, want terminated", st)
+	}
+}
+
+func testMessageFromLogs(t *testing.T, c *nodetest.Cluster) {
+	pod := busybox("msg-from-logs", "echo first; echo the reason it failed; exit 4")
+	pod.Spec.RestartPolicy = corev1.RestartPolicyNever
+	pod.Spec.Containers[0].TerminationMessagePolicy = corev1.TerminationMessageFallbackToLogsOnError
+	create(t, c.Client, pod)
+	got := waitPod(t, c.Client, pod.Namespace, pod.Name, 60*time.Second, "Failed", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodFailed })
+	if term := got.Status.ContainerStatuses[0].State.Terminated; term == nil || term.Message != "first\nthe reason it failed\n" {
+		t.Errorf("terminated state %+v, want the log as its message", got.Status.ContainerStatuses[0].State)
+	}
 }
 
 func testSecurityContext(t *testing.T, c *nodetest.Cluster) {
