@@ -234,27 +234,6 @@ func nanoTime(ns int64) metav1.Time {
 	return metav1.NewTime(time.Unix(0, ns).Truncate(time.Second))
 }
 
-// initDone reports whether every init container has completed in the
-// current sandbox (sidecars: started).
-func initDone(pod *corev1.Pod, state *podRuntime, sandboxID string) bool {
-	if sandboxID == "" {
-		return len(pod.Spec.InitContainers) == 0
-	}
-	for i := range pod.Spec.InitContainers {
-		c := &pod.Spec.InitContainers[i]
-		last, _ := state.latest(c.Name, sandboxID)
-		sidecar := c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
-		switch {
-		case last == nil:
-			return false
-		case sidecar && last.status.State == runtimeapi.ContainerState_CONTAINER_RUNNING:
-		case !sidecar && last.exited() && last.status.ExitCode == 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
 
 // podPhase follows the kubelet's rules: Pending until init containers are
 // done and containers started; Running while any runs or will restart;
