@@ -233,7 +233,6 @@ func nanoTime(ns int64) metav1.Time {
 	return metav1.NewTime(time.Unix(0, ns).Truncate(time.Second))
 }
 
-
 // podPhase follows the kubelet's rules: Pending until init containers are
 // done and containers started; Running while any runs or will restart;
 // Succeeded when all exited 0; Failed when any failed for good.
