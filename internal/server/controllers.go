@@ -31,6 +31,7 @@ import (
 	"github.com/tugcluster/tug/internal/controllers/replicaset"
 	"github.com/tugcluster/tug/internal/controllers/rootcacert"
 	"github.com/tugcluster/tug/internal/controllers/serviceaccount"
+	"github.com/tugcluster/tug/internal/controllers/servicelb"
 	"github.com/tugcluster/tug/internal/controllers/statefulset"
 	"github.com/tugcluster/tug/internal/controllers/ttlafterfinished"
 )
@@ -94,6 +95,10 @@ func runControllers(ctx context.Context, cfg *rest.Config, caPEM []byte, catalog
 		return err
 	}
 	ipamController, err := nodeipam.New(client, typed.Core().V1().Nodes(), cidr)
+	if err != nil {
+		return err
+	}
+	lbController, err := servicelb.New(client, typed.Core().V1().Services(), typed.Core().V1().Nodes())
 	if err != nil {
 		return err
 	}
@@ -204,6 +209,7 @@ func runControllers(ctx context.Context, cfg *rest.Config, caPEM []byte, catalog
 	g.Go(func() error { return caController.Run(gctx) })
 	g.Go(func() error { return nodeController.Run(gctx) })
 	g.Go(func() error { return ipamController.Run(gctx) })
+	g.Go(func() error { return lbController.Run(gctx) })
 	g.Go(func() error { return rsController.Run(gctx) })
 	g.Go(func() error { return rcController.Run(gctx) })
 	g.Go(func() error { return deploymentController.Run(gctx) })
