@@ -16,12 +16,14 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
+	"github.com/tugcluster/tug/internal/dns"
 	"github.com/tugcluster/tug/internal/images"
 	"github.com/tugcluster/tug/internal/join"
 	"github.com/tugcluster/tug/internal/kubelet"
 	kubeletserver "github.com/tugcluster/tug/internal/kubelet/server"
 	"github.com/tugcluster/tug/internal/network/cni"
 	"github.com/tugcluster/tug/internal/network/routes"
+	"github.com/tugcluster/tug/internal/proxy"
 	"github.com/tugcluster/tug/internal/runtime/containerd"
 	"github.com/tugcluster/tug/internal/runtime/cri"
 )
@@ -133,6 +135,26 @@ func runNode(ctx context.Context, opts Options) error {
 		return err
 	}
 	g.Go(func() error { return router.Run(ctx) })
+	serviceProxy, err := proxy.New(proxy.Options{
+		Client: client, NodeName: nodeName, NodeIPs: nodeIPs,
+		ClusterCIDRs: []netip.Prefix{clusterCIDR}, ServiceCIDRs: []netip.Prefix{serviceCIDR},
+	})
+	if err != nil {
+		return err
+	}
+	g.Go(func() error { return serviceProxy.Run(ctx) })
+	// The node's DNS server answers on its address; the kube-dns Service
+	// (internal traffic policy Local) sends each pod's queries to it.
+	dnsServer, err := dns.New(dns.Options{
+		Client:            client,
+		Addresses:         []string{net.JoinHostPort(nodeIPs[0].String(), "53")},
+		DisableForwarding: opts.DisableDNSForwarding,
+	})
+	if err != nil {
+		return err
+	}
+	g.Go(func() error { return dnsServer.Run(ctx) })
+	g.Go(func() error { return publishDNSEndpoint(ctx, client, nodeName, nodeIPs[0]) })
 	g.Go(func() error { return api.Start(ctx) })
 	g.Go(func() error { return k.Run(ctx) })
 	logger.Info("Node agent started", "node", nodeName, "runtime", endpoint)

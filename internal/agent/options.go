@@ -86,6 +86,10 @@ type Options struct {
 	// Masquerade SNATs pod traffic that leaves the cluster CIDR to the
 	// node's address. Default true (the CLI's default; tests turn it off).
 	Masquerade bool
+	// DisableDNSForwarding makes the node's DNS server refuse names
+	// outside the cluster domain instead of asking the node's resolvers.
+	// Default false (tests set it: nothing may leave the machine).
+	DisableDNSForwarding bool
 
 	taints []corev1.Taint // NodeTaints, parsed by withDefaults
 }

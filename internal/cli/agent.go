@@ -53,4 +53,6 @@ func addNodeFlags(flags *pflag.FlagSet, opts *agent.Options) {
 	flags.StringVar(&opts.ClusterDNS, "cluster-dns", "10.43.0.10", "address of the cluster DNS that pods resolve with")
 	flags.StringVar(&opts.ServiceCIDR, "service-cidr", agent.DefaultServiceCIDR, "service network (blackholed on the node)")
 	flags.BoolVar(&opts.Masquerade, "masquerade", true, "SNAT pod traffic that leaves the cluster CIDR to the node's address")
+	flags.BoolVar(&opts.DisableDNSForwarding, "disable-dns-forwarding", false,
+		"answer names outside cluster.local with REFUSED instead of asking the node's resolvers")
 }

@@ -166,7 +166,7 @@ func (c *Cluster) startNode(t testing.TB, bin, id string, i int) *Node {
 	node.cmd = exec.Command("nsenter", "--net=/run/netns/"+node.NetNS, "--", bin, "agent",
 		"--server", c.URL, "--token", c.Token, "--data-dir", node.DataDir,
 		"--node-name", node.Name, "--node-ip", node.IP,
-		"--pod-logs-dir", filepath.Join(node.DataDir, "pod-logs"), "--masquerade=false", "-v", "2")
+		"--pod-logs-dir", filepath.Join(node.DataDir, "pod-logs"), "--masquerade=false", "--disable-dns-forwarding", "-v", "2")
 	node.start(t, node.cmd)
 	t.Cleanup(func() { c.stopNode(t, node) })
 	return node
