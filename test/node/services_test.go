@@ -70,6 +70,17 @@ func TestServices(t *testing.T) {
 			t.Errorf("20 requests to the ClusterIP reached %q; want both backends", got)
 		}
 	})
+	t.Run("ClusterIPFromTheHostNetwork", func(t *testing.T) {
+		hostClient := busybox("host-client", "sleep 3600")
+		hostClient.Spec.HostNetwork = true
+		create(t, c.Client, on(hostClient, "node-0"))
+		waitPod(t, c.Client, "default", hostClient.Name, 60*time.Second, "running", running)
+		out, err := c.RunKubectl(t, testutil.Kubectl(t, "1.33"), "", "exec", hostClient.Name, "--",
+			"timeout", "5", "wget", "-q", "-O", "-", "http://"+web.Spec.ClusterIP+"/")
+		if err != nil || !strings.HasPrefix(out, "hello from web-") {
+			t.Errorf("host-network pod → ClusterIP: %q, %v", out, err)
+		}
+	})
 	t.Run("ServiceByDNSName", func(t *testing.T) {
 		for _, name := range []string{"web", "web.default", "web.default.svc.cluster.local"} {
 			if got := get(t, "http://"+name+"/", 1); !strings.HasPrefix(got[0], "hello from web-") {

@@ -1,9 +1,16 @@
 // Package routes keeps a node's routes of the pod network: a route to
 // every other node's pod CIDRs through that node's InternalIP (host
-// gateway), blackhole routes for the whole cluster and service CIDRs so a
-// packet for an address nobody has is dropped here instead of following
-// the default route off the machine, and, when asked, masquerading of pod
-// traffic that leaves the cluster CIDR.
+// gateway), a blackhole route for the whole cluster CIDR and a route for
+// the service CIDR into the loopback device, so that a packet for an
+// address nobody has stays on this machine instead of following the
+// default route off it, and, when asked, masquerading of pod traffic that
+// leaves the cluster CIDR.
+//
+// The service CIDR cannot be a blackhole: the kernel refuses to connect a
+// local socket (a host-network pod's, the node's own) to an address whose
+// route is a blackhole before the service proxy's DNAT could rewrite it.
+// Routed into loopback, the connection starts, the proxy's rules redirect
+// it, and the proxy refuses addresses and ports no Service has.
 package routes
 
 import (
@@ -12,7 +19,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -29,6 +35,9 @@ import (
 // Protocol marks the routes this package owns (the rtnetlink protocol
 // field), so it removes only its own.
 const Protocol = netlink.RouteProtocol(151)
+
+// ServiceDevice is the device the service CIDR is routed into.
+const ServiceDevice = "lo"
 
 // resyncInterval repairs routes someone else removed.
 const resyncInterval = time.Minute
@@ -128,11 +137,15 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 }
 
-// desired is the routes the cluster's Nodes call for.
-func (m *Manager) desired() []netlink.Route {
+// desired is the routes the cluster's Nodes call for; serviceLink is
+// the index of ServiceDevice.
+func (m *Manager) desired(serviceLink int) []netlink.Route {
 	var out []netlink.Route
-	for _, cidr := range append(slices.Clone(m.opts.ClusterCIDRs), m.opts.ServiceCIDRs...) {
+	for _, cidr := range m.opts.ClusterCIDRs {
 		out = append(out, netlink.Route{Dst: prefixNet(cidr), Type: unix.RTN_BLACKHOLE, Protocol: Protocol})
+	}
+	for _, cidr := range m.opts.ServiceCIDRs {
+		out = append(out, netlink.Route{Dst: prefixNet(cidr), LinkIndex: serviceLink, Protocol: Protocol})
 	}
 	for _, obj := range m.nodes.GetStore().List() {
 		node, ok := obj.(*corev1.Node)
@@ -175,10 +188,23 @@ func prefixNet(p netip.Prefix) *net.IPNet {
 	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
 
+// serviceLink returns the index of ServiceDevice.
+func (m *Manager) serviceLink() (int, error) {
+	link, err := m.handle.LinkByName(ServiceDevice)
+	if err != nil {
+		return 0, fmt.Errorf("find %s: %w", ServiceDevice, err)
+	}
+	return link.Attrs().Index, nil
+}
+
 // sync makes the kernel's routes of Protocol exactly the desired ones.
 func (m *Manager) sync() error {
+	index, err := m.serviceLink()
+	if err != nil {
+		return err
+	}
 	want := map[string]netlink.Route{}
-	for _, r := range m.desired() {
+	for _, r := range m.desired(index) {
 		want[r.Dst.String()] = r
 	}
 	have, err := m.handle.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Protocol: Protocol}, netlink.RT_FILTER_PROTOCOL)
@@ -204,5 +230,5 @@ func (m *Manager) sync() error {
 }
 
 func sameRoute(a, b netlink.Route) bool {
-	return a.Type == b.Type && a.Gw.Equal(b.Gw)
+	return a.Type == b.Type && a.Gw.Equal(b.Gw) && a.LinkIndex == b.LinkIndex
 }
