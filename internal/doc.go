@@ -31,6 +31,12 @@
 //	images/              image archives without a registry: the pause
 //	                     binary tug assembles, busybox for tests, import.
 //	network/cni/         the CNI bridge config for a node's pod CIDR.
+//	network/routes/      routes to other nodes' pod CIDRs, blackholes,
+//	                     masquerading.
+//	proxy/               the service proxy: Services and EndpointSlices
+//	  nft/               to nftables rules, synced incrementally.
+//	  proxytest/         network namespaces and traffic for its tests.
+//	dns/                 cluster DNS (cluster.local) from informer caches.
 //	join/                how an agent that knows the URL and the join
 //	                     token gets the cluster CA and its node
 //	                     certificates.
@@ -67,7 +73,8 @@
 //	                     deployment/, job/, cronjob/, ttlafterfinished/,
 //	                     statefulset/, daemonset/ (history/ keeps their
 //	                     ControllerRevisions), endpoints/, endpointslice/,
-//	                     disruption/: each only a sync function.
+//	                     disruption/, servicelb/: each only a sync
+//	                     function.
 //	storage/             storage.Interface, the object store the API server
 //	                     uses, and the Backend contract that engines
 //	                     implement; doc.go states the contract.
@@ -84,7 +91,6 @@
 //	  containerdtest/    a private containerd with pause and busybox.
 //	  nodetest/          real nodes: agents in network namespaces.
 //
-// Cluster networking (routes, services, DNS), RBAC and the remaining
-// controllers arrive with later issues, each in the folder the code
-// conventions lay out.
+// RBAC, the remaining admission plugins and controllers arrive with later
+// issues, each in the folder the code conventions lay out.
 package internal
