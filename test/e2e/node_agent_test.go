@@ -75,6 +75,7 @@ func TestNodeAgent(t *testing.T) {
 	sc.startJoined(t)
 	if t.Run("join", sc.testJoin) {
 		t.Run("exec", sc.testExec)
+		t.Run("proxy", sc.testProxy)
 	}
 	t.Run("teardown", sc.testTeardown)
 	t.Logf("scenario took %v (before stopping the machines)", time.Since(start).Round(time.Second))
@@ -95,7 +96,9 @@ func (sc *agentScenario) newMachine(t *testing.T, host int, node string) *machin
 // its pod logs under its data directory.
 func (m *machine) nodeArgs() []string {
 	return []string{"--data-dir", m.dataDir, "--node-name", m.node, "--node-ip", m.ip,
-		"--pod-logs-dir", filepath.Join(m.dataDir, "pod-logs"), "-v", "2"}
+		"--pod-logs-dir", filepath.Join(m.dataDir, "pod-logs"), "-v", "2",
+		// Nothing may leave the test's bridge: no SNAT, no upstream DNS.
+		"--masquerade=false", "--disable-dns-forwarding"}
 }
 
 // startServer starts `tug server`, in its default mode, listening on its
@@ -224,6 +227,31 @@ func (sc *agentScenario) testExec(t *testing.T) {
 				t.Errorf("kubectl exec of exit 3: want exit code 3:\n%s", r)
 			}
 		})
+	}
+}
+
+// testProxy: the API server, on its own node, reaches a pod on the joined
+// node through pods/proxy and through services/proxy (the pod network and
+// the routes between the nodes carry it).
+func (sc *agentScenario) testProxy(t *testing.T) {
+	k := sc.k.boundTo(t)
+	pod := podJSON(t, "web", busyboxRef, sc.joined.node, "mkdir -p /www && echo proxied > /www/index.html && exec httpd -f -p 8080 -h /www")
+	pod = strings.Replace(pod, `"metadata":{"name":"web"`, `"metadata":{"name":"web","labels":{"app":"web"}`, 1)
+	k.okIn(pod, "apply", "-f", "-")
+	sc.waitRunning(t, "web", sc.joined)
+	k.ok("create", "service", "clusterip", "web", "--tcp=80:8080")
+	for _, path := range []string{
+		"/api/v1/namespaces/node-agent/pods/web:8080/proxy/index.html",
+		"/api/v1/namespaces/node-agent/services/web:80/proxy/index.html",
+		"/api/v1/namespaces/node-agent/services/http:web:80/proxy/index.html",
+	} {
+		poll(t, "GET "+path, func() (bool, string) {
+			r := k.run("get", "--raw", path)
+			return r.code == 0 && r.stdout == "proxied\n", r.String()
+		})
+	}
+	if r := k.run("get", "--raw", "/api/v1/namespaces/node-agent/services/web:81/proxy/"); r.code == 0 || !strings.Contains(r.stderr, "no service port") {
+		t.Errorf("services/proxy to a port the service lacks: want an error naming it:\n%s", r)
 	}
 }
 

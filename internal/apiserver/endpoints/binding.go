@@ -17,6 +17,7 @@ import (
 var (
 	podsGVR     = corev1.SchemeGroupVersion.WithResource("pods")
 	bindingsGVR = corev1.SchemeGroupVersion.WithResource("bindings")
+	servicesGVR = corev1.SchemeGroupVersion.WithResource("services")
 )
 
 // serveBinding assigns a pod to a node: POST pods/<name>/binding or

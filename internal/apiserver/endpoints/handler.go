@@ -169,8 +169,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveSubresource serves status, scale, token and finalize here; the
-// node-facing subresources go to the node's kubelet (nodeproxy.go); the
-// proxies to pods and services answer 503.
+// node-facing subresources go to the node's kubelet (nodeproxy.go), the
+// proxies to pods and services to their addresses (podproxy.go).
 func (h *Handler) serveSubresource(w http.ResponseWriter, r *http.Request, store *registry.Store, info RequestInfo) {
 	var sub *resources.Subresource
 	for i := range store.Resource.Subresources {
@@ -202,6 +202,10 @@ func (h *Handler) serveSubresource(w http.ResponseWriter, r *http.Request, store
 		h.servePodNodeSubresource(ctx, w, r, store, info)
 	case store.Resource.GVR.GroupResource() == (schema.GroupResource{Resource: "nodes"}) && sub.Name == "proxy":
 		h.serveNodeProxy(ctx, w, r, info)
+	case store.Resource.GVR == podsGVR && sub.Name == "proxy":
+		h.servePodProxy(ctx, w, r, info)
+	case store.Resource.GVR == servicesGVR && sub.Name == "proxy":
+		h.serveServiceProxy(ctx, w, r, info)
 	default:
 		h.writeError(w, r, apierrors.NewServiceUnavailable(fmt.Sprintf(
 			"%s/%s is not served by this server yet", store.Resource.GVR.Resource, sub.Name)))
