@@ -29,6 +29,7 @@ func (c *Controller) onPodAdd(obj any) {
 		}
 		c.loop.Enqueue(key)
 	}
+	c.enqueueClaimers(pod)
 	c.checkOrphan(pod)
 }
 
@@ -51,6 +52,7 @@ func (c *Controller) onPodUpdate(oldObj, obj any) {
 	if ref := jobRef(old); ref != nil {
 		c.loop.Enqueue(old.Namespace + "/" + ref.Name) // a released pod's former job
 	}
+	c.enqueueClaimers(pod)
 	c.checkOrphan(pod)
 }
 

@@ -82,6 +82,12 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if !managedHere(cached) || (mode != batchv1.NonIndexedCompletion && mode != batchv1.IndexedCompletion) {
 		return nil
 	}
+	if !isFinished(cached) && cached.DeletionTimestamp == nil {
+		if changed, err := c.claimPods(ctx, cached); changed || err != nil {
+			// The claimed pods' events bring the job back with them counted.
+			return err
+		}
+	}
 	pods := c.podsOf(cached)
 	if isFinished(cached) || cached.DeletionTimestamp != nil {
 		// Nothing is counted any more: let every pod go.
