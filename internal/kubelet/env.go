@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/validation"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/utils/ptr"
 	"net/netip"
@@ -47,7 +46,7 @@ func (k *Kubelet) containerEnv(ctx context.Context, pod *corev1.Pod, c *corev1.C
 		slices.Sort(keys)
 		for _, key := range keys {
 			name := from.Prefix + key
-			if len(validation.IsEnvVarName(name)) > 0 {
+			if !relaxedEnvName(name) {
 				continue // the kubelet skips invalid names
 			}
 			set(name, data[key])
@@ -68,6 +67,21 @@ func (k *Kubelet) containerEnv(ctx context.Context, pod *corev1.Pod, c *corev1.C
 		out = append(out, &runtimeapi.KeyValue{Key: key, Value: []byte(vars[key])})
 	}
 	return out, nil
+}
+
+// relaxedEnvName reports whether name may name an environment variable:
+// printable ASCII other than '=', as Kubernetes allows since relaxed
+// validation became the default.
+func relaxedEnvName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < ' ' || c > '~' || c == '=' {
+			return false
+		}
+	}
+	return true
 }
 
 // envValue resolves one env entry; nil skips it (an optional missing key).

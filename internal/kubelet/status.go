@@ -79,6 +79,7 @@ func (k *Kubelet) podStatus(ctx context.Context, pod *corev1.Pod, state *podRunt
 	s.InitContainerStatuses = k.containerStatuses(pod, pod.Spec.InitContainers, state, sandboxID, pod.Status.InitContainerStatuses, true)
 	s.ContainerStatuses = k.containerStatuses(pod, pod.Spec.Containers, state, sandboxID, pod.Status.ContainerStatuses, false)
 	s.Phase = podPhase(pod, s)
+	s.ObservedGeneration = pod.Generation
 	setConditions(pod, s, sandbox != nil, now)
 	return s
 }
@@ -95,7 +96,7 @@ func (k *Kubelet) containerStatuses(pod *corev1.Pod, specs []corev1.Container, s
 	initializing := len(pod.Spec.InitContainers) > 0
 	for i := range specs {
 		c := &specs[i]
-		cs := corev1.ContainerStatus{Name: c.Name, Image: c.Image, Started: new(bool)}
+		cs := corev1.ContainerStatus{Name: c.Name, Image: c.Image, Started: new(bool), AllocatedResources: c.Resources.Requests}
 		last, previous := state.latest(c.Name, "")
 		if last != nil {
 			cs.RestartCount = int32(last.attempt)
@@ -118,6 +119,7 @@ func (k *Kubelet) containerStatuses(pod *corev1.Pod, specs []corev1.Container, s
 			cs.State.Waiting = w
 		case last.running():
 			cs.State.Running = &corev1.ContainerStateRunning{StartedAt: nanoTime(last.status.StartedAt)}
+			cs.Resources = &corev1.ResourceRequirements{Requests: c.Resources.Requests, Limits: c.Resources.Limits}
 			started := k.probes.Started(pod.UID, c.Name)
 			cs.Started = &started
 			cs.Ready = started && k.probes.Ready(pod.UID, c.Name)
@@ -313,6 +315,7 @@ func setConditions(pod *corev1.Pod, s *corev1.PodStatus, sandboxReady bool, now 
 	containersReady := containersReadyCondition(pod, s)
 	want = append(want, readyCondition(pod, s, containersReady), containersReady)
 	for i := range want {
+		want[i].ObservedGeneration = pod.Generation
 		want[i].LastTransitionTime = now
 		for _, old := range s.Conditions {
 			if old.Type == want[i].Type && old.Status == want[i].Status {

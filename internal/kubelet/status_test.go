@@ -257,6 +257,11 @@ func TestContainerStatuses(t *testing.T) {
 				k.probes.UpdatePod(tt.pod, map[string]probes.ContainerInfo{"a": {ID: tt.probed, StartedAt: t0}})
 			}
 			got := k.containerStatuses(tt.pod, tt.pod.Spec.Containers, state, "sb1", tt.old, false)
+			if tt.want.State.Running != nil {
+				// A running container reports the resources it runs with.
+				c := tt.pod.Spec.Containers[0]
+				tt.want.Resources = &corev1.ResourceRequirements{Requests: c.Resources.Requests, Limits: c.Resources.Limits}
+			}
 			var opts []cmp.Option
 			if tt.ignoreStarted {
 				opts = append(opts, cmpopts.IgnoreFields(corev1.ContainerStatus{}, "Started"))

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 
@@ -46,6 +47,10 @@ func (k *Kubelet) syncPod(ctx context.Context, key string) error {
 		return k.stopFinished(ctx, pod, state)
 	}
 	k.noteStartTime(pod)
+	left, hasDeadline := k.deadlineLeft(pod)
+	if hasDeadline && left <= 0 {
+		return k.failPod(ctx, pod, state, reasonDeadlineExceeded, "Pod was active on the node longer than the specified deadline")
+	}
 	paths, mountErr := k.volumes.SetUp(ctx, pod)
 	if mountErr != nil {
 		k.recorder.Eventf(pod, corev1.EventTypeWarning, "FailedMount", "MountVolume.SetUp failed: %v", mountErr)
@@ -69,10 +74,47 @@ func (k *Kubelet) syncPod(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
+	if hasDeadline && (next == 0 || left < next) {
+		next = left
+	}
 	if next > 0 {
 		return controller.Requeue{After: next}
 	}
 	return nil
+}
+
+// reasonDeadlineExceeded is the reason of a pod stopped at its
+// activeDeadlineSeconds.
+const reasonDeadlineExceeded = "DeadlineExceeded"
+
+// deadlineLeft is how long the pod may still run under its
+// activeDeadlineSeconds, counted from when the kubelet took it on.
+func (k *Kubelet) deadlineLeft(pod *corev1.Pod) (time.Duration, bool) {
+	if pod.Spec.ActiveDeadlineSeconds == nil {
+		return 0, false
+	}
+	k.mu.Lock()
+	start := k.startTimes[pod.UID]
+	k.mu.Unlock()
+	deadline := start.Add(time.Duration(*pod.Spec.ActiveDeadlineSeconds) * time.Second)
+	return deadline.Sub(k.clock.Now()), true
+}
+
+// failPod stops a pod for good (its containers within their grace
+// period) and reports it Failed with reason and message.
+func (k *Kubelet) failPod(ctx context.Context, pod *corev1.Pod, state *podRuntime, reason, message string) error {
+	k.recorder.Event(pod, corev1.EventTypeWarning, reason, message)
+	if err := k.stopContainers(ctx, pod, state, podGrace(pod)); err != nil {
+		return err
+	}
+	fresh, err := k.podRuntimeState(ctx, pod.UID)
+	if err != nil {
+		return err
+	}
+	return k.updateStatus(ctx, pod, fresh, func(s *corev1.PodStatus) {
+		s.Phase, s.Reason, s.Message = corev1.PodFailed, reason, message
+		setConditions(pod, s, false, metav1.NewTime(k.clock.Now()))
+	})
 }
 
 // runningContainers are the running containers of the pod's ready

@@ -27,6 +27,42 @@ func TestPodSpecs(t *testing.T) {
 	t.Run("RunAsNonRoot", func(t *testing.T) { t.Parallel(); testRunAsNonRoot(t, c) })
 	t.Run("SidecarStopsWhenMainFinishes", func(t *testing.T) { t.Parallel(); testSidecarJob(t, c) })
 	t.Run("TerminationMessageFromLogs", func(t *testing.T) { t.Parallel(); testMessageFromLogs(t, c) })
+	t.Run("ActiveDeadline", func(t *testing.T) { t.Parallel(); testActiveDeadline(t, c) })
+	t.Run("RelaxedEnvNames", func(t *testing.T) { t.Parallel(); testRelaxedEnvNames(t, c) })
+}
+
+func testActiveDeadline(t *testing.T, c *nodetest.Cluster) {
+	pod := busybox("deadline", "sleep 3600")
+	pod.Spec.ActiveDeadlineSeconds = new(int64(3))
+	create(t, c.Client, pod)
+	got := waitPod(t, c.Client, pod.Namespace, pod.Name, 60*time.Second, "Failed", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodFailed })
+	if got.Status.Reason != "DeadlineExceeded" || got.Status.Message != "Pod was active on the node longer than the specified deadline" {
+		t.Errorf("reason %q message %q, want DeadlineExceeded", got.Status.Reason, got.Status.Message)
+	}
+}
+
+func testRelaxedEnvNames(t *testing.T, c *nodetest.Cluster) {
+	if _, err := c.Client.CoreV1().ConfigMaps(metav1.NamespaceDefault).Create(context.Background(), &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "odd-names"}, Data: map[string]string{"data-1": "value-1"},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// env runs directly: busybox's sh would drop names it cannot hold.
+	pod := busybox("odd-env", "")
+	pod.Spec.Containers[0].Command = []string{"env"}
+	pod.Spec.RestartPolicy = corev1.RestartPolicyNever
+	pod.Spec.Containers[0].EnvFrom = []corev1.EnvFromSource{{Prefix: "1-", ConfigMapRef: &corev1.ConfigMapEnvSource{
+		LocalObjectReference: corev1.LocalObjectReference{Name: "odd-names"}}}}
+	pod.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "GEN", Value: "x"}}
+	create(t, c.Client, pod)
+	got := waitPod(t, c.Client, pod.Namespace, pod.Name, 60*time.Second, "Succeeded", succeeded)
+	if got.Status.ObservedGeneration != got.Generation || got.Generation == 0 {
+		t.Errorf("status.observedGeneration %d, generation %d", got.Status.ObservedGeneration, got.Generation)
+	}
+	out := waitLogs(t, c, pod.Name, "GEN=")
+	if !strings.Contains(out, "\n1-data-1=value-1\n") || !strings.Contains(out, "\nGEN=x\n") {
+		t.Errorf("environment %q, want the prefixed key with its dash", out)
+	}
 }
 
 func testRunAsNonRoot(t *testing.T, c *nodetest.Cluster) {

@@ -86,14 +86,32 @@ func (h *Handler) servePodNodeSubresource(ctx context.Context, w http.ResponseWr
 }
 
 // serveNodeProxy proxies /api/v1/nodes/{name}/proxy/{path} to the node's
-// kubelet at /{path}.
+// kubelet at /{path}; a name with a port ("node:port" or
+// "scheme:node:port") other than the kubelet's goes to that port of the
+// node's address instead.
 func (h *Handler) serveNodeProxy(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) {
+	target, err := parseProxyName(info.Name)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
 	prefix := "/api/v1/nodes/" + info.Name + "/proxy"
+	if target.port != "" {
+		base, err := h.kubeletFor(ctx, target.name, "")
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		if host, port, _ := net.SplitHostPort(base.Host); port != target.port || target.scheme == "http" {
+			h.proxyTo(w, r, target.scheme, net.JoinHostPort(host, target.port), prefix)
+			return
+		}
+	}
 	path := strings.TrimPrefix(r.URL.Path, prefix)
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
-	h.proxyToKubelet(ctx, w, r, info.Name, "", path, r.URL.Query(), false)
+	h.proxyToKubelet(ctx, w, r, target.name, "", path, r.URL.Query(), false)
 }
 
 // kubeletPath joins escaped path segments under a kubelet endpoint.

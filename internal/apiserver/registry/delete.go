@@ -93,15 +93,18 @@ func (s *Store) markDeleting(ctx context.Context, namespace, name string, grace 
 			if err != nil {
 				return nil, nil, err
 			}
-			if accessor.GetDeletionTimestamp() == nil {
+			old := accessor.GetDeletionGracePeriodSeconds()
+			// A first deletion, or a shorter grace period replacing a
+			// longer one, sets the deadline.
+			if accessor.GetDeletionTimestamp() == nil || old == nil || grace < *old {
 				at := metav1.NewTime(s.now().Add(time.Duration(grace) * time.Second))
 				accessor.SetDeletionTimestamp(&at)
 				accessor.SetDeletionGracePeriodSeconds(&grace)
-			} else if old := accessor.GetDeletionGracePeriodSeconds(); old == nil || grace < *old {
-				// A shorter grace period may replace a longer one.
-				at := metav1.NewTime(s.now().Add(time.Duration(grace) * time.Second))
-				accessor.SetDeletionTimestamp(&at)
-				accessor.SetDeletionGracePeriodSeconds(&grace)
+				// A graceful deletion is a change of the desired state:
+				// objects that count generations count it, as upstream.
+				if grace > 0 && accessor.GetGeneration() > 0 {
+					accessor.SetGeneration(accessor.GetGeneration() + 1)
+				}
 			}
 			if finalizer != "" && !slices.Contains(accessor.GetFinalizers(), finalizer) {
 				accessor.SetFinalizers(append(accessor.GetFinalizers(), finalizer))

@@ -159,7 +159,8 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 	accessor.SetGeneration(curMeta.GetGeneration())
 	accessor.SetResourceVersion(curMeta.GetResourceVersion())
 	accessor.SetSelfLink("")
-	if s.tracksGeneration() && specChanged(obj, current) {
+	// A binding only places the pod: its spec, as the user wrote it, stays.
+	if s.tracksGeneration() && opts.Subresource != "binding" && specChanged(obj, current) {
 		accessor.SetGeneration(curMeta.GetGeneration() + 1)
 	}
 	errs := apivalidation.ValidateObjectMetaAccessorUpdate(accessor, curMeta, field.NewPath("metadata"))
