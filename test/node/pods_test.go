@@ -52,6 +52,9 @@ func testRunsAndLogs(t *testing.T, c *nodetest.Cluster) {
 	if !strings.Contains(out, "hello from tug") || !strings.Contains(out, "to stderr") {
 		t.Errorf("kubectl logs = %q, want both lines", out)
 	}
+	if ws := readLogsOverWebSocket(t, c, pod.Name); !strings.Contains(ws, "hello from tug") {
+		t.Errorf("pods/log over a websocket = %q, want the log", ws)
+	}
 }
 
 func testRunToCompletion(t *testing.T, c *nodetest.Cluster) {

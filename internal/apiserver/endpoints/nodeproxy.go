@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/proxy"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/streaming/pkg/httpstream/wsstream"
 
 	"github.com/tugcluster/tug/internal/apiserver/registry"
 )
@@ -246,6 +247,11 @@ func (h *Handler) servePodLog(ctx context.Context, w http.ResponseWriter, r *htt
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		h.writeError(w, r, kubeletError(resp, pod.Name))
+		return
+	}
+	if wsstream.IsWebSocketRequest(r) {
+		// A websocket client gets the log as binary (or base64) messages.
+		_ = wsstream.NewReader(resp.Body, true, wsstream.NewDefaultReaderProtocols()).Copy(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain")
