@@ -2,19 +2,26 @@ package admission
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// RuntimeClassGetter reports whether a RuntimeClass exists; a NotFound
-// error means it does not.
-type RuntimeClassGetter func(ctx context.Context, name string) error
+// RuntimeClassGetter returns a RuntimeClass; a NotFound error means it
+// does not exist.
+type RuntimeClassGetter func(ctx context.Context, name string) (*nodev1.RuntimeClass, error)
 
-// RuntimeClass refuses pods that name a RuntimeClass that does not exist,
-// as upstream's RuntimeClass admission plugin does.
+// RuntimeClass applies the RuntimeClass a pod names, as upstream's
+// RuntimeClass admission plugin does: it refuses pods that name one that
+// does not exist, sets the pod's overhead from the class (refusing an
+// overhead that differs), and adds the class's scheduling node selector
+// (refusing a conflicting one) and tolerations.
 type RuntimeClass struct {
 	Get RuntimeClassGetter
 }
@@ -33,10 +40,40 @@ func (p RuntimeClass) Admit(ctx context.Context, a *Attributes) error {
 		return nil
 	}
 	name := *pod.Spec.RuntimeClassName
-	err := p.Get(ctx, name)
+	rc, err := p.Get(ctx, name)
 	if apierrors.IsNotFound(err) {
-		return apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, pod.Name,
-			fmt.Errorf("pod rejected: RuntimeClass %q not found", name))
+		return forbidPod(pod, fmt.Errorf("pod rejected: RuntimeClass %q not found", name))
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if rc.Overhead != nil && len(rc.Overhead.PodFixed) > 0 {
+		if pod.Spec.Overhead != nil && !apiequality.Semantic.DeepEqual(pod.Spec.Overhead, rc.Overhead.PodFixed) {
+			return forbidPod(pod, errors.New("pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead"))
+		}
+		pod.Spec.Overhead = rc.Overhead.PodFixed.DeepCopy()
+	} else if pod.Spec.Overhead != nil {
+		return forbidPod(pod, errors.New("pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead"))
+	}
+	if s := rc.Scheduling; s != nil {
+		for k, v := range s.NodeSelector {
+			if cur, ok := pod.Spec.NodeSelector[k]; ok && cur != v {
+				return forbidPod(pod, fmt.Errorf("conflict: runtimeClass.scheduling.nodeSelector[%s] = %s; pod.spec.nodeSelector[%s] = %s", k, v, k, cur))
+			}
+			if pod.Spec.NodeSelector == nil {
+				pod.Spec.NodeSelector = map[string]string{}
+			}
+			pod.Spec.NodeSelector[k] = v
+		}
+		for _, tol := range s.Tolerations {
+			if !slices.ContainsFunc(pod.Spec.Tolerations, func(t corev1.Toleration) bool { return t.MatchToleration(&tol) }) {
+				pod.Spec.Tolerations = append(pod.Spec.Tolerations, tol)
+			}
+		}
+	}
+	return nil
+}
+
+func forbidPod(pod *corev1.Pod, err error) error {
+	return apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, pod.Name, err)
 }

@@ -238,9 +238,16 @@ func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admi
 		admission.DefaultTolerationSeconds{
 			NotReady: admission.DefaultNodeTolerationSeconds, Unreachable: admission.DefaultNodeTolerationSeconds,
 		},
-		admission.RuntimeClass{Get: func(ctx context.Context, name string) error {
-			_, err := runtimeClasses.Get(ctx, "", name, nil)
-			return err
+		admission.RuntimeClass{Get: func(ctx context.Context, name string) (*nodev1.RuntimeClass, error) {
+			obj, err := runtimeClasses.Get(ctx, "", name, nil)
+			if err != nil {
+				return nil, err
+			}
+			rc, ok := obj.(*nodev1.RuntimeClass)
+			if !ok {
+				return nil, fmt.Errorf("stored runtime class is a %T", obj)
+			}
+			return rc, nil
 		}},
 	}
 }
