@@ -51,7 +51,7 @@ func addNodeFlags(flags *pflag.FlagSet, opts *agent.Options) {
 	flags.StringVar(&opts.KubeletBindAddress, "kubelet-bind-address", "0.0.0.0", "address the kubelet API listens on")
 	flags.StringVar(&opts.PodLogsDir, "pod-logs-dir", "/var/log/pods", "directory of the containers' log files")
 	flags.StringVar(&opts.ClusterDNS, "cluster-dns", "10.43.0.10", "address of the cluster DNS that pods resolve with")
-	flags.StringVar(&opts.ServiceCIDR, "service-cidr", agent.DefaultServiceCIDR, "service network (blackholed on the node)")
+	flags.StringVar(&opts.ServiceCIDR, "service-cidr", agent.DefaultServiceCIDR, "service network, as the server allocates it; kept on the node: nothing sent to it leaves the machine")
 	flags.BoolVar(&opts.Masquerade, "masquerade", true, "SNAT pod traffic that leaves the cluster CIDR to the node's address")
 	flags.BoolVar(&opts.DisableDNSForwarding, "disable-dns-forwarding", false,
 		"answer names outside cluster.local with REFUSED instead of asking the node's resolvers")
