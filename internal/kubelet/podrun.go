@@ -110,7 +110,32 @@ func (r *podRun) containers(ctx context.Context) (time.Duration, error) {
 	if firstErr == nil && r.regularDone() {
 		firstErr = r.stopSidecars(ctx)
 	}
+	if err := r.ephemeralContainers(ctx); err != nil && firstErr == nil {
+		firstErr = err
+	}
 	return wait, firstErr
+}
+
+// ephemeralContainers starts the ephemeral containers added to the pod
+// (kubectl debug); they run once and are never restarted.
+func (r *podRun) ephemeralContainers(ctx context.Context) error {
+	for i := range r.pod.Spec.EphemeralContainers {
+		c := ephemeralAsContainer(&r.pod.Spec.EphemeralContainers[i])
+		if last, _ := r.state.latest(c.Name, r.sandboxID); last != nil {
+			continue
+		}
+		if err := r.start(ctx, c, 0, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ephemeralAsContainer is an ephemeral container as a container: the
+// common fields are the same.
+func ephemeralAsContainer(ec *corev1.EphemeralContainer) *corev1.Container {
+	c := corev1.Container(ec.EphemeralContainerCommon)
+	return &c
 }
 
 // regularDone reports whether the pod's regular containers have all

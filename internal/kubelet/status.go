@@ -78,6 +78,13 @@ func (k *Kubelet) podStatus(ctx context.Context, pod *corev1.Pod, state *podRunt
 	}
 	s.InitContainerStatuses = k.containerStatuses(pod, pod.Spec.InitContainers, state, sandboxID, pod.Status.InitContainerStatuses, true)
 	s.ContainerStatuses = k.containerStatuses(pod, pod.Spec.Containers, state, sandboxID, pod.Status.ContainerStatuses, false)
+	if len(pod.Spec.EphemeralContainers) > 0 {
+		ephemeral := make([]corev1.Container, 0, len(pod.Spec.EphemeralContainers))
+		for i := range pod.Spec.EphemeralContainers {
+			ephemeral = append(ephemeral, *ephemeralAsContainer(&pod.Spec.EphemeralContainers[i]))
+		}
+		s.EphemeralContainerStatuses = k.containerStatuses(pod, ephemeral, state, sandboxID, pod.Status.EphemeralContainerStatuses, false)
+	}
 	s.Phase = podPhase(pod, s)
 	s.ObservedGeneration = pod.Generation
 	setConditions(pod, s, sandbox != nil, now)

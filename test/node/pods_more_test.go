@@ -29,6 +29,26 @@ func TestPodSpecs(t *testing.T) {
 	t.Run("TerminationMessageFromLogs", func(t *testing.T) { t.Parallel(); testMessageFromLogs(t, c) })
 	t.Run("ActiveDeadline", func(t *testing.T) { t.Parallel(); testActiveDeadline(t, c) })
 	t.Run("RelaxedEnvNames", func(t *testing.T) { t.Parallel(); testRelaxedEnvNames(t, c) })
+	t.Run("EphemeralContainer", func(t *testing.T) { t.Parallel(); testEphemeral(t, c) })
+}
+
+func testEphemeral(t *testing.T, c *nodetest.Cluster) {
+	pod := create(t, c.Client, busybox("debug-me", "sleep 3600"))
+	waitPod(t, c.Client, pod.Namespace, pod.Name, 60*time.Second, "running", running)
+	out, err := c.RunKubectl(t, testutil.Kubectl(t, "1.33"), "", "debug", pod.Name, "--image="+nodetest.BusyboxImage,
+		"--image-pull-policy=Never", "-c", "debugger", "--", "sh", "-c", "echo debugging $(hostname)")
+	if err != nil {
+		t.Fatalf("kubectl debug: %v\n%s", err, out)
+	}
+	got := waitPod(t, c.Client, pod.Namespace, pod.Name, 60*time.Second, "with its ephemeral container run", func(p *corev1.Pod) bool {
+		return len(p.Status.EphemeralContainerStatuses) == 1 && p.Status.EphemeralContainerStatuses[0].State.Terminated != nil
+	})
+	if term := got.Status.EphemeralContainerStatuses[0].State.Terminated; term.ExitCode != 0 || got.Generation != 2 {
+		t.Errorf("ephemeral container %+v, pod generation %d; want exit 0 and generation 2", term, got.Generation)
+	}
+	if out, err := c.RunKubectl(t, testutil.Kubectl(t, "1.33"), "", "logs", pod.Name, "-c", "debugger"); err != nil || out != "debugging debug-me\n" {
+		t.Errorf("kubectl logs -c debugger = %q, %v", out, err)
+	}
 }
 
 func testActiveDeadline(t *testing.T, c *nodetest.Cluster) {

@@ -142,6 +142,13 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 		}
 	case "binding":
 		// The binding endpoint computed the whole object itself.
+	case "ephemeralcontainers":
+		if obj, err = withEphemeralContainersOf(current, obj); err != nil {
+			return nil, false, err
+		}
+		if accessor, err = ObjectMeta(obj); err != nil {
+			return nil, false, err
+		}
 	case "status":
 		obj = withStatusOf(current, obj)
 		if accessor, err = ObjectMeta(obj); err != nil {
@@ -165,7 +172,9 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 	}
 	errs := apivalidation.ValidateObjectMetaAccessorUpdate(accessor, curMeta, field.NewPath("metadata"))
 	errs = append(errs, apivalidation.ValidateObjectMetaAccessor(accessor, s.Resource.Namespaced, s.Strategy.NameValidator(), field.NewPath("metadata"))...)
-	if opts.Subresource != "binding" { // a binding only sets the node, checked by its endpoint
+	// A binding only sets the node, checked by its endpoint; the
+	// ephemeral containers were checked above.
+	if opts.Subresource != "binding" && opts.Subresource != "ephemeralcontainers" {
 		errs = append(errs, s.Strategy.ValidateUpdate(ctx, obj, current)...)
 	}
 	if len(errs) > 0 {
