@@ -212,7 +212,7 @@ func TestFinalPhase(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &corev1.PodStatus{Phase: tt.phase, ContainerStatuses: tt.status}
-			finalPhase(testPod(corev1.RestartPolicyAlways, nil, "a", "b"), s)
+			finalPhase(s)
 			if s.Phase != tt.want {
 				t.Errorf("phase = %s, want %s", s.Phase, tt.want)
 			}

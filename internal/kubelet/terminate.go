@@ -134,7 +134,7 @@ func (k *Kubelet) finishPod(ctx context.Context, pod *corev1.Pod, state *podRunt
 	if err != nil {
 		return err
 	}
-	if err := k.updateStatus(ctx, pod, fresh, func(s *corev1.PodStatus) { finalPhase(pod, s) }); err != nil && !apierrors.IsNotFound(err) {
+	if err := k.updateStatus(ctx, pod, fresh, finalPhase); err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
 	err = k.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
@@ -149,7 +149,7 @@ func (k *Kubelet) finishPod(ctx context.Context, pod *corev1.Pod, state *podRunt
 
 // finalPhase sets the terminal phase of a pod that was deleted while it
 // ran: Succeeded when every container exited 0, else Failed.
-func finalPhase(pod *corev1.Pod, s *corev1.PodStatus) {
+func finalPhase(s *corev1.PodStatus) {
 	if s.Phase == corev1.PodSucceeded || s.Phase == corev1.PodFailed {
 		return
 	}
@@ -164,7 +164,6 @@ func finalPhase(pod *corev1.Pod, s *corev1.PodStatus) {
 	} else {
 		s.Phase = corev1.PodFailed
 	}
-	_ = pod
 }
 
 // stopSandboxes stops every ready sandbox in state.

@@ -29,7 +29,7 @@ func busybox(name, script string) *corev1.Pod {
 }
 
 // create creates pod and removes it when the test ends.
-func create(t *testing.T, client kubernetes.Interface, pod *corev1.Pod) *corev1.Pod {
+func create(t testing.TB, client kubernetes.Interface, pod *corev1.Pod) *corev1.Pod {
 	t.Helper()
 	created, err := client.CoreV1().Pods(pod.Namespace).Create(context.Background(), pod, metav1.CreateOptions{})
 	if err != nil {
@@ -46,7 +46,7 @@ func create(t *testing.T, client kubernetes.Interface, pod *corev1.Pod) *corev1.
 
 // waitPod polls pod until ok says yes, failing the test after timeout with
 // the last status seen.
-func waitPod(t *testing.T, client kubernetes.Interface, namespace, name string, timeout time.Duration, what string, ok func(*corev1.Pod) bool) *corev1.Pod {
+func waitPod(t testing.TB, client kubernetes.Interface, namespace, name string, timeout time.Duration, what string, ok func(*corev1.Pod) bool) *corev1.Pod {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	var last *corev1.Pod
@@ -91,49 +91,3 @@ func isReady(pod *corev1.Pod) bool {
 }
 
 func succeeded(pod *corev1.Pod) bool { return pod.Status.Phase == corev1.PodSucceeded }
-
-// createB, waitPodB and createServiceB are create, waitPod and
-// createService for benchmarks.
-func createB(b *testing.B, c *nodetest.Cluster, pod *corev1.Pod) *corev1.Pod {
-	b.Helper()
-	created, err := c.Client.CoreV1().Pods(pod.Namespace).Create(context.Background(), pod, metav1.CreateOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return created
-}
-
-func waitPodB(b *testing.B, c *nodetest.Cluster, name string) *corev1.Pod {
-	b.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		pod, err := c.Client.CoreV1().Pods(metav1.NamespaceDefault).Get(context.Background(), name, metav1.GetOptions{})
-		if err == nil && running(pod) {
-			return pod
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b.Fatalf("pod %s not running within 60s", name)
-	return nil
-}
-
-func createServiceB(b *testing.B, c *nodetest.Cluster, name string, spec corev1.ServiceSpec) *corev1.Service {
-	b.Helper()
-	svc, err := c.Client.CoreV1().Services(metav1.NamespaceDefault).Create(context.Background(),
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}, metav1.CreateOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		slices, err := c.Client.DiscoveryV1().EndpointSlices(metav1.NamespaceDefault).List(context.Background(),
-			metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=" + name})
-		if err == nil && len(slices.Items) > 0 && len(slices.Items[0].Endpoints) > 0 {
-			time.Sleep(time.Second) // the proxies' sync
-			return svc
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b.Fatalf("service %s got no endpoints", name)
-	return nil
-}

@@ -30,10 +30,12 @@ func BenchmarkServiceVsPodIP(b *testing.B) {
 	c := nodetest.StartCluster(b, 2)
 	pod := httpdPod("bench-web")
 	pod.Labels = map[string]string{"app": "bench-web"}
-	created := createB(b, c, on(pod, "node-1"))
-	pod = waitPodB(b, c, created.Name)
-	svc := createServiceB(b, c, "bench-web", corev1.ServiceSpec{Selector: pod.Labels,
+	create(b, c.Client, on(pod, "node-1"))
+	pod = waitPod(b, c.Client, pod.Namespace, pod.Name, 60*time.Second, "running", running)
+	svc := createService(b, c, "bench-web", corev1.ServiceSpec{Selector: pod.Labels,
 		Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}})
+	waitEndpoints(b, c, svc.Name, 1)
+	time.Sleep(time.Second) // the proxies' sync after the endpoint appeared
 	client := nsHTTPClient(b, "/run/netns/"+c.Nodes[0].NetNS)
 	const requests, workers = 3000, 8
 	for range b.N {

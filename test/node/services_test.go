@@ -214,7 +214,7 @@ func TestServices(t *testing.T) {
 }
 
 // createService creates a Service in default and removes it at the end.
-func createService(t *testing.T, c *nodetest.Cluster, name string, spec corev1.ServiceSpec) *corev1.Service {
+func createService(t testing.TB, c *nodetest.Cluster, name string, spec corev1.ServiceSpec) *corev1.Service {
 	t.Helper()
 	svc, err := c.Client.CoreV1().Services("default").Create(context.Background(),
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}, metav1.CreateOptions{})
@@ -229,7 +229,7 @@ func createService(t *testing.T, c *nodetest.Cluster, name string, spec corev1.S
 
 // waitEndpoints waits until the Service's EndpointSlices hold n ready
 // endpoints.
-func waitEndpoints(t *testing.T, c *nodetest.Cluster, service string, n int) {
+func waitEndpoints(t testing.TB, c *nodetest.Cluster, service string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
