@@ -181,17 +181,22 @@ func (h *Handler) proxyToKubelet(ctx context.Context, w http.ResponseWriter, r *
 	location := *base
 	location.Path = path
 	location.RawQuery = params.Encode()
-	// The caller's credentials are for this server, not for the kubelet,
-	// which trusts this server's own certificate.
-	out := r.Clone(ctx)
+	// The kubelet trusts this server's own certificate.
+	passOn(w, r, &location, h.kubeletTransport, upgradeRequired, kubeletErrorResponder{h: h, node: nodeName, url: base.Host})
+}
+
+// passOn proxies r, upgrades (SPDY, websocket) included, to location
+// without the caller's credentials, which are for this server only.
+func passOn(w http.ResponseWriter, r *http.Request, location *url.URL, transport http.RoundTripper, upgradeRequired bool, responder proxy.ErrorResponder) {
+	out := r.Clone(r.Context())
 	out.Header.Del("Authorization")
 	handler := &proxy.UpgradeAwareHandler{
-		Location:        &location,
-		Transport:       h.kubeletTransport,
+		Location:        location,
+		Transport:       transport,
 		UpgradeRequired: upgradeRequired,
 		UseLocationHost: true,
 		FlushInterval:   200 * time.Millisecond,
-		Responder:       kubeletErrorResponder{h: h, node: nodeName, url: base.Host},
+		Responder:       responder,
 	}
 	handler.ServeHTTP(w, out)
 }

@@ -16,7 +16,6 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/proxy"
 )
 
 // resourceProxyTransport reaches pods (and services' endpoints) for
@@ -201,17 +200,7 @@ func (h *Handler) proxyTo(w http.ResponseWriter, r *http.Request, scheme, host, 
 		path = "/" + path
 	}
 	location := &url.URL{Scheme: scheme, Host: host, Path: path, RawQuery: r.URL.RawQuery}
-	out := r.Clone(r.Context())
-	// The caller's credentials are for this server, not for the pod.
-	out.Header.Del("Authorization")
-	handler := &proxy.UpgradeAwareHandler{
-		Location:        location,
-		Transport:       resourceProxyTransport,
-		UseLocationHost: true,
-		FlushInterval:   200 * time.Millisecond,
-		Responder:       proxyErrorResponder{h: h, host: host},
-	}
-	handler.ServeHTTP(w, out)
+	passOn(w, r, location, resourceProxyTransport, false, proxyErrorResponder{h: h, host: host})
 }
 
 type proxyErrorResponder struct {
