@@ -3,6 +3,7 @@ package dns
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -174,7 +175,7 @@ func (z *zone) service(owner string, svc *corev1.Service, qtype uint16) reply {
 func (z *zone) endpoint(owner string, svc *corev1.Service, host string, qtype uint16) reply {
 	var ips []netip.Addr
 	for _, ep := range z.endpoints(svc) {
-		if ep.host == host {
+		if ep.host == host && !slices.Contains(ips, ep.addr) {
 			ips = append(ips, ep.addr)
 		}
 	}
@@ -343,25 +344,14 @@ type endpoint struct {
 	slice *discoveryv1.EndpointSlice
 }
 
-// endpoints returns the Service's published endpoints across its slices,
-// once per name and address (slices overlap while they are rebalanced).
+// endpoints returns the Service's published endpoints across its slices.
+// An endpoint repeated in two slices (as while slices are rebalanced) is
+// returned once per slice, since each slice carries its own ports; callers
+// drop repeated names and addresses.
 func (z *zone) endpoints(svc *corev1.Service) []endpoint {
-	slices := z.store.EndpointSlices(svc.Namespace, svc.Name)
-	if len(slices) == 1 {
-		// The common case: one slice, whose endpoints the controller
-		// writes once each.
-		return publishedEndpoints(svc, slices[0])
-	}
 	var out []endpoint
-	seen := map[endpoint]bool{}
-	for _, es := range slices {
-		for _, ep := range publishedEndpoints(svc, es) {
-			k := endpoint{host: ep.host, addr: ep.addr}
-			if !seen[k] {
-				seen[k] = true
-				out = append(out, ep)
-			}
-		}
+	for _, es := range z.store.EndpointSlices(svc.Namespace, svc.Name) {
+		out = append(out, publishedEndpoints(svc, es)...)
 	}
 	return out
 }
