@@ -4,6 +4,7 @@ package testutil
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,11 +97,30 @@ func Kubectl(t testing.TB, minor string) string {
 // RunKubectl runs kubectl against s and returns its combined output.
 func (s *Server) RunKubectl(t testing.TB, kubectl string, stdin string, args ...string) (string, error) {
 	t.Helper()
+	out, err := s.kubectlCommand(kubectl, stdin, args).CombinedOutput()
+	return string(out), err
+}
+
+// RunKubectlStdout runs kubectl against s and returns its standard output
+// alone, for commands whose output is compared exactly while client-go may
+// log to standard error; the error carries standard error.
+func (s *Server) RunKubectlStdout(t testing.TB, kubectl string, stdin string, args ...string) (string, error) {
+	t.Helper()
+	cmd := s.kubectlCommand(kubectl, stdin, args)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		err = fmt.Errorf("%w: %s", err, stderr.String())
+	}
+	return string(out), err
+}
+
+func (s *Server) kubectlCommand(kubectl string, stdin string, args []string) *exec.Cmd {
 	cmd := exec.Command(kubectl, append([]string{"--kubeconfig", s.Kubeconfig}, args...)...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.Kubeconfig, "HOME="+s.DataDir)
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return cmd
 }
