@@ -146,3 +146,46 @@ func TestNamespaceDeletion(t *testing.T) {
 		t.Fatalf("content left behind: %v %v", list, err)
 	}
 }
+
+// TestDeleteStatusCodes: a deletion that leaves the object in place (a
+// graceful pod deletion, a finalizer) answers 200 with the object, as
+// upstream does; only cascading deletion requested with
+// orphanDependents=false answers 202.
+func TestDeleteStatusCodes(t *testing.T) {
+	s := testutil.StartServer(t)
+	ctx := context.Background()
+	c := s.Client
+	if _, err := c.CoreV1().Pods("default").Create(ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "graceful"},
+		Spec:       corev1.PodSpec{NodeName: "n1", Containers: []corev1.Container{{Name: "c", Image: "busybox"}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"kept", "orphan-false", "plain"} {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		if name != "plain" {
+			cm.Finalizers = []string{"example.com/hold"}
+		}
+		if _, err := c.CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		resource, name string
+		opts           metav1.DeleteOptions
+		want           int
+	}{
+		{"pods", "graceful", metav1.DeleteOptions{GracePeriodSeconds: ptrTo(int64(30))}, 200},
+		{"configmaps", "kept", metav1.DeleteOptions{}, 200},
+		{"configmaps", "orphan-false", metav1.DeleteOptions{OrphanDependents: ptrTo(false)}, 202},
+		{"configmaps", "plain", metav1.DeleteOptions{}, 200},
+	}
+	for _, tc := range cases {
+		var code int
+		err := c.CoreV1().RESTClient().Delete().Namespace("default").Resource(tc.resource).Name(tc.name).
+			Body(&tc.opts).Do(ctx).StatusCode(&code).Error()
+		if err != nil || code != tc.want {
+			t.Errorf("delete %s/%s: status %d (%v), want %d", tc.resource, tc.name, code, err, tc.want)
+		}
+	}
+}
