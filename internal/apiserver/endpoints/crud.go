@@ -187,9 +187,9 @@ func (h *Handler) update(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	manager := managerName(r, opts.FieldManager)
 	out, created, err := store.Update(ctx, info.Namespace, info.Name,
-		h.admitted(store, info, subresource, func(_ context.Context, current runtime.Object) (runtime.Object, error) {
+		func(_ context.Context, current runtime.Object) (runtime.Object, error) {
 			return h.trackFields(store, subresource, current, obj.DeepCopyObject(), manager)
-		}),
+		},
 		registry.UpdateOptions{DryRun: registry.IsDryRun(opts.DryRun), Subresource: subresource})
 	if err != nil {
 		h.writeError(w, r, err)
