@@ -54,5 +54,9 @@ golangci_lint="$(tool golangci-lint "$golangci_lint_version" github.com/golangci
 "$golangci_lint" run ./...
 
 echo "== tests"
+# In-process informers hold the API server's cached objects themselves
+# (internal/server/shared.go): client-go's detector panics if anything
+# changes an object it handed out.
+export KUBE_CACHE_MUTATION_DETECTOR=true
 gotestsum="$(tool gotestsum "$gotestsum_version" gotest.tools/gotestsum)"
 exec "$gotestsum" --format testname -- -count=1 -timeout 30m ./...

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -29,7 +30,12 @@ func (tugScheduler) start(ctx context.Context, c *benchkit.Cluster, _ string) (f
 	if err != nil {
 		return nil, err
 	}
-	factory := informers.NewSharedInformerFactory(client, 0)
+	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(func(obj any) (any, error) {
+		if accessor, err := meta.Accessor(obj); err == nil {
+			accessor.SetManagedFields(nil) // as tug server's informers: no plugin reads them
+		}
+		return obj, nil
+	}))
 	profile := plugins.DefaultProfile()
 	ctx, cancel := context.WithCancel(ctx)
 	s, err := scheduler.New(ctx, scheduler.Options{Client: client, InformerFactory: factory, Registry: plugins.Registry(), Profile: &profile})

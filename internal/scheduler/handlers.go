@@ -7,7 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	toolscache "k8s.io/client-go/tools/cache"
-	"k8s.io/klog/v2"
 
 	"github.com/tugcluster/tug/internal/scheduler/framework"
 )
@@ -17,15 +16,8 @@ import (
 // node resources) and nodes to the cache, each change also offered to the
 // queue as a cluster event.
 func (s *Scheduler) addEventHandlers(ctx context.Context) error {
-	logger := klog.FromContext(ctx)
 	pods := s.opts.InformerFactory.Core().V1().Pods().Informer()
 	nodes := s.opts.InformerFactory.Core().V1().Nodes().Informer()
-	for _, inf := range []toolscache.SharedIndexInformer{pods, nodes} {
-		if err := inf.SetTransform(dropManagedFields); err != nil {
-			// Already started by someone else: it keeps their transform.
-			logger.V(2).Info("Informer transform not set", "err", err)
-		}
-	}
 	assigned, err := pods.AddEventHandler(toolscache.FilteringResourceEventHandler{
 		FilterFunc: func(obj any) bool {
 			pod := asPod(obj)

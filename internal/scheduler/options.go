@@ -20,7 +20,9 @@ type Options struct {
 	// Required.
 	Client kubernetes.Interface
 	// InformerFactory provides the pod and node informers (and any a
-	// plugin asks for). Run starts it and shuts it down. Required.
+	// plugin asks for). Run starts it and shuts it down. Its objects are
+	// only read; a factory may drop their managedFields, which no plugin
+	// reads. Required.
 	InformerFactory informers.SharedInformerFactory
 	// Clock drives back-off, time-outs and assumed-pod expiry. Default:
 	// the real clock.

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"sync"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/kubernetes/scheme"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -115,13 +114,4 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.bindings.Wait()
 	wg.Wait()
 	return nil
-}
-
-// dropManagedFields keeps the informer caches small: no plugin reads
-// managedFields.
-func dropManagedFields(obj any) (any, error) {
-	if accessor, err := meta.Accessor(obj); err == nil {
-		accessor.SetManagedFields(nil)
-	}
-	return obj, nil
 }

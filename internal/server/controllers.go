@@ -8,7 +8,6 @@ import (
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/metadata"
@@ -16,6 +15,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 
+	"github.com/tugcluster/tug/internal/apiserver/registry"
 	"github.com/tugcluster/tug/internal/apiserver/resources"
 	"github.com/tugcluster/tug/internal/controllers/cronjob"
 	"github.com/tugcluster/tug/internal/controllers/daemonset"
@@ -40,11 +40,11 @@ import (
 // belong to the API server's contract (garbage collection, namespace
 // deletion, each namespace's default service account and root CA
 // ConfigMap), the node controllers (IPAM, lifecycle and taint eviction)
-// and the workload controllers. They talk to the API server only through
-// cfg, as any client would.
+// and the workload controllers. They write through cfg, as any client
+// would, and read the kinds of sharedKinds straight from stores.
 // nodeGrace is how long a node may go without a heartbeat; clusterCIDR
 // is the pod network node CIDRs come from.
-func runControllers(ctx context.Context, cfg *rest.Config, caPEM []byte, catalog []resources.Resource, nodeGrace time.Duration, clusterCIDR string) error {
+func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.GroupVersionResource]*registry.Store, caPEM []byte, catalog []resources.Resource, nodeGrace time.Duration, clusterCIDR string) error {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = 1000, 2000
 	meta, err := metadata.NewForConfig(cfg)
@@ -72,7 +72,7 @@ func runControllers(ctx context.Context, cfg *rest.Config, caPEM []byte, catalog
 			namespaced = append(namespaced, r.GVR)
 		}
 	}
-	typed := informers.NewSharedInformerFactoryWithOptions(client, 10*time.Minute, informers.WithTransform(dropManagedFields))
+	typed := newSharedInformerFactory(client, stores, 10*time.Minute)
 	metaFactory := metadatainformer.NewSharedInformerFactory(meta, 10*time.Minute)
 	nsController, err := namespace.New(client, meta, typed.Core().V1().Namespaces(), namespaced)
 	if err != nil {

@@ -7,14 +7,15 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/uuid"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/klog/v2"
 
+	"github.com/tugcluster/tug/internal/apiserver/registry"
 	"github.com/tugcluster/tug/internal/scheduler"
 	"github.com/tugcluster/tug/internal/scheduler/plugins"
 )
@@ -34,7 +35,7 @@ const (
 // stale by then). The scheduler talks to the API server only through cfg,
 // with its own client: protobuf and a high rate limit, since binding is
 // its hot path.
-func runScheduler(ctx context.Context, cfg *rest.Config) error {
+func runScheduler(ctx context.Context, cfg *rest.Config, stores map[schema.GroupVersionResource]*registry.Store) error {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = 5000, 10000
 	cfg.ContentType = "application/vnd.kubernetes.protobuf"
@@ -51,7 +52,7 @@ func runScheduler(ctx context.Context, cfg *rest.Config) error {
 	identity := hostname + "_" + string(uuid.NewUUID())
 	logger := klog.FromContext(ctx).WithValues("lease", schedulerLeaseNamespace+"/"+schedulerLeaseName, "identity", identity)
 	for ctx.Err() == nil {
-		if err := leadAndSchedule(ctx, client, identity); err != nil {
+		if err := leadAndSchedule(ctx, client, stores, identity); err != nil {
 			return err
 		}
 		if ctx.Err() == nil {
@@ -64,7 +65,7 @@ func runScheduler(ctx context.Context, cfg *rest.Config) error {
 // leadAndSchedule campaigns for the lease and, once it holds it, runs a
 // scheduler until the lease is lost or ctx ends. It returns after the
 // elector and the scheduler have stopped.
-func leadAndSchedule(ctx context.Context, client kubernetes.Interface, identity string) error {
+func leadAndSchedule(ctx context.Context, client kubernetes.Interface, stores map[schema.GroupVersionResource]*registry.Store, identity string) error {
 	leading := make(chan context.Context, 1)
 	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock: &resourcelock.LeaseLock{
@@ -96,16 +97,17 @@ func leadAndSchedule(ctx context.Context, client kubernetes.Interface, identity 
 	select {
 	case leaseCtx := <-leading:
 		klog.FromContext(ctx).V(2).Info("Acquired the scheduler lease", "identity", identity)
-		runErr = schedule(leaseCtx, client)
+		runErr = schedule(leaseCtx, client, stores)
 	case <-electorDone:
 	}
 	<-electorDone
 	return runErr
 }
 
-// schedule runs one scheduler with its own informers until ctx ends.
-func schedule(ctx context.Context, client kubernetes.Interface) error {
-	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(dropManagedFields))
+// schedule runs one scheduler with its own informers, reading stores,
+// until ctx ends.
+func schedule(ctx context.Context, client kubernetes.Interface, stores map[schema.GroupVersionResource]*registry.Store) error {
+	factory := newSharedInformerFactory(client, stores, 0)
 	profile := plugins.DefaultProfile()
 	s, err := scheduler.New(ctx, scheduler.Options{
 		Client:          client,

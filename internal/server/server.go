@@ -203,7 +203,7 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 			clients.Add(1)
 			g.Go(func() error {
 				defer clients.Done()
-				return runScheduler(gctx, clientConfig)
+				return runScheduler(gctx, clientConfig, api.Stores)
 			})
 		}
 		if !opts.DisableAgent {
@@ -217,7 +217,7 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 				return agent.Run(gctx, node)
 			})
 		}
-		return runControllers(gctx, clientConfig, bundle.CAPEM, catalog, opts.NodeMonitorGracePeriod, opts.ClusterCIDR)
+		return runControllers(gctx, clientConfig, api.Stores, bundle.CAPEM, catalog, opts.NodeMonitorGracePeriod, opts.ClusterCIDR)
 	})
 	return g.Wait()
 }

@@ -186,16 +186,25 @@ func (c *Cache) apply(ev watch.Event) error {
 	} else {
 		c.objects[key] = ev.Object
 	}
-	if len(c.events) >= c.cfg.EventCapacity {
-		c.events = append(c.events[:0:0], c.events[len(c.events)-c.cfg.EventCapacity+1:]...)
-	}
-	c.events = append(c.events, e)
+	c.events = appendEvent(c.events, e, c.cfg.EventCapacity)
 	c.rev = rev
 	for w := range c.watchers {
 		w.offerLocked(e)
 	}
 	c.cond.Broadcast()
 	return nil
+}
+
+// appendEvent adds e to the recent events, which keep at least the last
+// capacity of them. The window grows to twice that and is then cut back in
+// place, so an event costs O(1) amortized instead of a copy of the window.
+func appendEvent(events []cachedEvent, e cachedEvent, capacity int) []cachedEvent {
+	if len(events) >= 2*capacity {
+		n := copy(events, events[len(events)-capacity+1:])
+		clear(events[n:]) // let the dropped events' objects be collected
+		events = events[:n]
+	}
+	return append(events, e)
 }
 
 // progress records that storage has no changes for this prefix up to the

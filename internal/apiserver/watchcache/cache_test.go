@@ -191,3 +191,22 @@ func name(ev watch.Event) string {
 	}
 	return fmt.Sprintf("%T", ev.Object)
 }
+
+func TestAppendEventKeepsTheWindow(t *testing.T) {
+	const capacity = 10
+	var events []cachedEvent
+	for i := int64(1); i <= 100; i++ {
+		events = appendEvent(events, cachedEvent{rev: i}, capacity)
+		if len(events) < min(int(i), capacity) || len(events) > 2*capacity {
+			t.Fatalf("after %d events the window holds %d, want between %d and %d", i, len(events), min(int(i), capacity), 2*capacity)
+		}
+		for j := range events {
+			if want := i - int64(len(events)-1-j); events[j].rev != want {
+				t.Fatalf("after %d events, events[%d].rev = %d, want %d", i, j, events[j].rev, want)
+			}
+		}
+	}
+	if c := cap(events); c > 4*capacity {
+		t.Errorf("the window's array grew to %d entries; it is cut back in place", c)
+	}
+}
