@@ -10,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/tugcluster/tug/internal/memtrim"
 
 	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/kubernetes"
@@ -157,8 +160,27 @@ func runNode(ctx context.Context, opts Options) error {
 	g.Go(func() error { return publishDNSEndpoint(ctx, client, nodeName, nodeIPs[0]) })
 	g.Go(func() error { return api.Start(ctx) })
 	g.Go(func() error { return k.Run(ctx) })
+	g.Go(func() error { releaseStartupPages(ctx); return nil })
 	logger.Info("Node agent started", "node", nodeName, "runtime", endpoint)
 	return g.Wait()
+}
+
+// startupSettle is how long after start-up the agent gives back the pages
+// of its executable that only start-up used: by then it has registered,
+// synced its informers and adopted running pods.
+const startupSettle = 10 * time.Second
+
+// releaseStartupPages pages out tug's executable once the agent has
+// settled (see internal/memtrim); what the agent still runs faults back
+// in. A kernel without MADV_PAGEOUT (before Linux 5.4) keeps the pages.
+func releaseStartupPages(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(startupSettle):
+	}
+	advised, err := memtrim.ReleaseExecutablePages()
+	klog.FromContext(ctx).V(2).Info("Released start-up pages of the executable", "advisedBytes", advised, "err", err)
 }
 
 // nodeName is --node-name, else the host name in lower case.

@@ -1,7 +1,6 @@
 package scheduler
 
 import (
-	"context"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,7 +14,7 @@ import (
 // to the queue; assigned, non-terminal pods (of any scheduler: they use
 // node resources) and nodes to the cache, each change also offered to the
 // queue as a cluster event.
-func (s *Scheduler) addEventHandlers(ctx context.Context) error {
+func (s *Scheduler) addEventHandlers() error {
 	pods := s.opts.InformerFactory.Core().V1().Pods().Informer()
 	nodes := s.opts.InformerFactory.Core().V1().Nodes().Informer()
 	assigned, err := pods.AddEventHandler(toolscache.FilteringResourceEventHandler{

@@ -82,7 +82,7 @@ func New(ctx context.Context, opts Options) (*Scheduler, error) {
 		Nominator:          nominator,
 	})
 	s.podLister = opts.InformerFactory.Core().V1().Pods().Lister()
-	if err := s.addEventHandlers(ctx); err != nil {
+	if err := s.addEventHandlers(); err != nil {
 		return nil, err
 	}
 	return s, nil
