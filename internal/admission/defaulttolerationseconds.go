@@ -11,10 +11,13 @@ import (
 // controller evicts it.
 const DefaultNodeTolerationSeconds int64 = 300
 
-// DefaultTolerationSeconds gives each new pod a bounded toleration of the
-// not-ready and unreachable NoExecute taints, unless it already says how
-// it tolerates them, as upstream's DefaultTolerationSeconds plugin does:
-// without it a node failure would evict every pod at once.
+// DefaultTolerationSeconds gives each pod written (created or updated, not
+// its subresources) a bounded toleration of the not-ready and unreachable
+// NoExecute taints, unless it already says how it tolerates them, as
+// upstream's DefaultTolerationSeconds plugin does: without it a node
+// failure would evict every pod at once. On update it puts back defaults
+// a client dropped, which pod validation would otherwise refuse as a
+// removed toleration.
 type DefaultTolerationSeconds struct {
 	// NotReady and Unreachable are the tolerationSeconds added for the
 	// node.kubernetes.io/not-ready and node.kubernetes.io/unreachable
@@ -26,7 +29,7 @@ var _ Plugin = DefaultTolerationSeconds{}
 
 // Admit implements Plugin.
 func (p DefaultTolerationSeconds) Admit(_ context.Context, a *Attributes) error {
-	if a.Operation != Create || a.Resource != podsResource || a.Subresource != "" {
+	if (a.Operation != Create && a.Operation != Update) || a.Resource != podsResource || a.Subresource != "" {
 		return nil
 	}
 	pod, ok := a.Object.(*corev1.Pod)

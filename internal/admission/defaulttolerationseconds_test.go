@@ -63,8 +63,18 @@ func TestDefaultTolerationSeconds(t *testing.T) {
 		want: []corev1.Toleration{{Key: corev1.TaintNodeNotReady, Value: "x", Effect: corev1.TaintEffectNoExecute},
 			unreachable(200)},
 	}, {
-		name: "updates are left alone",
+		name: "updates get both too",
 		op:   Update,
+		want: []corev1.Toleration{notReady(300), unreachable(200)},
+	}, {
+		name:        "updates keep the pod's own tolerations",
+		op:          Update,
+		tolerations: []corev1.Toleration{other, notReady(10), unreachable(20)},
+		want:        []corev1.Toleration{other, notReady(10), unreachable(20)},
+	}, {
+		name:        "status updates are left alone",
+		op:          Update,
+		subresource: "status",
 	}, {
 		name:        "status writes are left alone",
 		subresource: "status",

@@ -213,6 +213,7 @@ func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admi
 	serviceAccounts := stores[corev1.SchemeGroupVersion.WithResource("serviceaccounts")]
 	limitRanges := stores[corev1.SchemeGroupVersion.WithResource("limitranges")]
 	priorityClasses := stores[schedulingv1.SchemeGroupVersion.WithResource("priorityclasses")]
+	quotas := stores[corev1.SchemeGroupVersion.WithResource("resourcequotas")]
 	return admission.Chain{
 		admission.Priority{List: func(ctx context.Context) ([]schedulingv1.PriorityClass, error) {
 			list, err := priorityClasses.List(ctx, "", &metav1.ListOptions{})
@@ -248,6 +249,23 @@ func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admi
 				return nil, fmt.Errorf("stored runtime class is a %T", obj)
 			}
 			return rc, nil
+		}},
+		// Last: it charges quotas for what the plugins before it decided.
+		admission.ResourceQuota{List: func(ctx context.Context, namespace string, fresh bool) ([]corev1.ResourceQuota, error) {
+			opts := &metav1.ListOptions{ResourceVersion: "0"} // every create asks: serve it from memory
+			if fresh {
+				opts.ResourceVersion = ""
+			}
+			list, err := quotas.List(ctx, namespace, opts)
+			if err != nil {
+				return nil, err
+			}
+			return list.(*corev1.ResourceQuotaList).Items, nil
+		}, UpdateStatus: func(ctx context.Context, q *corev1.ResourceQuota) error {
+			_, _, err := quotas.Update(ctx, q.Namespace, q.Name, func(context.Context, runtime.Object) (runtime.Object, error) {
+				return q, nil // q's resourceVersion makes this a compare-and-swap
+			}, registry.UpdateOptions{Subresource: "status"})
+			return err
 		}},
 	}
 }

@@ -138,6 +138,8 @@ type Kubelet struct {
 	node     nodeInfo
 	statuses statusCache
 
+	admission podAdmission // see admit.go
+
 	mu sync.Mutex
 	// startErrors is the last failure to start each container
 	// (uid/name), shown as its waiting reason until it starts.

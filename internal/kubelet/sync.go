@@ -46,6 +46,9 @@ func (k *Kubelet) syncPod(ctx context.Context, key string) error {
 		// Terminal pods never run again; their containers are stopped.
 		return k.stopFinished(ctx, pod, state)
 	}
+	if ok, err := k.admitPod(ctx, pod, state); !ok {
+		return err // rejected (now Failed), or not yet decided
+	}
 	k.noteStartTime(pod)
 	left, hasDeadline := k.deadlineLeft(pod)
 	if hasDeadline && left <= 0 {

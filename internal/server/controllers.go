@@ -29,6 +29,7 @@ import (
 	"github.com/tugcluster/tug/internal/controllers/nodeipam"
 	"github.com/tugcluster/tug/internal/controllers/nodelifecycle"
 	"github.com/tugcluster/tug/internal/controllers/replicaset"
+	"github.com/tugcluster/tug/internal/controllers/resourcequota"
 	"github.com/tugcluster/tug/internal/controllers/rootcacert"
 	"github.com/tugcluster/tug/internal/controllers/serviceaccount"
 	"github.com/tugcluster/tug/internal/controllers/servicelb"
@@ -196,6 +197,14 @@ func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.Gro
 	if err != nil {
 		return err
 	}
+	quotaController, err := resourcequota.New(resourcequota.Config{
+		Client: client, Quotas: typed.Core().V1().ResourceQuotas(), Pods: typed.Core().V1().Pods(),
+		Services: typed.Core().V1().Services(), Claims: typed.Core().V1().PersistentVolumeClaims(),
+		Metadata: metaFactory, Counted: namespaced,
+	})
+	if err != nil {
+		return err
+	}
 	if err := broadcaster.StartRecordingToSinkWithContext(ctx); err != nil {
 		return err
 	}
@@ -221,6 +230,7 @@ func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.Gro
 	g.Go(func() error { return endpointsController.Run(gctx) })
 	g.Go(func() error { return sliceController.Run(gctx) })
 	g.Go(func() error { return disruptionController.Run(gctx) })
+	g.Go(func() error { return quotaController.Run(gctx) })
 	err = g.Wait()
 	typed.Shutdown()
 	metaFactory.Shutdown()

@@ -177,7 +177,7 @@ func TestDeleteStatusCodes(t *testing.T) {
 	}{
 		{"pods", "graceful", metav1.DeleteOptions{GracePeriodSeconds: ptrTo(int64(30))}, 200},
 		{"configmaps", "kept", metav1.DeleteOptions{}, 200},
-		{"configmaps", "orphan-false", metav1.DeleteOptions{OrphanDependents: ptrTo(false)}, 202},
+		{"configmaps", "orphan-false", metav1.DeleteOptions{OrphanDependents: ptrTo(false)}, 202}, //nolint:staticcheck // the deprecated field is the case under test
 		{"configmaps", "plain", metav1.DeleteOptions{}, 200},
 	}
 	for _, tc := range cases {

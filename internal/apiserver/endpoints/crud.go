@@ -187,9 +187,9 @@ func (h *Handler) update(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	manager := managerName(r, opts.FieldManager)
 	out, created, err := store.Update(ctx, info.Namespace, info.Name,
-		func(_ context.Context, current runtime.Object) (runtime.Object, error) {
+		h.admitted(store, info, subresource, func(_ context.Context, current runtime.Object) (runtime.Object, error) {
 			return h.trackFields(store, subresource, current, obj.DeepCopyObject(), manager)
-		},
+		}),
 		registry.UpdateOptions{DryRun: registry.IsDryRun(opts.DryRun), Subresource: subresource})
 	if err != nil {
 		h.writeError(w, r, err)
@@ -239,7 +239,7 @@ func (h *Handler) delete(ctx context.Context, w http.ResponseWriter, r *http.Req
 	// finalized deletion) and keeps 202 for the one case its clients
 	// expect it: cascading deletion asked for with orphanDependents=false.
 	code := http.StatusOK
-	if !gone && opts.OrphanDependents != nil && !*opts.OrphanDependents {
+	if !gone && opts.OrphanDependents != nil && !*opts.OrphanDependents { //nolint:staticcheck // deprecated, still honored by clients and upstream
 		code = http.StatusAccepted
 	}
 	h.respond(w, r, code, out, gvOf(store))

@@ -36,7 +36,8 @@ type Config struct {
 	// FieldManagers tracks managedFields and serves server-side apply; nil
 	// disables both.
 	FieldManagers *FieldManagers
-	// Admission sees every create before it is stored; nil admits all.
+	// Admission sees every create and update before it is stored; nil
+	// admits all.
 	Admission admission.Plugin
 	// KubeletClient is the TLS config for reaching kubelets (pods/log,
 	// exec, attach, portforward, nodes/proxy): the cluster CA as RootCAs

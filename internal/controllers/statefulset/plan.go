@@ -50,7 +50,9 @@ type view struct {
 // plan returns what one sync does, in order, and how long until a ready
 // pod becomes available (0 when none waits). OrderedReady plans stop at the
 // first pod that is not yet available: a later ordinal never starts, and a
-// scale-down or update never proceeds, before the earlier ones are up.
+// scale-down or update never proceeds, before the earlier ones are up; a
+// scale-down also halts at an unavailable condemned pod unless it is the
+// lowest unhealthy ordinal.
 func plan(v view) ([]action, time.Duration) {
 	var actions []action
 	var wait time.Duration
@@ -88,13 +90,31 @@ func plan(v view) ([]action, time.Duration) {
 		}
 	}
 	slices.Sort(condemned)
+	// As upstream does, OrderedReady removes an unhealthy condemned pod
+	// only when it is the lowest unhealthy ordinal, and halts on any other:
+	// a set whose pods are failing stops scaling down instead of removing
+	// pods that might be the last copies of their data.
+	firstUnhealthy := -1
+	for _, ord := range condemned {
+		if _, ready := readySince(v.pods[ord]); !ready {
+			firstUnhealthy = ord
+			break
+		}
+	}
 	slices.Reverse(condemned)
 	for _, ord := range condemned {
-		if terminating(v.pods[ord]) {
+		pod := v.pods[ord]
+		if terminating(pod) {
 			if v.ordered {
 				return actions, wait // the next one goes when this one is gone
 			}
 			continue
+		}
+		if v.ordered && ord != firstUnhealthy {
+			if ok, left := availableIn(pod, v.minReady, v.now); !ok {
+				noteWait(left)
+				return actions, wait
+			}
 		}
 		actions = append(actions, action{condemn, ord})
 		if v.ordered {

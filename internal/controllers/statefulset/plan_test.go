@@ -96,6 +96,46 @@ func TestPlan(t *testing.T) {
 			v:    view{replicas: 1, ordered: true, pods: map[int]*corev1.Pod{0: mk(up), 1: mk(up), 2: mk(up, dying)}},
 		},
 		{
+			name: "ordered scale down still removes a ready pod above the lowest unhealthy one",
+			v:    view{replicas: 0, ordered: true, pods: map[int]*corev1.Pod{0: mk(), 1: mk(up), 2: mk(up)}},
+			want: []action{{condemn, 2}},
+		},
+		{
+			name: "ordered scale down halts on an unready pod above the lowest unhealthy one",
+			v:    view{replicas: 0, ordered: true, pods: map[int]*corev1.Pod{0: mk(), 1: mk(up), 2: mk()}},
+		},
+		{
+			name: "ordered scale down halts when every condemned pod is unready",
+			v: view{replicas: 0, ordered: true, pods: map[int]*corev1.Pod{0: mk(), 1: mk(), 2: mk(func(p *corev1.Pod) {
+				p.Status.Phase = corev1.PodRunning
+			})}},
+		},
+		{
+			name: "ordered scale down removes the lowest unhealthy pod when it is the highest",
+			v:    view{replicas: 1, ordered: true, pods: map[int]*corev1.Pod{0: mk(up), 1: mk(up), 2: mk()}},
+			want: []action{{condemn, 2}},
+		},
+		{
+			name: "ordered scale down halts on a failed condemned pod above an unready one",
+			v: view{replicas: 1, ordered: true, pods: map[int]*corev1.Pod{0: mk(up), 1: mk(), 2: mk(func(p *corev1.Pod) {
+				p.Status.Phase = corev1.PodFailed
+			})}},
+		},
+		{
+			name:     "ordered scale down waits for minReadySeconds of a condemned pod",
+			v:        view{replicas: 1, ordered: true, minReady: time.Minute, pods: map[int]*corev1.Pod{0: mk(up), 1: mk(readyFor(20 * time.Second))}},
+			wantWait: 40 * time.Second,
+		},
+		{
+			name: "ordered scale down halts on an unready in-range pod",
+			v:    view{replicas: 1, ordered: true, pods: map[int]*corev1.Pod{0: mk(), 1: mk(up)}},
+		},
+		{
+			name: "parallel scale down removes unhealthy pods too",
+			v:    view{replicas: 0, pods: map[int]*corev1.Pod{0: mk(), 1: mk(up), 2: mk()}},
+			want: []action{{condemn, 2}, {condemn, 1}, {condemn, 0}},
+		},
+		{
 			name: "parallel scale down removes all",
 			v:    view{replicas: 1, pods: map[int]*corev1.Pod{0: mk(up), 1: mk(up), 2: mk(up)}},
 			want: []action{{condemn, 2}, {condemn, 1}},
