@@ -36,6 +36,7 @@ func (e configError) Unwrap() error { return e.err }
 // start creates and starts instance attempt of container c.
 func (r *podRun) start(ctx context.Context, c *corev1.Container, attempt uint32, init bool) error {
 	k := r.k
+	c = k.withAllocatedResources(r.pod, c) // a resize not admitted yet waits
 	if err := k.ensureImage(ctx, r.pod, c); err != nil {
 		return err
 	}
@@ -59,6 +60,7 @@ func (r *podRun) start(ctx context.Context, c *corev1.Container, attempt uint32,
 		k.recorder.Eventf(r.pod, corev1.EventTypeWarning, "Failed", "Error: %v", err)
 		return fmt.Errorf("create container %s: %w", c.Name, err)
 	}
+	k.resize.noteApplied(r.pod.UID, resp.ContainerId, c.Resources)
 	k.recorder.Eventf(r.pod, corev1.EventTypeNormal, "Created", "Created container: %s", c.Name)
 	return r.startCreated(ctx, c, &containerState{id: resp.ContainerId, name: c.Name, attempt: attempt})
 }
@@ -155,6 +157,7 @@ func (r *podRun) containerConfig(ctx context.Context, c *corev1.Container, attem
 	annotations := map[string]string{
 		annotationTerminationGrace: strconv.FormatInt(podGrace(r.pod), 10),
 		annotationInit:             strconv.FormatBool(init),
+		annotationResources:        resourcesAnnotation(c.Resources),
 	}
 	if msgMount != nil {
 		annotations[annotationMessagePath] = msgMount.HostPath

@@ -137,6 +137,7 @@ type Kubelet struct {
 
 	node     nodeInfo
 	statuses statusCache
+	resize   resizeState
 
 	admission podAdmission // see admit.go
 

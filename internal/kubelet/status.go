@@ -88,6 +88,7 @@ func (k *Kubelet) podStatus(ctx context.Context, pod *corev1.Pod, state *podRunt
 	s.Phase = podPhase(pod, s)
 	s.ObservedGeneration = pod.Generation
 	setConditions(pod, s, sandbox != nil, now)
+	k.setResizeConditions(pod, state, s, now)
 	return s
 }
 
@@ -103,7 +104,7 @@ func (k *Kubelet) containerStatuses(pod *corev1.Pod, specs []corev1.Container, s
 	initializing := len(pod.Spec.InitContainers) > 0
 	for i := range specs {
 		c := &specs[i]
-		cs := corev1.ContainerStatus{Name: c.Name, Image: c.Image, Started: new(bool), AllocatedResources: c.Resources.Requests}
+		cs := corev1.ContainerStatus{Name: c.Name, Image: c.Image, Started: new(bool), AllocatedResources: k.allocatedResources(pod, c).Requests}
 		last, previous := state.latest(c.Name, "")
 		if last != nil {
 			cs.RestartCount = int32(last.attempt)
@@ -126,7 +127,8 @@ func (k *Kubelet) containerStatuses(pod *corev1.Pod, specs []corev1.Container, s
 			cs.State.Waiting = w
 		case last.running():
 			cs.State.Running = &corev1.ContainerStateRunning{StartedAt: nanoTime(last.status.StartedAt)}
-			cs.Resources = &corev1.ResourceRequirements{Requests: c.Resources.Requests, Limits: c.Resources.Limits}
+			applied := k.appliedResources(pod, c, last)
+			cs.Resources = &corev1.ResourceRequirements{Requests: applied.Requests, Limits: applied.Limits}
 			started := k.probes.Started(pod.UID, c.Name)
 			cs.Started = &started
 			cs.Ready = started && k.probes.Ready(pod.UID, c.Name)

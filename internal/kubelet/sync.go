@@ -188,7 +188,9 @@ func (k *Kubelet) runPod(ctx context.Context, pod *corev1.Pod, state *podRuntime
 	if err != nil || !initDone {
 		return wait, err
 	}
-	return run.containers(ctx)
+	resizeWait := run.resize(ctx)
+	wait, err = run.containers(ctx)
+	return minWait(wait, resizeWait), err
 }
 
 // podFinished reports whether a pod that restarts nothing has run all its
@@ -234,6 +236,7 @@ func (k *Kubelet) startError(uid types.UID, name string) (waitingReason, bool) {
 // forgetPod drops what the kubelet remembers of a pod that is gone.
 func (k *Kubelet) forgetPod(pod *corev1.Pod, uid types.UID) {
 	k.probes.RemovePod(uid)
+	k.resize.forget(uid)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	delete(k.startTimes, uid)

@@ -203,12 +203,12 @@ func (h *Handler) serveSubresource(w http.ResponseWriter, r *http.Request, store
 		h.servePodNodeSubresource(ctx, w, r, store, info)
 	case store.Resource.GVR.GroupResource() == (schema.GroupResource{Resource: "nodes"}) && sub.Name == "proxy":
 		h.serveNodeProxy(ctx, w, r, info)
-	case store.Resource.GVR == podsGVR && sub.Name == "ephemeralcontainers" && info.Verb == "get":
+	case store.Resource.GVR == podsGVR && (sub.Name == "ephemeralcontainers" || sub.Name == "resize") && info.Verb == "get":
 		h.get(ctx, w, r, store, info)
-	case store.Resource.GVR == podsGVR && sub.Name == "ephemeralcontainers" && info.Verb == "update":
-		h.update(ctx, w, r, store, info, "ephemeralcontainers")
-	case store.Resource.GVR == podsGVR && sub.Name == "ephemeralcontainers" && info.Verb == "patch":
-		h.patch(ctx, w, r, store, info, "ephemeralcontainers")
+	case store.Resource.GVR == podsGVR && (sub.Name == "ephemeralcontainers" || sub.Name == "resize") && info.Verb == "update":
+		h.update(ctx, w, r, store, info, sub.Name)
+	case store.Resource.GVR == podsGVR && (sub.Name == "ephemeralcontainers" || sub.Name == "resize") && info.Verb == "patch":
+		h.patch(ctx, w, r, store, info, sub.Name)
 	case store.Resource.GVR == podsGVR && sub.Name == "proxy":
 		h.servePodProxy(ctx, w, r, info)
 	case store.Resource.GVR == servicesGVR && sub.Name == "proxy":

@@ -24,7 +24,8 @@ type UpdateOptions struct {
 	// ForceAllowCreate lets a missing object be created (server-side apply
 	// and resources whose strategy allows create on update).
 	ForceAllowCreate bool
-	// Subresource is "" for the main resource or "status".
+	// Subresource is "" for the main resource, or the subresource
+	// written: "status", "resize", "ephemeralcontainers", …
 	Subresource string
 }
 
@@ -149,6 +150,13 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 		if accessor, err = ObjectMeta(obj); err != nil {
 			return nil, false, err
 		}
+	case "resize":
+		if obj, err = withResourcesOf(current, obj); err != nil {
+			return nil, false, err
+		}
+		if accessor, err = ObjectMeta(obj); err != nil {
+			return nil, false, err
+		}
 	case "status":
 		obj = withStatusOf(current, obj)
 		if accessor, err = ObjectMeta(obj); err != nil {
@@ -174,7 +182,10 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 	errs = append(errs, apivalidation.ValidateObjectMetaAccessor(accessor, s.Resource.Namespaced, s.Strategy.NameValidator(), field.NewPath("metadata"))...)
 	// A binding only sets the node, checked by its endpoint; the
 	// ephemeral containers were checked above.
-	if opts.Subresource != "binding" && opts.Subresource != "ephemeralcontainers" {
+	switch rv, ok := s.Strategy.(ResizeValidator); {
+	case opts.Subresource == "resize" && ok:
+		errs = append(errs, rv.ValidateResize(ctx, obj, current)...)
+	case opts.Subresource != "binding" && opts.Subresource != "ephemeralcontainers":
 		errs = append(errs, s.Strategy.ValidateUpdate(ctx, obj, current)...)
 	}
 	if len(errs) > 0 {
