@@ -3,6 +3,7 @@ package watchcache
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -150,8 +151,21 @@ func TestSlowWatcherIsCutOff(t *testing.T) {
 	}
 	defer w.Stop()
 	// Never read while more events than the queue holds arrive.
+	var last *corev1.ConfigMap
 	for i := range watcherQueue + 50 {
-		f.create(t, fmt.Sprintf("/cm/ns/%04d", i), fmt.Sprintf("c%04d", i), nil)
+		last = f.create(t, fmt.Sprintf("/cm/ns/%04d", i), fmt.Sprintf("c%04d", i), nil)
+	}
+	// The cache applies storage's events on its own goroutine: read only
+	// once it has offered them all, else reading makes room as they come.
+	rev, err := strconv.ParseInt(last.ResourceVersion, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.cache.mu.Lock()
+	err = f.cache.waitFor(t.Context(), rev)
+	f.cache.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
 	}
 	deadline := time.After(20 * time.Second)
 	received := 0
