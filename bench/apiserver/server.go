@@ -64,8 +64,13 @@ func (l tugLauncher) start(ctx context.Context, dir string) (*server, error) {
 		return nil, err
 	}
 	dataDir := filepath.Join(dir, "data")
+	// No node and no scheduler, as upstream runs no kubelet or
+	// kube-scheduler here: with no node to bind to, a scheduler would
+	// write an Unschedulable condition and an Event for every pod and
+	// the figures would no longer be the API server's. tug's controllers
+	// cannot be turned off; bare pods give them next to nothing to do.
 	args := []string{"server", "--data-dir", dataDir, "--https-port", strconv.Itoa(ports[0]),
-		"--bind-address", "127.0.0.1", "--disable-agent"}
+		"--bind-address", "127.0.0.1", "--disable-agent", "--disable-scheduler"}
 	start := time.Now()
 	p, err := benchkit.StartProcess(targetTug, l.bin, args, filepath.Join(dir, "tug.log"))
 	if err != nil {

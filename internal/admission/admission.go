@@ -29,6 +29,9 @@ type Attributes struct {
 	Object runtime.Object
 	// Old is the stored object for updates, nil for creates.
 	Old runtime.Object
+	// DryRun is set when nothing will be stored: plugins check, but must
+	// not record anything (a quota charge) elsewhere.
+	DryRun bool
 }
 
 // Plugin changes or refuses a write. Returning an error refuses it; the

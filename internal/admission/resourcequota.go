@@ -75,8 +75,8 @@ func (p ResourceQuota) Admit(ctx context.Context, a *Attributes) error {
 			return err
 		}
 		charged, err := p.check(a, gr, quotas, delta, done)
-		if err != nil || len(charged) == 0 {
-			return err
+		if err != nil || len(charged) == 0 || a.DryRun {
+			return err // a dry run is checked, never charged
 		}
 		err = p.charge(ctx, charged, done)
 		if err == nil {

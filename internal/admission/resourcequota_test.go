@@ -92,7 +92,13 @@ func TestResourceQuotaAdmission(t *testing.T) {
 		wantErr string
 		// wantUsed is the used of quota "q" afterwards.
 		wantUsed corev1.ResourceList
+		dryRun   bool
 	}{
+		{name: "dry run checked, not charged", quotas: []*corev1.ResourceQuota{newQuota("q", rl("pods", "2"), rl("pods", "1"))},
+			obj: podWith(nil, nil), dryRun: true, wantUsed: rl("pods", "1")},
+		{name: "dry run over quota", quotas: []*corev1.ResourceQuota{newQuota("q", rl("pods", "1"), rl("pods", "1"))},
+			obj: podWith(nil, nil), dryRun: true, wantUsed: rl("pods", "1"),
+			wantErr: `pods "p" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1`},
 		{name: "charged", quotas: []*corev1.ResourceQuota{newQuota("q", rl("pods", "2", "requests.cpu", "1"), rl("pods", "1", "requests.cpu", "200m"))},
 			obj: podWith(rl("cpu", "300m"), nil), wantUsed: rl("pods", "2", "requests.cpu", "500m")},
 		{name: "over pods", quotas: []*corev1.ResourceQuota{newQuota("q", rl("pods", "2"), rl("pods", "2"))},
@@ -128,7 +134,7 @@ func TestResourceQuotaAdmission(t *testing.T) {
 			for _, q := range tt.quotas {
 				store.quotas[q.Name] = q
 			}
-			err := store.plugin().Admit(context.Background(), &Attributes{Operation: Create, Resource: podsResource, Namespace: "ns", Object: tt.obj})
+			err := store.plugin().Admit(context.Background(), &Attributes{Operation: Create, Resource: podsResource, Namespace: "ns", Object: tt.obj, DryRun: tt.dryRun})
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("Admit: %v", err)

@@ -137,6 +137,18 @@ func TestResourceQuotaPods(t *testing.T) {
 	e.createQuota("compute", map[string]string{"pods": "2", "requests.cpu": "1", "limits.cpu": "2", "requests.memory": "1Gi"})
 	e.waitUsed("compute", map[string]string{"pods": "0", "requests.cpu": "0", "limits.cpu": "0", "requests.memory": "0"})
 
+	// A dry run is checked but charges nothing (admission charges before
+	// the create returns, so the quota is read right after it).
+	dry := quotaPod("dry", map[string]string{"cpu": "100m", "memory": "64Mi"}, map[string]string{"cpu": "100m"})
+	if _, err := s.Client.CoreV1().Pods(e.ns).Create(e.ctx, dry, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+		t.Fatal(err)
+	}
+	if q, err := s.Client.CoreV1().ResourceQuotas(e.ns).Get(e.ctx, "compute", metav1.GetOptions{}); err != nil {
+		t.Fatal(err)
+	} else if used := q.Status.Used[corev1.ResourcePods]; used.Value() != 0 {
+		t.Errorf("after a dry-run create the quota has pods=%s used, want 0", used.String())
+	}
+
 	err := e.createPod(quotaPod("no-limits", map[string]string{"cpu": "100m", "memory": "64Mi"}, nil))
 	wantForbidden(t, err, `pods "no-limits" is forbidden: failed quota: compute: must specify limits.cpu for: app`)
 

@@ -14,7 +14,7 @@ import (
 // UPDATE, or a CREATE when the write creates the object. It runs inside
 // the storage retry loop, as upstream's does, so that each attempt is
 // admitted against the object it replaces.
-func (h *Handler) admitted(store *registry.Store, info RequestInfo, subresource string, update registry.UpdateFunc) registry.UpdateFunc {
+func (h *Handler) admitted(store *registry.Store, info RequestInfo, subresource string, dryRun bool, update registry.UpdateFunc) registry.UpdateFunc {
 	if h.admission == nil {
 		return update
 	}
@@ -24,7 +24,7 @@ func (h *Handler) admitted(store *registry.Store, info RequestInfo, subresource 
 			return nil, err
 		}
 		a := &admission.Attributes{Operation: admission.Update, Resource: store.Resource.GVR,
-			Subresource: subresource, Namespace: info.Namespace, Object: obj, Old: current}
+			Subresource: subresource, Namespace: info.Namespace, Object: obj, Old: current, DryRun: dryRun}
 		if current == nil {
 			a.Operation = admission.Create
 		}
