@@ -35,6 +35,19 @@ type Strategy interface {
 	NameValidator() apivalidation.ValidateNameFunc
 }
 
+// PartUpdater is implemented by strategies of resources with subresources
+// that write one part of the object, such as pods/ephemeralcontainers and
+// pods/resize.
+type PartUpdater interface {
+	// MergePart returns current with the part of obj that subresource
+	// writes, everything else left as stored; an Invalid error refuses a
+	// part that may not be written so. handled is false for subresources
+	// the strategy does not write in part.
+	MergePart(subresource string, obj, current runtime.Object) (merged runtime.Object, handled bool, err error)
+	// ValidatePart checks such a write in place of ValidateUpdate.
+	ValidatePart(ctx context.Context, subresource string, obj, old runtime.Object) field.ErrorList
+}
+
 // Committer is implemented by strategies that hold resources outside
 // storage, such as service IPs: they learn whether what they validated was
 // written.

@@ -135,6 +135,7 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 		return nil, false, apierrors.NewConflict(s.GroupResource(), name,
 			fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", uid, curMeta.GetUID())) //nolint:staticcheck // upstream's message starts with a capital
 	}
+	partial := false // a subresource that writes one part of the object
 	switch opts.Subresource {
 	case "finalize":
 		obj = withSpecFinalizersOf(current, obj)
@@ -143,26 +144,25 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 		}
 	case "binding":
 		// The binding endpoint computed the whole object itself.
-	case "ephemeralcontainers":
-		if obj, err = withEphemeralContainersOf(current, obj); err != nil {
-			return nil, false, err
-		}
-		if accessor, err = ObjectMeta(obj); err != nil {
-			return nil, false, err
-		}
-	case "resize":
-		if obj, err = withResourcesOf(current, obj); err != nil {
-			return nil, false, err
-		}
-		if accessor, err = ObjectMeta(obj); err != nil {
-			return nil, false, err
-		}
 	case "status":
 		obj = withStatusOf(current, obj)
 		if accessor, err = ObjectMeta(obj); err != nil {
 			return nil, false, err
 		}
 	default:
+		if parts, ok := s.Strategy.(PartUpdater); ok && opts.Subresource != "" {
+			var merged runtime.Object
+			if merged, partial, err = parts.MergePart(opts.Subresource, obj, current); err != nil {
+				return nil, false, err
+			}
+			if partial {
+				obj = merged
+				if accessor, err = ObjectMeta(obj); err != nil {
+					return nil, false, err
+				}
+				break
+			}
+		}
 		s.Strategy.PrepareForUpdate(ctx, obj, current)
 	}
 	s.Strategy.Default(obj)
@@ -180,12 +180,12 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 	}
 	errs := apivalidation.ValidateObjectMetaAccessorUpdate(accessor, curMeta, field.NewPath("metadata"))
 	errs = append(errs, apivalidation.ValidateObjectMetaAccessor(accessor, s.Resource.Namespaced, s.Strategy.NameValidator(), field.NewPath("metadata"))...)
-	// A binding only sets the node, checked by its endpoint; the
-	// ephemeral containers were checked above.
-	switch rv, ok := s.Strategy.(ResizeValidator); {
-	case opts.Subresource == "resize" && ok:
-		errs = append(errs, rv.ValidateResize(ctx, obj, current)...)
-	case opts.Subresource != "binding" && opts.Subresource != "ephemeralcontainers":
+	// A binding only sets the node, checked by its endpoint; a part has
+	// rules of its own.
+	switch {
+	case partial:
+		errs = append(errs, s.Strategy.(PartUpdater).ValidatePart(ctx, opts.Subresource, obj, current)...)
+	case opts.Subresource != "binding":
 		errs = append(errs, s.Strategy.ValidateUpdate(ctx, obj, current)...)
 	}
 	if len(errs) > 0 {

@@ -152,3 +152,28 @@ func (podStrategy) GracePeriod(obj runtime.Object, opts *metav1.DeleteOptions) i
 	}
 	return grace
 }
+
+var _ registry.PartUpdater = podStrategy{}
+
+// MergePart implements registry.PartUpdater: pods/ephemeralcontainers
+// adds debugging containers, pods/resize changes container resources.
+func (podStrategy) MergePart(subresource string, obj, current runtime.Object) (runtime.Object, bool, error) {
+	switch subresource {
+	case "ephemeralcontainers":
+		merged, err := withEphemeralContainersOf(current, obj)
+		return merged, true, err
+	case "resize":
+		merged, err := withResourcesOf(current, obj)
+		return merged, true, err
+	}
+	return nil, false, nil
+}
+
+// ValidatePart implements registry.PartUpdater. The ephemeral containers
+// were checked as they were merged.
+func (s podStrategy) ValidatePart(ctx context.Context, subresource string, obj, old runtime.Object) field.ErrorList {
+	if subresource == "resize" {
+		return s.ValidateResize(ctx, obj, old)
+	}
+	return nil
+}

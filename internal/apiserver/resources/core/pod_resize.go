@@ -5,13 +5,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-
-	"github.com/tugcluster/tug/internal/apiserver/registry"
 )
-
-var _ registry.ResizeValidator = podStrategy{}
 
 // resizable are the resources pods/resize may change.
 var resizable = map[corev1.ResourceName]bool{corev1.ResourceCPU: true, corev1.ResourceMemory: true}
@@ -109,6 +106,41 @@ func validateResizePolicy(policies []corev1.ContainerResizePolicy, podRestart co
 		default:
 			errs = append(errs, field.NotSupported(ip.Child("restartPolicy"), p.RestartPolicy, []string{string(corev1.NotRequired), string(corev1.RestartContainer)}))
 		}
+	}
+	return errs
+}
+
+// withResourcesOf returns the current pod with the container resources
+// and resize policies of obj: pods/resize changes nothing else. Containers
+// are matched by position, so a renamed or reordered one is an error.
+func withResourcesOf(current, obj runtime.Object) (runtime.Object, error) {
+	cur, ok1 := current.(*corev1.Pod)
+	upd, ok2 := obj.(*corev1.Pod)
+	if !ok1 || !ok2 {
+		return nil, apierrors.NewBadRequest("resize is a subresource of pods")
+	}
+	spec := field.NewPath("spec")
+	out := cur.DeepCopy()
+	errs := copyResources(out.Spec.Containers, upd.Spec.Containers, spec.Child("containers"))
+	errs = append(errs, copyResources(out.Spec.InitContainers, upd.Spec.InitContainers, spec.Child("initContainers"))...)
+	if len(errs) > 0 {
+		return nil, apierrors.NewInvalid(corev1.SchemeGroupVersion.WithKind("Pod").GroupKind(), cur.Name, errs)
+	}
+	return out, nil
+}
+
+func copyResources(dst, src []corev1.Container, path *field.Path) field.ErrorList {
+	if len(dst) != len(src) {
+		return field.ErrorList{field.Forbidden(path, "containers may not be added or removed on resize")}
+	}
+	var errs field.ErrorList
+	for i := range src {
+		if src[i].Name != dst[i].Name {
+			errs = append(errs, field.Forbidden(path.Index(i).Child("name"), "containers may not be renamed or reordered on resize"))
+			continue
+		}
+		dst[i].Resources = *src[i].Resources.DeepCopy()
+		dst[i].ResizePolicy = append([]corev1.ContainerResizePolicy(nil), src[i].ResizePolicy...)
 	}
 	return errs
 }
