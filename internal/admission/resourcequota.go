@@ -49,7 +49,9 @@ var _ Plugin = ResourceQuota{}
 // Admit implements Plugin. Creates are charged in full; updates (when the
 // API server admits them) only by what grew.
 func (p ResourceQuota) Admit(ctx context.Context, a *Attributes) error {
-	if a.Subresource != "" || a.Namespace == "" || a.Object == nil {
+	// Of the subresources only pods/resize changes what an object uses.
+	resize := a.Subresource == "resize" && a.Resource.GroupResource() == quota.Pods
+	if (a.Subresource != "" && !resize) || a.Namespace == "" || a.Object == nil {
 		return nil
 	}
 	if a.Operation == Update && a.Resource.GroupResource() != quota.Pods && a.Resource.GroupResource() != quota.PersistentVolumeClaims {

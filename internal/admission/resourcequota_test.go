@@ -3,6 +3,7 @@ package admission
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -199,5 +200,32 @@ func TestResourceQuotaAdmissionUpdate(t *testing.T) {
 	err = store.plugin().Admit(context.Background(), &Attributes{Operation: Update, Resource: claims, Namespace: "ns", Object: claim("6Gi"), Old: claim("3Gi")})
 	if !apierrors.IsForbidden(err) {
 		t.Fatalf("Admit = %v, want Forbidden", err)
+	}
+}
+
+// TestResourceQuotaAdmissionResize: pods/resize is charged by what grew,
+// and refused over the quota, as upstream does; other pod subresources
+// are not evaluated.
+func TestResourceQuotaAdmissionResize(t *testing.T) {
+	store := &quotaStore{quotas: map[string]*corev1.ResourceQuota{"q": newQuota("q",
+		rl("requests.cpu", "1"), rl("requests.cpu", "500m"))}}
+	resize := func(from, to string) *Attributes {
+		return &Attributes{Operation: Update, Resource: podsResource, Subresource: "resize", Namespace: "ns",
+			Object: podWith(rl("cpu", to), nil), Old: podWith(rl("cpu", from), nil)}
+	}
+	if err := store.plugin().Admit(context.Background(), resize("500m", "800m")); err != nil {
+		t.Fatal(err)
+	}
+	if used := store.quotas["q"].Status.Used; !equalLists(used, rl("requests.cpu", "800m")) {
+		t.Fatalf("used = %v, want the resize's growth charged", used)
+	}
+	err := store.plugin().Admit(context.Background(), resize("800m", "1500m"))
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "exceeded quota: q, requested: requests.cpu=700m") {
+		t.Fatalf("Admit = %v, want exceeded quota", err)
+	}
+	status := resize("800m", "1500m")
+	status.Subresource = "status"
+	if err := store.plugin().Admit(context.Background(), status); err != nil {
+		t.Fatalf("a status write was evaluated: %v", err)
 	}
 }

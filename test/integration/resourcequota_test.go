@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -181,6 +183,12 @@ func TestResourceQuotaPods(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitUsed("compute", map[string]string{"pods": "1", "requests.cpu": "800m", "limits.cpu": "1"})
+
+	// An in-place resize is charged too: growing p2 past requests.cpu=1
+	// is refused.
+	patch := []byte(`{"spec":{"containers":[{"name":"app","resources":{"requests":{"cpu":"1200m"},"limits":{"cpu":"1500m"}}}]}}`)
+	_, err = s.Client.CoreV1().Pods(e.ns).Patch(e.ctx, "p2", types.StrategicMergePatchType, patch, metav1.PatchOptions{}, "resize")
+	wantForbidden(t, err, `pods "p2" is forbidden: exceeded quota: compute, requested: requests.cpu=400m, used: requests.cpu=800m, limited: requests.cpu=1`)
 }
 
 // TestResourceQuotaConcurrentCreates: creates racing for the last units
