@@ -10,6 +10,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
@@ -29,18 +30,15 @@ const dnsSliceManager = "tug-agent"
 // registered the Node, which owns the slice (so it goes with the node).
 // It retries until it succeeds or ctx ends.
 func publishDNSEndpoint(ctx context.Context, client kubernetes.Interface, nodeName string, nodeIP netip.Addr) error {
-	for {
+	// The error is ctx's once it ends: the agent is stopping.
+	_ = wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
 		err := publishDNSEndpointOnce(ctx, client, nodeName, nodeIP)
-		if err == nil {
-			return nil
+		if err != nil {
+			klog.FromContext(ctx).V(2).Info("Publishing the node's DNS endpoint failed; retrying", "err", err)
 		}
-		klog.FromContext(ctx).V(2).Info("Publishing the node's DNS endpoint failed; retrying", "err", err)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Second):
-		}
-	}
+		return err == nil, nil
+	})
+	return nil
 }
 
 func publishDNSEndpointOnce(ctx context.Context, client kubernetes.Interface, nodeName string, nodeIP netip.Addr) error {
