@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tugcluster/tug/internal/quota/quotatest"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -63,14 +65,6 @@ func addOne(l corev1.ResourceList, name corev1.ResourceName) corev1.ResourceList
 	return l
 }
 
-func rl(kv ...string) corev1.ResourceList {
-	out := corev1.ResourceList{}
-	for i := 0; i < len(kv); i += 2 {
-		out[corev1.ResourceName(kv[i])] = resource.MustParse(kv[i+1])
-	}
-	return out
-}
-
 func newQuota(name string, hard, used corev1.ResourceList, scopes ...corev1.ResourceQuotaScope) *corev1.ResourceQuota {
 	return &corev1.ResourceQuota{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID("uid-" + name), ResourceVersion: "1"},
@@ -95,39 +89,39 @@ func TestResourceQuotaAdmission(t *testing.T) {
 		wantUsed corev1.ResourceList
 		dryRun   bool
 	}{
-		{name: "dry run checked, not charged", quotas: []*corev1.ResourceQuota{newQuota("q", rl("pods", "2"), rl("pods", "1"))},
-			obj: podWith(nil, nil), dryRun: true, wantUsed: rl("pods", "1")},
-		{name: "dry run over quota", quotas: []*corev1.ResourceQuota{newQuota("q", rl("pods", "1"), rl("pods", "1"))},
-			obj: podWith(nil, nil), dryRun: true, wantUsed: rl("pods", "1"),
+		{name: "dry run checked, not charged", quotas: []*corev1.ResourceQuota{newQuota("q", quotatest.List("pods", "2"), quotatest.List("pods", "1"))},
+			obj: podWith(nil, nil), dryRun: true, wantUsed: quotatest.List("pods", "1")},
+		{name: "dry run over quota", quotas: []*corev1.ResourceQuota{newQuota("q", quotatest.List("pods", "1"), quotatest.List("pods", "1"))},
+			obj: podWith(nil, nil), dryRun: true, wantUsed: quotatest.List("pods", "1"),
 			wantErr: `pods "p" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1`},
-		{name: "charged", quotas: []*corev1.ResourceQuota{newQuota("q", rl("pods", "2", "requests.cpu", "1"), rl("pods", "1", "requests.cpu", "200m"))},
-			obj: podWith(rl("cpu", "300m"), nil), wantUsed: rl("pods", "2", "requests.cpu", "500m")},
-		{name: "over pods", quotas: []*corev1.ResourceQuota{newQuota("q", rl("pods", "2"), rl("pods", "2"))},
+		{name: "charged", quotas: []*corev1.ResourceQuota{newQuota("q", quotatest.List("pods", "2", "requests.cpu", "1"), quotatest.List("pods", "1", "requests.cpu", "200m"))},
+			obj: podWith(quotatest.List("cpu", "300m"), nil), wantUsed: quotatest.List("pods", "2", "requests.cpu", "500m")},
+		{name: "over pods", quotas: []*corev1.ResourceQuota{newQuota("q", quotatest.List("pods", "2"), quotatest.List("pods", "2"))},
 			obj:     podWith(nil, nil),
-			wantErr: `pods "p" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2`, wantUsed: rl("pods", "2")},
-		{name: "over two resources", quotas: []*corev1.ResourceQuota{newQuota("q", rl("pods", "1", "cpu", "1"), rl("pods", "1", "cpu", "500m"))},
-			obj:      podWith(rl("cpu", "600m"), nil),
+			wantErr: `pods "p" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2`, wantUsed: quotatest.List("pods", "2")},
+		{name: "over two resources", quotas: []*corev1.ResourceQuota{newQuota("q", quotatest.List("pods", "1", "cpu", "1"), quotatest.List("pods", "1", "cpu", "500m"))},
+			obj:      podWith(quotatest.List("cpu", "600m"), nil),
 			wantErr:  `pods "p" is forbidden: exceeded quota: q, requested: cpu=600m,pods=1, used: cpu=500m,pods=1, limited: cpu=1,pods=1`,
-			wantUsed: rl("pods", "1", "cpu", "500m")},
-		{name: "missing limits", quotas: []*corev1.ResourceQuota{newQuota("q", rl("limits.cpu", "2", "limits.memory", "1Gi"), rl("limits.cpu", "0", "limits.memory", "0"))},
-			obj:      podWith(rl("cpu", "1"), nil),
+			wantUsed: quotatest.List("pods", "1", "cpu", "500m")},
+		{name: "missing limits", quotas: []*corev1.ResourceQuota{newQuota("q", quotatest.List("limits.cpu", "2", "limits.memory", "1Gi"), quotatest.List("limits.cpu", "0", "limits.memory", "0"))},
+			obj:      podWith(quotatest.List("cpu", "1"), nil),
 			wantErr:  `pods "p" is forbidden: failed quota: q: must specify limits.cpu for: app; limits.memory for: app`,
-			wantUsed: rl("limits.cpu", "0", "limits.memory", "0")},
-		{name: "limits stated", quotas: []*corev1.ResourceQuota{newQuota("q", rl("limits.cpu", "2", "limits.memory", "1Gi"), rl("limits.cpu", "0", "limits.memory", "0"))},
-			obj: podWith(rl("cpu", "1"), rl("cpu", "1", "memory", "1Gi")), wantUsed: rl("limits.cpu", "1", "limits.memory", "1Gi")},
-		{name: "status unknown", quotas: []*corev1.ResourceQuota{newQuota("q", rl("pods", "2", "cpu", "1"), rl("pods", "0"))},
-			obj:      podWith(rl("cpu", "1"), nil),
+			wantUsed: quotatest.List("limits.cpu", "0", "limits.memory", "0")},
+		{name: "limits stated", quotas: []*corev1.ResourceQuota{newQuota("q", quotatest.List("limits.cpu", "2", "limits.memory", "1Gi"), quotatest.List("limits.cpu", "0", "limits.memory", "0"))},
+			obj: podWith(quotatest.List("cpu", "1"), quotatest.List("cpu", "1", "memory", "1Gi")), wantUsed: quotatest.List("limits.cpu", "1", "limits.memory", "1Gi")},
+		{name: "status unknown", quotas: []*corev1.ResourceQuota{newQuota("q", quotatest.List("pods", "2", "cpu", "1"), quotatest.List("pods", "0"))},
+			obj:      podWith(quotatest.List("cpu", "1"), nil),
 			wantErr:  `pods "p" is forbidden: status unknown for quota: q, resources: cpu,pods`,
-			wantUsed: rl("pods", "0")},
-		{name: "out of scope", quotas: []*corev1.ResourceQuota{newQuota("q", rl("pods", "0"), rl("pods", "0"), corev1.ResourceQuotaScopeBestEffort)},
-			obj: podWith(rl("memory", "1Gi"), nil), wantUsed: rl("pods", "0")},
+			wantUsed: quotatest.List("pods", "0")},
+		{name: "out of scope", quotas: []*corev1.ResourceQuota{newQuota("q", quotatest.List("pods", "0"), quotatest.List("pods", "0"), corev1.ResourceQuotaScopeBestEffort)},
+			obj: podWith(quotatest.List("memory", "1Gi"), nil), wantUsed: quotatest.List("pods", "0")},
 		{name: "quota not yet seen by the controller", quotas: []*corev1.ResourceQuota{{ObjectMeta: metav1.ObjectMeta{Name: "q", ResourceVersion: "1"},
-			Spec: corev1.ResourceQuotaSpec{Hard: rl("pods", "0")}}}, obj: podWith(nil, nil)},
-		{name: "second quota refuses", quotas: []*corev1.ResourceQuota{newQuota("q", rl("pods", "5"), rl("pods", "0")),
-			newQuota("r", rl("requests.memory", "1Gi"), rl("requests.memory", "1Gi"))},
-			obj:      podWith(rl("memory", "1"), nil),
+			Spec: corev1.ResourceQuotaSpec{Hard: quotatest.List("pods", "0")}}}, obj: podWith(nil, nil)},
+		{name: "second quota refuses", quotas: []*corev1.ResourceQuota{newQuota("q", quotatest.List("pods", "5"), quotatest.List("pods", "0")),
+			newQuota("r", quotatest.List("requests.memory", "1Gi"), quotatest.List("requests.memory", "1Gi"))},
+			obj:      podWith(quotatest.List("memory", "1"), nil),
 			wantErr:  `pods "p" is forbidden: exceeded quota: r, requested: requests.memory=1, used: requests.memory=1Gi, limited: requests.memory=1Gi`,
-			wantUsed: rl("pods", "0")},
+			wantUsed: quotatest.List("pods", "0")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,17 +158,17 @@ func equalLists(a, b corev1.ResourceList) bool {
 // TestResourceQuotaAdmissionRace: a charge that loses a race is evaluated
 // again against the winner's usage, and refused if that now exceeds.
 func TestResourceQuotaAdmissionRace(t *testing.T) {
-	store := &quotaStore{quotas: map[string]*corev1.ResourceQuota{"q": newQuota("q", rl("pods", "3"), rl("pods", "1"))}, conflictOnce: true}
+	store := &quotaStore{quotas: map[string]*corev1.ResourceQuota{"q": newQuota("q", quotatest.List("pods", "3"), quotatest.List("pods", "1"))}, conflictOnce: true}
 	plugin := store.plugin()
 	attrs := &Attributes{Operation: Create, Resource: podsResource, Namespace: "ns", Object: podWith(nil, nil)}
 	if err := plugin.Admit(context.Background(), attrs); err != nil {
 		t.Fatal(err)
 	}
-	if used := store.quotas["q"].Status.Used; !equalLists(used, rl("pods", "3")) || store.writes != 1 {
+	if used := store.quotas["q"].Status.Used; !equalLists(used, quotatest.List("pods", "3")) || store.writes != 1 {
 		t.Fatalf("used = %v after %d writes, want pods=3 after 1", used, store.writes)
 	}
 	store.conflictOnce = true
-	store.quotas["q"].Spec.Hard, store.quotas["q"].Status.Hard = rl("pods", "4"), rl("pods", "4")
+	store.quotas["q"].Spec.Hard, store.quotas["q"].Status.Hard = quotatest.List("pods", "4"), quotatest.List("pods", "4")
 	err := plugin.Admit(context.Background(), attrs)
 	if !apierrors.IsForbidden(err) || err.Error() != `pods "p" is forbidden: exceeded quota: q, requested: pods=1, used: pods=4, limited: pods=4` {
 		t.Fatalf("Admit = %v, want exceeded after losing the race", err)
@@ -185,16 +179,16 @@ func TestResourceQuotaAdmissionRace(t *testing.T) {
 func TestResourceQuotaAdmissionUpdate(t *testing.T) {
 	claim := func(size string) *corev1.PersistentVolumeClaim {
 		return &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "c"}, Spec: corev1.PersistentVolumeClaimSpec{
-			Resources: corev1.VolumeResourceRequirements{Requests: rl("storage", size)}}}
+			Resources: corev1.VolumeResourceRequirements{Requests: quotatest.List("storage", size)}}}
 	}
 	store := &quotaStore{quotas: map[string]*corev1.ResourceQuota{"q": newQuota("q",
-		rl("persistentvolumeclaims", "1", "requests.storage", "5Gi"), rl("persistentvolumeclaims", "1", "requests.storage", "1Gi"))}}
+		quotatest.List("persistentvolumeclaims", "1", "requests.storage", "5Gi"), quotatest.List("persistentvolumeclaims", "1", "requests.storage", "1Gi"))}}
 	claims := corev1.SchemeGroupVersion.WithResource("persistentvolumeclaims")
 	err := store.plugin().Admit(context.Background(), &Attributes{Operation: Update, Resource: claims, Namespace: "ns", Object: claim("3Gi"), Old: claim("1Gi")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if used := store.quotas["q"].Status.Used; !equalLists(used, rl("persistentvolumeclaims", "1", "requests.storage", "3Gi")) {
+	if used := store.quotas["q"].Status.Used; !equalLists(used, quotatest.List("persistentvolumeclaims", "1", "requests.storage", "3Gi")) {
 		t.Fatalf("used = %v, want the claim's growth only", used)
 	}
 	err = store.plugin().Admit(context.Background(), &Attributes{Operation: Update, Resource: claims, Namespace: "ns", Object: claim("6Gi"), Old: claim("3Gi")})
@@ -208,15 +202,15 @@ func TestResourceQuotaAdmissionUpdate(t *testing.T) {
 // are not evaluated.
 func TestResourceQuotaAdmissionResize(t *testing.T) {
 	store := &quotaStore{quotas: map[string]*corev1.ResourceQuota{"q": newQuota("q",
-		rl("requests.cpu", "1"), rl("requests.cpu", "500m"))}}
+		quotatest.List("requests.cpu", "1"), quotatest.List("requests.cpu", "500m"))}}
 	resize := func(from, to string) *Attributes {
 		return &Attributes{Operation: Update, Resource: podsResource, Subresource: "resize", Namespace: "ns",
-			Object: podWith(rl("cpu", to), nil), Old: podWith(rl("cpu", from), nil)}
+			Object: podWith(quotatest.List("cpu", to), nil), Old: podWith(quotatest.List("cpu", from), nil)}
 	}
 	if err := store.plugin().Admit(context.Background(), resize("500m", "800m")); err != nil {
 		t.Fatal(err)
 	}
-	if used := store.quotas["q"].Status.Used; !equalLists(used, rl("requests.cpu", "800m")) {
+	if used := store.quotas["q"].Status.Used; !equalLists(used, quotatest.List("requests.cpu", "800m")) {
 		t.Fatalf("used = %v, want the resize's growth charged", used)
 	}
 	err := store.plugin().Admit(context.Background(), resize("800m", "1500m"))

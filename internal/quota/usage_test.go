@@ -4,32 +4,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tugcluster/tug/internal/quota/quotatest"
+
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/ptr"
 )
-
-// list builds a ResourceList from name, quantity pairs.
-func list(kv ...string) corev1.ResourceList {
-	out := corev1.ResourceList{}
-	for i := 0; i < len(kv); i += 2 {
-		out[corev1.ResourceName(kv[i])] = resource.MustParse(kv[i+1])
-	}
-	return out
-}
-
-// show prints a list for comparison: quantities compare by value.
-func show(l corev1.ResourceList) map[string]string {
-	out := map[string]string{}
-	for name, v := range l {
-		out[string(name)] = v.String()
-	}
-	return out
-}
 
 func container(name string, requests, limits corev1.ResourceList) corev1.Container {
 	return corev1.Container{Name: name, Resources: corev1.ResourceRequirements{Requests: requests, Limits: limits}}
@@ -43,50 +26,50 @@ func TestPodUsage(t *testing.T) {
 		pod  corev1.Pod
 		want corev1.ResourceList
 	}{
-		{name: "best effort", want: list("pods", "1", "count/pods", "1")},
+		{name: "best effort", want: quotatest.List("pods", "1", "count/pods", "1")},
 		{name: "containers add up, limits stand in for requests", pod: corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{
-			container("a", list("cpu", "100m", "memory", "1Gi"), list("cpu", "200m")),
-			container("b", nil, list("cpu", "300m", "ephemeral-storage", "1Gi")),
-		}}}, want: list("pods", "1", "count/pods", "1", "cpu", "400m", "requests.cpu", "400m", "limits.cpu", "500m",
+			container("a", quotatest.List("cpu", "100m", "memory", "1Gi"), quotatest.List("cpu", "200m")),
+			container("b", nil, quotatest.List("cpu", "300m", "ephemeral-storage", "1Gi")),
+		}}}, want: quotatest.List("pods", "1", "count/pods", "1", "cpu", "400m", "requests.cpu", "400m", "limits.cpu", "500m",
 			"memory", "1Gi", "requests.memory", "1Gi", "ephemeral-storage", "1Gi", "requests.ephemeral-storage", "1Gi",
 			"limits.ephemeral-storage", "1Gi")},
 		{name: "init container peak and sidecar", pod: corev1.Pod{Spec: corev1.PodSpec{
 			InitContainers: []corev1.Container{
-				container("init", list("cpu", "2"), nil),
-				{Name: "sidecar", RestartPolicy: &always, Resources: corev1.ResourceRequirements{Requests: list("cpu", "100m")}},
-				container("late-init", list("cpu", "1"), nil),
+				container("init", quotatest.List("cpu", "2"), nil),
+				{Name: "sidecar", RestartPolicy: &always, Resources: corev1.ResourceRequirements{Requests: quotatest.List("cpu", "100m")}},
+				container("late-init", quotatest.List("cpu", "1"), nil),
 			},
-			Containers: []corev1.Container{container("a", list("cpu", "500m"), nil)},
-		}}, want: list("pods", "1", "count/pods", "1", "cpu", "2", "requests.cpu", "2")},
+			Containers: []corev1.Container{container("a", quotatest.List("cpu", "500m"), nil)},
+		}}, want: quotatest.List("pods", "1", "count/pods", "1", "cpu", "2", "requests.cpu", "2")},
 		{name: "sidecar adds to containers", pod: corev1.Pod{Spec: corev1.PodSpec{
-			InitContainers: []corev1.Container{{Name: "sidecar", RestartPolicy: &always, Resources: corev1.ResourceRequirements{Requests: list("cpu", "100m")}}},
-			Containers:     []corev1.Container{container("a", list("cpu", "500m"), nil)},
-		}}, want: list("pods", "1", "count/pods", "1", "cpu", "600m", "requests.cpu", "600m")},
+			InitContainers: []corev1.Container{{Name: "sidecar", RestartPolicy: &always, Resources: corev1.ResourceRequirements{Requests: quotatest.List("cpu", "100m")}}},
+			Containers:     []corev1.Container{container("a", quotatest.List("cpu", "500m"), nil)},
+		}}, want: quotatest.List("pods", "1", "count/pods", "1", "cpu", "600m", "requests.cpu", "600m")},
 		{name: "overhead, extended resource and hugepages", pod: corev1.Pod{Spec: corev1.PodSpec{
-			Overhead: list("cpu", "10m"),
-			Containers: []corev1.Container{container("a", list("cpu", "100m", "example.com/dongle", "2", "hugepages-2Mi", "4Mi"),
-				list("example.com/dongle", "2", "hugepages-2Mi", "4Mi"))},
-		}}, want: list("pods", "1", "count/pods", "1", "cpu", "110m", "requests.cpu", "110m", "requests.example.com/dongle", "2",
+			Overhead: quotatest.List("cpu", "10m"),
+			Containers: []corev1.Container{container("a", quotatest.List("cpu", "100m", "example.com/dongle", "2", "hugepages-2Mi", "4Mi"),
+				quotatest.List("example.com/dongle", "2", "hugepages-2Mi", "4Mi"))},
+		}}, want: quotatest.List("pods", "1", "count/pods", "1", "cpu", "110m", "requests.cpu", "110m", "requests.example.com/dongle", "2",
 			"hugepages-2Mi", "4Mi", "requests.hugepages-2Mi", "4Mi")},
 		{name: "pod-level resources", pod: corev1.Pod{Spec: corev1.PodSpec{
-			Resources:  &corev1.ResourceRequirements{Requests: list("cpu", "1"), Limits: list("cpu", "2")},
+			Resources:  &corev1.ResourceRequirements{Requests: quotatest.List("cpu", "1"), Limits: quotatest.List("cpu", "2")},
 			Containers: []corev1.Container{container("a", nil, nil)},
-		}}, want: list("pods", "1", "count/pods", "1", "cpu", "1", "requests.cpu", "1", "limits.cpu", "2")},
+		}}, want: quotatest.List("pods", "1", "count/pods", "1", "cpu", "1", "requests.cpu", "1", "limits.cpu", "2")},
 		{name: "succeeded", pod: corev1.Pod{
-			Spec:   corev1.PodSpec{Containers: []corev1.Container{container("a", list("cpu", "1"), nil)}},
+			Spec:   corev1.PodSpec{Containers: []corev1.Container{container("a", quotatest.List("cpu", "1"), nil)}},
 			Status: corev1.PodStatus{Phase: corev1.PodSucceeded},
-		}, want: list("count/pods", "1")},
+		}, want: quotatest.List("count/pods", "1")},
 		{name: "deleted, grace not over", pod: corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{DeletionTimestamp: ptr.To(metav1.NewTime(now.Add(-10 * time.Second))), DeletionGracePeriodSeconds: ptr.To[int64](30)},
-		}, want: list("pods", "1", "count/pods", "1")},
+		}, want: quotatest.List("pods", "1", "count/pods", "1")},
 		{name: "deleted, grace over", pod: corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{DeletionTimestamp: ptr.To(metav1.NewTime(now.Add(-31 * time.Second))), DeletionGracePeriodSeconds: ptr.To[int64](30)},
-		}, want: list("count/pods", "1")},
+		}, want: quotatest.List("count/pods", "1")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Usage(Pods, &tt.pod, now)
-			if diff := cmp.Diff(show(tt.want), show(got)); diff != "" {
+			if diff := cmp.Diff(quotatest.Show(tt.want), quotatest.Show(got)); diff != "" {
 				t.Errorf("usage (-want +got):\n%s", diff)
 			}
 		})
@@ -102,31 +85,31 @@ func TestServiceAndClaimUsage(t *testing.T) {
 		want corev1.ResourceList
 	}{
 		{name: "cluster IP", gr: Services, obj: &corev1.Service{Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: ports}},
-			want: list("services", "1", "count/services", "1", "services.nodeports", "0", "services.loadbalancers", "0")},
+			want: quotatest.List("services", "1", "count/services", "1", "services.nodeports", "0", "services.loadbalancers", "0")},
 		{name: "node port", gr: Services, obj: &corev1.Service{Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Ports: ports}},
-			want: list("services", "1", "count/services", "1", "services.nodeports", "2", "services.loadbalancers", "0")},
+			want: quotatest.List("services", "1", "count/services", "1", "services.nodeports", "2", "services.loadbalancers", "0")},
 		{name: "load balancer", gr: Services, obj: &corev1.Service{Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: ports}},
-			want: list("services", "1", "count/services", "1", "services.nodeports", "2", "services.loadbalancers", "1")},
+			want: quotatest.List("services", "1", "count/services", "1", "services.nodeports", "2", "services.loadbalancers", "1")},
 		{name: "load balancer without node ports", gr: Services, obj: &corev1.Service{Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer,
 			Ports: ports, AllocateLoadBalancerNodePorts: ptr.To(false)}},
-			want: list("services", "1", "count/services", "1", "services.nodeports", "0", "services.loadbalancers", "1")},
+			want: quotatest.List("services", "1", "count/services", "1", "services.nodeports", "0", "services.loadbalancers", "1")},
 		{name: "claim with class", gr: PersistentVolumeClaims, obj: &corev1.PersistentVolumeClaim{Spec: corev1.PersistentVolumeClaimSpec{
-			StorageClassName: ptr.To("gold"), Resources: corev1.VolumeResourceRequirements{Requests: list("storage", "1Gi")}}},
-			want: list("persistentvolumeclaims", "1", "count/persistentvolumeclaims", "1", "requests.storage", "1Gi",
+			StorageClassName: ptr.To("gold"), Resources: corev1.VolumeResourceRequirements{Requests: quotatest.List("storage", "1Gi")}}},
+			want: quotatest.List("persistentvolumeclaims", "1", "count/persistentvolumeclaims", "1", "requests.storage", "1Gi",
 				"gold.storageclass.storage.k8s.io/persistentvolumeclaims", "1", "gold.storageclass.storage.k8s.io/requests.storage", "1Gi")},
 		{name: "claim being expanded", gr: PersistentVolumeClaims, obj: &corev1.PersistentVolumeClaim{
-			Spec:   corev1.PersistentVolumeClaimSpec{Resources: corev1.VolumeResourceRequirements{Requests: list("storage", "1Gi")}},
-			Status: corev1.PersistentVolumeClaimStatus{AllocatedResources: list("storage", "2Gi")}},
-			want: list("persistentvolumeclaims", "1", "count/persistentvolumeclaims", "1", "requests.storage", "2Gi")},
+			Spec:   corev1.PersistentVolumeClaimSpec{Resources: corev1.VolumeResourceRequirements{Requests: quotatest.List("storage", "1Gi")}},
+			Status: corev1.PersistentVolumeClaimStatus{AllocatedResources: quotatest.List("storage", "2Gi")}},
+			want: quotatest.List("persistentvolumeclaims", "1", "count/persistentvolumeclaims", "1", "requests.storage", "2Gi")},
 		{name: "config map", gr: schema.GroupResource{Resource: "configmaps"}, obj: &corev1.ConfigMap{},
-			want: list("configmaps", "1", "count/configmaps", "1")},
+			want: quotatest.List("configmaps", "1", "count/configmaps", "1")},
 		{name: "grouped resource", gr: schema.GroupResource{Group: "apps", Resource: "replicasets"}, obj: &corev1.ConfigMap{},
-			want: list("count/replicasets.apps", "1")},
+			want: quotatest.List("count/replicasets.apps", "1")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Usage(tt.gr, tt.obj, time.Time{})
-			if diff := cmp.Diff(show(tt.want), show(got)); diff != "" {
+			if diff := cmp.Diff(quotatest.Show(tt.want), quotatest.Show(got)); diff != "" {
 				t.Errorf("usage (-want +got):\n%s", diff)
 			}
 		})
@@ -158,7 +141,7 @@ func TestResourceOf(t *testing.T) {
 func TestScopes(t *testing.T) {
 	bestEffort := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{container("a", nil, nil)}}}
 	burstable := &corev1.Pod{Spec: corev1.PodSpec{PriorityClassName: "high", ActiveDeadlineSeconds: ptr.To[int64](10),
-		Containers: []corev1.Container{container("a", list("memory", "1Gi"), nil)}}}
+		Containers: []corev1.Container{container("a", quotatest.List("memory", "1Gi"), nil)}}}
 	crossNS := &corev1.Pod{Spec: corev1.PodSpec{Affinity: &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
 		RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{Namespaces: []string{"other"}}}}}}}
 	exists := func(s corev1.ResourceQuotaScope) corev1.ScopedResourceSelectorRequirement {
@@ -204,8 +187,8 @@ func TestScopes(t *testing.T) {
 
 func TestPodConstraints(t *testing.T) {
 	pod := &corev1.Pod{Spec: corev1.PodSpec{
-		InitContainers: []corev1.Container{container("init", nil, list("cpu", "1", "memory", "1Gi"))},
-		Containers:     []corev1.Container{container("a", list("cpu", "1"), nil), container("b", nil, nil)},
+		InitContainers: []corev1.Container{container("init", nil, quotatest.List("cpu", "1", "memory", "1Gi"))},
+		Containers:     []corev1.Container{container("a", quotatest.List("cpu", "1"), nil), container("b", nil, nil)},
 	}}
 	required := []corev1.ResourceName{"pods", "requests.cpu", "limits.cpu", "limits.memory", "requests.storage"}
 	err := PodConstraints(required, pod)
@@ -219,17 +202,17 @@ func TestPodConstraints(t *testing.T) {
 }
 
 func TestListArithmetic(t *testing.T) {
-	used, hard := list("pods", "2", "cpu", "500m"), list("pods", "2", "cpu", "1")
-	if got := Exceeded(Add(used, list("pods", "1", "cpu", "500m")), hard); !cmp.Equal(got, []corev1.ResourceName{"pods"}) {
+	used, hard := quotatest.List("pods", "2", "cpu", "500m"), quotatest.List("pods", "2", "cpu", "1")
+	if got := Exceeded(Add(used, quotatest.List("pods", "1", "cpu", "500m")), hard); !cmp.Equal(got, []corev1.ResourceName{"pods"}) {
 		t.Errorf("Exceeded = %v, want [pods]", got)
 	}
-	if got := Format(list("pods", "1", "cpu", "1500m")); got != "cpu=1500m,pods=1" {
+	if got := Format(quotatest.List("pods", "1", "cpu", "1500m")); got != "cpu=1500m,pods=1" {
 		t.Errorf("Format = %q", got)
 	}
-	if got := SubtractFloor(list("cpu", "1", "memory", "1Gi"), list("cpu", "2", "memory", "512Mi")); !Equal(got, list("cpu", "0", "memory", "512Mi")) {
-		t.Errorf("SubtractFloor = %v", show(got))
+	if got := SubtractFloor(quotatest.List("cpu", "1", "memory", "1Gi"), quotatest.List("cpu", "2", "memory", "512Mi")); !Equal(got, quotatest.List("cpu", "0", "memory", "512Mi")) {
+		t.Errorf("SubtractFloor = %v", quotatest.Show(got))
 	}
-	if !Equal(list("cpu", "1"), list("cpu", "1000m")) || Equal(list("cpu", "1"), list("cpu", "1", "pods", "0")) {
+	if !Equal(quotatest.List("cpu", "1"), quotatest.List("cpu", "1000m")) || Equal(quotatest.List("cpu", "1"), quotatest.List("cpu", "1", "pods", "0")) {
 		t.Error("Equal compares values and names")
 	}
 }

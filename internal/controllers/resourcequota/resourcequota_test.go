@@ -5,9 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tugcluster/tug/internal/quota/quotatest"
+
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -19,22 +20,6 @@ import (
 	testingclock "k8s.io/utils/clock/testing"
 )
 
-func rl(kv ...string) corev1.ResourceList {
-	out := corev1.ResourceList{}
-	for i := 0; i < len(kv); i += 2 {
-		out[corev1.ResourceName(kv[i])] = resource.MustParse(kv[i+1])
-	}
-	return out
-}
-
-func show(l corev1.ResourceList) map[string]string {
-	out := map[string]string{}
-	for name, v := range l {
-		out[string(name)] = v.String()
-	}
-	return out
-}
-
 // TestSync: the controller writes status.hard and a status.used computed
 // from its caches, within the quota's scopes, and writes nothing when both are
 // current.
@@ -44,7 +29,7 @@ func TestSync(t *testing.T) {
 		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"}, Status: corev1.PodStatus{Phase: phase},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c"}}}}
 		if cpu != "" {
-			p.Spec.Containers[0].Resources.Requests = rl("cpu", cpu)
+			p.Spec.Containers[0].Resources.Requests = quotatest.List("cpu", cpu)
 		}
 		return p
 	}
@@ -65,22 +50,22 @@ func TestSync(t *testing.T) {
 		wantUsed  corev1.ResourceList
 		wantWrite bool
 	}{
-		{name: "unscoped", quota: &corev1.ResourceQuota{Spec: corev1.ResourceQuotaSpec{Hard: rl("pods", "10", "requests.cpu", "2",
+		{name: "unscoped", quota: &corev1.ResourceQuota{Spec: corev1.ResourceQuotaSpec{Hard: quotatest.List("pods", "10", "requests.cpu", "2",
 			"count/pods", "10", "services.nodeports", "2", "configmaps", "5", "count/widgets.example.com", "1", "made-up", "1", "resourcequotas", "1")}},
-			wantUsed: rl("pods", "3", "requests.cpu", "300m", "count/pods", "4", "services.nodeports", "1", "configmaps", "2",
+			wantUsed: quotatest.List("pods", "3", "requests.cpu", "300m", "count/pods", "4", "services.nodeports", "1", "configmaps", "2",
 				"count/widgets.example.com", "0", "resourcequotas", "1"), wantWrite: true},
-		{name: "best effort", quota: &corev1.ResourceQuota{Spec: corev1.ResourceQuotaSpec{Hard: rl("pods", "10"),
+		{name: "best effort", quota: &corev1.ResourceQuota{Spec: corev1.ResourceQuotaSpec{Hard: quotatest.List("pods", "10"),
 			Scopes: []corev1.ResourceQuotaScope{corev1.ResourceQuotaScopeBestEffort}}},
-			wantUsed: rl("pods", "1"), wantWrite: true},
-		{name: "not best effort", quota: &corev1.ResourceQuota{Spec: corev1.ResourceQuotaSpec{Hard: rl("pods", "10", "cpu", "1"),
+			wantUsed: quotatest.List("pods", "1"), wantWrite: true},
+		{name: "not best effort", quota: &corev1.ResourceQuota{Spec: corev1.ResourceQuotaSpec{Hard: quotatest.List("pods", "10", "cpu", "1"),
 			Scopes: []corev1.ResourceQuotaScope{corev1.ResourceQuotaScopeNotBestEffort}}},
-			wantUsed: rl("pods", "2", "cpu", "300m"), wantWrite: true},
-		{name: "current", quota: &corev1.ResourceQuota{Spec: corev1.ResourceQuotaSpec{Hard: rl("pods", "10")},
-			Status: corev1.ResourceQuotaStatus{Hard: rl("pods", "10"), Used: rl("pods", "3")}},
-			wantUsed: rl("pods", "3")},
-		{name: "custom resource keeps what admission charged", quota: &corev1.ResourceQuota{Spec: corev1.ResourceQuotaSpec{Hard: rl("count/widgets.example.com", "5")},
-			Status: corev1.ResourceQuotaStatus{Used: rl("count/widgets.example.com", "2")}},
-			wantUsed: rl("count/widgets.example.com", "2"), wantWrite: true},
+			wantUsed: quotatest.List("pods", "2", "cpu", "300m"), wantWrite: true},
+		{name: "current", quota: &corev1.ResourceQuota{Spec: corev1.ResourceQuotaSpec{Hard: quotatest.List("pods", "10")},
+			Status: corev1.ResourceQuotaStatus{Hard: quotatest.List("pods", "10"), Used: quotatest.List("pods", "3")}},
+			wantUsed: quotatest.List("pods", "3")},
+		{name: "custom resource keeps what admission charged", quota: &corev1.ResourceQuota{Spec: corev1.ResourceQuotaSpec{Hard: quotatest.List("count/widgets.example.com", "5")},
+			Status: corev1.ResourceQuotaStatus{Used: quotatest.List("count/widgets.example.com", "2")}},
+			wantUsed: quotatest.List("count/widgets.example.com", "2"), wantWrite: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,10 +120,10 @@ func TestSync(t *testing.T) {
 			if written == nil {
 				return
 			}
-			if diff := cmp.Diff(show(tt.wantUsed), show(written.Status.Used)); diff != "" {
+			if diff := cmp.Diff(quotatest.Show(tt.wantUsed), quotatest.Show(written.Status.Used)); diff != "" {
 				t.Errorf("used (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(show(q.Spec.Hard), show(written.Status.Hard)); diff != "" {
+			if diff := cmp.Diff(quotatest.Show(q.Spec.Hard), quotatest.Show(written.Status.Hard)); diff != "" {
 				t.Errorf("status.hard (-spec +status):\n%s", diff)
 			}
 		})
