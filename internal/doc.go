@@ -10,16 +10,19 @@
 //	server/              composition root of `tug server`: storage,
 //	                     certificates, API server, bootstrap objects, the
 //	                     leader-elected scheduler and the in-process
-//	                     controllers, started in order.
+//	                     controllers, started in order; their informers
+//	                     read the API server's watch cache (shared.go).
 //	agent/               composition root of `tug agent` (and of the node
 //	                     agent inside `tug server`): runtime, images,
 //	                     credentials, kubelet API and kubelet.
+//	memtrim/             pages out the executable's start-up pages.
 //	  simulated/         --simulated: nodes, leases and pods that run and
 //	                     complete without containers, for scale.
 //	kubelet/             one node's pods on real containers through CRI:
 //	                     node registration, Lease and status; pod workers
 //	                     (sandbox, init containers, containers, restarts,
-//	                     hooks, termination) and pod status.
+//	                     hooks, termination), admission (host ports, node
+//	                     affinity), in-place resize and pod status.
 //	  volumes/           volume set-up on the host and container mounts.
 //	  probes/            liveness/readiness/startup probes and their workers.
 //	  fieldpath/         downward-API values for env and volumes.
@@ -57,7 +60,11 @@
 //	  watchcache/        per-resource memory cache serving lists and watches.
 //	  metrics/           Prometheus metrics of requests and storage.
 //	admission/           admission plugins: LimitRanger, ServiceAccount,
-//	                     RuntimeClass, Priority, DefaultTolerationSeconds.
+//	                     RuntimeClass, Priority, DefaultTolerationSeconds,
+//	                     ResourceQuota.
+//	quota/               what an object charges to a ResourceQuota, its
+//	  quotatest/         scopes and messages; shared by the controller
+//	                     and the admission plugin.
 //	scheduler/           the scheduling loop, binding and failure reporting.
 //	  framework/         the plugin contract: Status, CycleState, NodeInfo,
 //	                     one interface per extension point.
@@ -73,7 +80,8 @@
 //	                     deployment/, job/, cronjob/, ttlafterfinished/,
 //	                     statefulset/, daemonset/ (history/ keeps their
 //	                     ControllerRevisions), endpoints/, endpointslice/,
-//	                     disruption/, servicelb/: each only a sync
+//	                     disruption/, servicelb/, resourcequota/: each
+//	                     only a sync
 //	                     function.
 //	storage/             storage.Interface, the object store the API server
 //	                     uses, and the Backend contract that engines
