@@ -81,8 +81,7 @@
 //	                     statefulset/, daemonset/ (history/ keeps their
 //	                     ControllerRevisions), endpoints/, endpointslice/,
 //	                     disruption/, servicelb/, resourcequota/: each
-//	                     only a sync
-//	                     function.
+//	                     only a sync function.
 //	storage/             storage.Interface, the object store the API server
 //	                     uses, and the Backend contract that engines
 //	                     implement; doc.go states the contract.
