@@ -230,7 +230,7 @@ func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admi
 			return list.(*corev1.LimitRangeList).Items, nil
 		}},
 		admission.ServiceAccount{Get: func(ctx context.Context, namespace, name string) (*corev1.ServiceAccount, error) {
-			obj, err := serviceAccounts.Get(ctx, namespace, name, nil)
+			obj, err := serviceAccounts.GetRecent(ctx, namespace, name)
 			if err != nil {
 				return nil, err
 			}
@@ -240,7 +240,7 @@ func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admi
 			NotReady: admission.DefaultNodeTolerationSeconds, Unreachable: admission.DefaultNodeTolerationSeconds,
 		},
 		admission.RuntimeClass{Get: func(ctx context.Context, name string) (*nodev1.RuntimeClass, error) {
-			obj, err := runtimeClasses.Get(ctx, "", name, nil)
+			obj, err := runtimeClasses.GetRecent(ctx, "", name)
 			if err != nil {
 				return nil, err
 			}

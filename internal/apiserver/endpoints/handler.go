@@ -261,7 +261,7 @@ func (h *Handler) checkNamespace(ctx context.Context, store *registry.Store, nam
 	if !store.Resource.Namespaced || h.namespace == nil {
 		return nil
 	}
-	obj, err := h.namespace.Get(ctx, "", namespace, nil)
+	obj, err := h.namespace.GetRecent(ctx, "", namespace)
 	if err != nil {
 		return err
 	}

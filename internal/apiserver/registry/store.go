@@ -85,6 +85,18 @@ func (s *Store) Get(ctx context.Context, namespace, name string, opts *metav1.Ge
 	return obj, nil
 }
 
+// GetRecent reads an object from the watch cache, which may be a moment
+// behind storage, and from storage when the cache does not hold it (yet):
+// what admission looks up on every write, as upstream's plugins read an
+// informer and fall back to a live lookup for objects created just now.
+func (s *Store) GetRecent(ctx context.Context, namespace, name string) (runtime.Object, error) {
+	obj, err := s.Get(ctx, namespace, name, &metav1.GetOptions{ResourceVersion: "0"})
+	if apierrors.IsNotFound(err) {
+		return s.Get(ctx, namespace, name, nil)
+	}
+	return obj, err
+}
+
 // predicate builds the storage predicate of a list or watch request.
 func (s *Store) predicate(opts *metav1.ListOptions) (storage.Predicate, error) {
 	p := storage.Predicate{GetAttrs: s.Strategy.GetAttrs, Limit: opts.Limit, Continue: opts.Continue}
