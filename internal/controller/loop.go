@@ -47,6 +47,10 @@ func New(name string, workers int, sync SyncFunc) *Loop {
 // Enqueue adds a key; event handlers call only this.
 func (l *Loop) Enqueue(key string) { l.queue.Add(key) }
 
+// EnqueueAfter adds a key once d has passed; a key already waiting is not
+// added twice, so changes within d share one sync.
+func (l *Loop) EnqueueAfter(key string, d time.Duration) { l.queue.AddAfter(key, d) }
+
 // EnqueueObject adds the namespace/name key of an informer object.
 func (l *Loop) EnqueueObject(obj any) {
 	key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)

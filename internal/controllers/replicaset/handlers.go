@@ -2,6 +2,7 @@ package replicaset
 
 import (
 	"maps"
+	"time"
 
 	"github.com/tugcluster/tug/internal/controller"
 	appsv1 "k8s.io/api/apps/v1"
@@ -9,6 +10,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 )
+
+// podStatusBatch is how long a pod's status change waits before its
+// owner syncs, so that the changes of many pods share one sync.
+const podStatusBatch = 100 * time.Millisecond
 
 // Pod event handlers only record what the informer saw in the expectations
 // and enqueue the owner; the sync does the rest. Many pod events for one
@@ -62,7 +67,14 @@ func (c *Controller) updatePod(oldObj, obj any) {
 	}
 	if ref != nil {
 		if key := c.ownerKey(pod.Namespace, ref); key != "" {
-			c.loop.Enqueue(key)
+			if refChanged || labelsChanged {
+				c.loop.Enqueue(key)
+			} else {
+				// Its own pod changed status: the owner's sync walks all
+				// its pods, so a burst of status changes (a big set
+				// starting) shares one sync per podStatusBatch.
+				c.loop.EnqueueAfter(key, podStatusBatch)
+			}
 		}
 		return
 	}
