@@ -28,6 +28,9 @@ type preScoreState struct {
 	// in to the matching pods there. Hostname constraints have no map:
 	// a node is its own domain and Score counts its pods directly.
 	counts []map[string]int64
+	// queries[i] is constraint i's countQuery, for the memoized per-node
+	// counts of hostname constraints.
+	queries []string
 	// weights[i] scales constraint i's counts by the log of its number of
 	// domains, so that a constraint over few domains (zones) does not
 	// drown one over many (hosts), and the reverse.
@@ -66,11 +69,14 @@ func (pl *PodTopologySpread) PreScore(ctx context.Context, cs *framework.CycleSt
 		constraints: cons,
 		ignored:     sets.New[string](),
 		counts:      make([]map[string]int64, len(cons)),
+		queries:     make([]string, len(cons)),
 		weights:     make([]float64, len(cons)),
 	}
 	for i := range cons {
 		if cons[i].topologyKey != corev1.LabelHostname {
 			s.counts[i] = map[string]int64{}
+		} else {
+			s.queries[i] = countQuery(pod.Namespace, cons[i].selector)
 		}
 	}
 	for _, ni := range filtered {
@@ -140,7 +146,8 @@ func (pl *PodTopologySpread) Score(_ context.Context, cs *framework.CycleState, 
 		}
 		var count int64
 		if s.counts[i] == nil {
-			count = int64(countMatching(nodeInfo.Pods, c.selector, pod.Namespace))
+			// Every node scores each cycle: count the ones that changed.
+			count = int64(pl.counts.count(nodeInfo, c.selector, pod.Namespace, s.queries[i]))
 		} else {
 			count = s.counts[i][value]
 		}
