@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -61,6 +62,9 @@ type Controller struct {
 	loop     *controller.Loop
 	// hasTerminating is whether the kind's status has terminatingReplicas.
 	hasTerminating bool
+	// podCounts holds how many pods each owner (by key) had at its last
+	// sync, which sets how long its pods' status changes are batched.
+	podCounts sync.Map
 }
 
 // NewReplicaSets returns the ReplicaSet controller; Run starts it.

@@ -11,9 +11,23 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 )
 
-// podStatusBatch is how long a pod's status change waits before its
-// owner syncs, so that the changes of many pods share one sync.
-const podStatusBatch = 100 * time.Millisecond
+// A pod's status change waits before its owner syncs, so that the
+// changes of many pods share one sync: podStatusBatch, or longer for an
+// owner of many pods, whose sync walks them all (podStatusBatchPerPod
+// each), so that syncing a big set stays a small share of the CPU.
+const (
+	podStatusBatch       = 100 * time.Millisecond
+	podStatusBatchPerPod = 20 * time.Microsecond
+)
+
+// statusBatch is how long key's pods' status changes wait.
+func (c *Controller) statusBatch(key string) time.Duration {
+	d := podStatusBatch
+	if n, ok := c.podCounts.Load(key); ok {
+		d = max(d, time.Duration(n.(int))*podStatusBatchPerPod)
+	}
+	return d
+}
 
 // Pod event handlers only record what the informer saw in the expectations
 // and enqueue the owner; the sync does the rest. Many pod events for one
@@ -70,10 +84,9 @@ func (c *Controller) updatePod(oldObj, obj any) {
 			if refChanged || labelsChanged {
 				c.loop.Enqueue(key)
 			} else {
-				// Its own pod changed status: the owner's sync walks all
-				// its pods, so a burst of status changes (a big set
-				// starting) shares one sync per podStatusBatch.
-				c.loop.EnqueueAfter(key, podStatusBatch)
+				// Its own pod changed status: a burst of them (a big set
+				// starting) shares one sync.
+				c.loop.EnqueueAfter(key, c.statusBatch(key))
 			}
 		}
 		return

@@ -23,6 +23,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	rs, orig, err := c.kind.get(namespace, name)
 	if apierrors.IsNotFound(err) {
 		c.exp.forget(key)
+		c.podCounts.Delete(key)
 		return nil
 	}
 	if err != nil {
@@ -38,6 +39,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	// then at worst delays this round to the next sync.
 	satisfied := c.exp.satisfied(key)
 	pods, claimErr := c.claimPods(ctx, rs, selector)
+	c.podCounts.Store(key, len(pods.active))
 	var manageErr error
 	diff := len(pods.active) - int(replicas(rs))
 	if satisfied && rs.DeletionTimestamp == nil && claimErr == nil {
