@@ -22,11 +22,27 @@ const (
 
 // statusBatch is how long key's pods' status changes wait.
 func (c *Controller) statusBatch(key string) time.Duration {
-	d := podStatusBatch
+	return max(podStatusBatch, c.walkDelay(key))
+}
+
+// walkDelay is podStatusBatchPerPod for each pod key had at its last
+// sync.
+func (c *Controller) walkDelay(key string) time.Duration {
 	if n, ok := c.podCounts.Load(key); ok {
-		d = max(d, time.Duration(n.(int))*podStatusBatchPerPod)
+		return time.Duration(n.(int)) * podStatusBatchPerPod
 	}
-	return d
+	return 0
+}
+
+// enqueueForPodCount queues key after a pod of it came or went: at once,
+// or, for a set so big that walking its pods takes longer than a status
+// batch, after walkDelay, so that a rolling update's churn shares syncs.
+func (c *Controller) enqueueForPodCount(key string) {
+	if d := c.walkDelay(key); d > podStatusBatch {
+		c.loop.EnqueueAfter(key, d)
+		return
+	}
+	c.loop.Enqueue(key)
 }
 
 // Pod event handlers only record what the informer saw in the expectations
@@ -47,7 +63,7 @@ func (c *Controller) addPod(obj any) {
 	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
 		if key := c.ownerKey(pod.Namespace, ref); key != "" {
 			c.exp.creationObserved(key)
-			c.loop.Enqueue(key)
+			c.enqueueForPodCount(key)
 		}
 		return
 	}
@@ -109,7 +125,7 @@ func (c *Controller) deletePod(obj any) {
 	}
 	if key := c.ownerKey(pod.Namespace, ref); key != "" {
 		c.exp.deletionObserved(key, pod.Namespace+"/"+pod.Name)
-		c.loop.Enqueue(key)
+		c.enqueueForPodCount(key)
 	}
 }
 

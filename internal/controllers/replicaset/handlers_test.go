@@ -19,3 +19,14 @@ func TestStatusBatch(t *testing.T) {
 		}
 	}
 }
+
+func TestWalkDelay(t *testing.T) {
+	c := &Controller{}
+	c.podCounts.Store("ns/small", 3)
+	c.podCounts.Store("ns/big", 30000)
+	for key, want := range map[string]time.Duration{"ns/unknown": 0, "ns/small": 60 * time.Microsecond, "ns/big": 600 * time.Millisecond} {
+		if got := c.walkDelay(key); got != want {
+			t.Errorf("walkDelay(%s) = %v, want %v", key, got, want)
+		}
+	}
+}
