@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -58,21 +59,55 @@ func podIPsOf(pod *corev1.Pod) []string {
 	return ips
 }
 
-// stopContainers stops every running container of the pod at once, each
-// with grace seconds (its own grace period when grace is negative).
+// stopContainers stops the pod's running containers: the regular ones at
+// once, then the sidecars (restartable init containers) one by one in
+// reverse order, as upstream's kubelet does, so that what a regular
+// container's preStop hook or shutdown still needs from a sidecar is
+// there. Each gets grace seconds, what is left of them for the sidecars
+// (a container's own grace period when grace is negative).
 func (k *Kubelet) stopContainers(ctx context.Context, pod *corev1.Pod, state *podRuntime, grace int64) error {
 	specs := map[string]*corev1.Container{}
+	var sidecarOrder []string
 	if pod != nil {
 		for _, c := range allContainers(pod) {
 			specs[c.Name] = c
 		}
+		for i := range pod.Spec.InitContainers {
+			if c := &pod.Spec.InitContainers[i]; isSidecar(c) {
+				sidecarOrder = append(sidecarOrder, c.Name)
+			}
+		}
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, len(state.containers))
-	for i, cs := range state.containers {
+	var regular []*containerState
+	sidecars := map[string][]*containerState{}
+	for _, cs := range state.containers {
 		if !cs.running() && cs.status.State != runtimeapi.ContainerState_CONTAINER_CREATED {
 			continue
 		}
+		if slices.Contains(sidecarOrder, cs.name) {
+			sidecars[cs.name] = append(sidecars[cs.name], cs)
+		} else {
+			regular = append(regular, cs)
+		}
+	}
+	start := k.clock.Now()
+	errs := []error{k.stopAll(ctx, pod, specs, regular, grace)}
+	for i := len(sidecarOrder) - 1; i >= 0; i-- {
+		left := grace
+		if grace >= 0 {
+			left = max(grace-int64(k.clock.Since(start)/time.Second), minStopTimeout)
+		}
+		errs = append(errs, k.stopAll(ctx, pod, specs, sidecars[sidecarOrder[i]], left))
+	}
+	return errors.Join(errs...)
+}
+
+// stopAll stops containers at once, each with grace seconds (its own
+// grace period when grace is negative).
+func (k *Kubelet) stopAll(ctx context.Context, pod *corev1.Pod, specs map[string]*corev1.Container, containers []*containerState, grace int64) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(containers))
+	for i, cs := range containers {
 		g := grace
 		if g < 0 {
 			g = gracePeriodOf(cs, corev1.DefaultTerminationGracePeriodSeconds)

@@ -27,6 +27,7 @@ func TestPods(t *testing.T) {
 	t.Run("Probes", func(t *testing.T) { t.Parallel(); testProbes(t, c) })
 	t.Run("ConfigMapVolumeUpdates", func(t *testing.T) { t.Parallel(); testConfigMapVolume(t, c) })
 	t.Run("GracefulDeleteRunsPreStop", func(t *testing.T) { t.Parallel(); testPreStop(t, c) })
+	t.Run("SidecarStopsAfterMain", func(t *testing.T) { t.Parallel(); testSidecarStopsLast(t, c) })
 }
 
 func testRunsAndLogs(t *testing.T, c *nodetest.Cluster) {
@@ -223,10 +224,7 @@ func testConfigMapVolume(t *testing.T, c *nodetest.Cluster) {
 }
 
 func testPreStop(t *testing.T, c *nodetest.Cluster) {
-	marks := filepath.Join(t.TempDir(), "marks")
-	if err := os.MkdirAll(marks, 0o777); err != nil {
-		t.Fatal(err)
-	}
+	marks := hostMarks(t)
 	pod := busybox("prestop", "trap 'echo got TERM >> /marks/log; exit 0' TERM; while true; do sleep 1; done")
 	pod.Spec.TerminationGracePeriodSeconds = new(int64(20))
 	pod.Spec.Volumes = []corev1.Volume{{Name: "marks", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: marks}}}}
@@ -234,28 +232,78 @@ func testPreStop(t *testing.T, c *nodetest.Cluster) {
 	pod.Spec.Containers[0].Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{
 		Exec: &corev1.ExecAction{Command: []string{"sh", "-c", "echo prestop >> /marks/log"}},
 	}}
-	created := create(t, c.Client, pod)
+	create(t, c.Client, pod)
 	waitPod(t, c.Client, pod.Namespace, pod.Name, 60*time.Second, "running", running)
+	deleteGracefully(t, c, pod)
+	if data := readMarks(t, marks); data != "prestop\ngot TERM\n" {
+		t.Errorf("marks = %q, want the preStop hook, then SIGTERM", data)
+	}
+}
+
+// testSidecarStopsLast: on deletion the regular container stops first (its
+// preStop hook takes two seconds), then the sidecar, as upstream's kubelet
+// orders them; stopped together, the sidecar's hook would write first.
+func testSidecarStopsLast(t *testing.T, c *nodetest.Cluster) {
+	marks := hostMarks(t)
+	mount := []corev1.VolumeMount{{Name: "marks", MountPath: "/marks"}}
+	hook := func(script string) *corev1.Lifecycle {
+		return &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"sh", "-c", script}}}}
+	}
+	pod := busybox("sidecar-last", "trap 'exit 0' TERM; while true; do sleep 1; done")
+	pod.Spec.TerminationGracePeriodSeconds = new(int64(20))
+	pod.Spec.Volumes = []corev1.Volume{{Name: "marks", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: marks}}}}
+	pod.Spec.Containers[0].VolumeMounts = mount
+	pod.Spec.Containers[0].Lifecycle = hook("sleep 2; echo main >> /marks/log")
+	always := corev1.ContainerRestartPolicyAlways
+	pod.Spec.InitContainers = []corev1.Container{{
+		Name: "sidecar", Image: nodetest.BusyboxImage, ImagePullPolicy: corev1.PullNever, RestartPolicy: &always,
+		Command: []string{"sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"}, VolumeMounts: mount,
+		Lifecycle: hook("echo sidecar >> /marks/log"),
+	}}
+	create(t, c.Client, pod)
+	waitPod(t, c.Client, pod.Namespace, pod.Name, 60*time.Second, "running", running)
+	deleteGracefully(t, c, pod)
+	if data := readMarks(t, marks); data != "main\nsidecar\n" {
+		t.Errorf("preStop hooks ran as %q, want the main container's, then the sidecar's", data)
+	}
+}
+
+// hostMarks is a host directory a pod writes marks into, readable after
+// the pod is gone.
+func hostMarks(t *testing.T) string {
+	t.Helper()
+	marks := filepath.Join(t.TempDir(), "marks")
+	if err := os.MkdirAll(marks, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return marks
+}
+
+func readMarks(t *testing.T, marks string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(marks, "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// deleteGracefully deletes pod and waits until the kubelet has finished
+// the deletion and the object is gone.
+func deleteGracefully(t *testing.T, c *nodetest.Cluster, pod *corev1.Pod) {
+	t.Helper()
 	if err := c.Client.CoreV1().Pods(pod.Namespace).Delete(context.Background(), pod.Name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		_, err := c.Client.CoreV1().Pods(pod.Namespace).Get(context.Background(), pod.Name, metav1.GetOptions{})
-		if err != nil {
-			break // gone: the kubelet finished the deletion
+		if _, err := c.Client.CoreV1().Pods(pod.Namespace).Get(context.Background(), pod.Name, metav1.GetOptions{}); err != nil {
+			return // gone: the kubelet finished the deletion
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("pod %s (uid %s) not removed after graceful delete", pod.Name, created.UID)
+			t.Fatalf("pod %s not removed after graceful delete", pod.Name)
 		}
 		time.Sleep(100 * time.Millisecond)
-	}
-	data, err := os.ReadFile(filepath.Join(marks, "log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(data) != "prestop\ngot TERM\n" {
-		t.Errorf("marks = %q, want the preStop hook, then SIGTERM", data)
 	}
 }
 
