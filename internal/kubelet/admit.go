@@ -69,8 +69,13 @@ func (k *Kubelet) admitPod(ctx context.Context, pod *corev1.Pod, state *podRunti
 			return false, fmt.Errorf("kubelet: get node for admission: %w", err)
 		}
 	}
+	allocatable := k.node.allocatableCopy()
 	a.mu.Lock()
-	rej := admitDecision(pod, node, k.admittedPods(pod.UID))
+	others := k.admittedPods(pod.UID)
+	rej := admitDecision(pod, node, others)
+	if rej == nil {
+		rej = resourceShortfall(pod, allocatable, others)
+	}
 	if rej == nil {
 		a.admitted[pod.UID] = true
 	}
@@ -158,6 +163,54 @@ func hostPortConflict(pod *corev1.Pod, others []*corev1.Pod) *rejection {
 	for _, p := range wanted {
 		if used.Conflicts(p) {
 			return predicateFailed(nodeports.Name, nodeports.ErrReason)
+		}
+	}
+	return nil
+}
+
+// resourceShortfall rejects pod when the node's allocatable cannot hold its
+// requests next to those of others, the pods admitted there (reason
+// OutOf<resource>, as upstream's kubelet words it). A node whose
+// allocatable is not known yet admits everything.
+func resourceShortfall(pod *corev1.Pod, allocatable corev1.ResourceList, others []*corev1.Pod) *rejection {
+	if len(allocatable) == 0 {
+		return nil
+	}
+	capacity := framework.NewResource(allocatable)
+	used := &framework.Resource{}
+	for _, o := range others {
+		used.AddResource(framework.PodRequests(o, false))
+	}
+	want := framework.PodRequests(pod, false)
+	check := func(name corev1.ResourceName, requested, inUse, limit int64) *rejection {
+		if requested == 0 || requested+inUse <= limit {
+			return nil
+		}
+		return &rejection{reason: "OutOf" + string(name), message: fmt.Sprintf(
+			"Pod was rejected: Node didn't have enough resource: %s, requested: %d, used: %d, capacity: %d",
+			name, requested, inUse, limit)}
+	}
+	if rej := check(corev1.ResourcePods, want.AllowedPodNumber, used.AllowedPodNumber, capacity.AllowedPodNumber); rej != nil && capacity.AllowedPodNumber > 0 {
+		return rej
+	}
+	for _, r := range []struct {
+		name                corev1.ResourceName
+		requested, inUse, n int64
+	}{
+		{corev1.ResourceCPU, want.MilliCPU, used.MilliCPU, capacity.MilliCPU},
+		{corev1.ResourceMemory, want.Memory, used.Memory, capacity.Memory},
+		{corev1.ResourceEphemeralStorage, want.EphemeralStorage, used.EphemeralStorage, capacity.EphemeralStorage},
+	} {
+		if _, known := allocatable[r.name]; !known {
+			continue
+		}
+		if rej := check(r.name, r.requested, r.inUse, r.n); rej != nil {
+			return rej
+		}
+	}
+	for name, requested := range want.ScalarResources {
+		if rej := check(name, requested, used.ScalarResources[name], capacity.ScalarResources[name]); rej != nil {
+			return rej
 		}
 	}
 	return nil

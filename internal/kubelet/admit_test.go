@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/tugcluster/tug/internal/quota/quotatest"
+
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -174,5 +176,42 @@ func TestAdmittedPods(t *testing.T) {
 	}
 	if !k.admission.admitted["uid-admitted"] {
 		t.Error("a pod still in the cache was forgotten")
+	}
+}
+
+func TestResourceShortfall(t *testing.T) {
+	requesting := func(name string, kv ...string) *corev1.Pod {
+		p := portPod(name)
+		p.Spec.Containers[0].Resources.Requests = quotatest.List(kv...)
+		return p
+	}
+	allocatable := quotatest.List("cpu", "2", "memory", "1Gi", "pods", "3")
+	running := []*corev1.Pod{requesting("a", "cpu", "1500m", "memory", "512Mi"), requesting("b")}
+	cases := []struct {
+		name        string
+		pod         *corev1.Pod
+		others      []*corev1.Pod
+		allocatable corev1.ResourceList
+		want        *rejection
+	}{
+		{name: "fits", pod: requesting("p", "cpu", "500m", "memory", "512Mi"), others: running, allocatable: allocatable},
+		{name: "no requests fit anywhere", pod: requesting("p"), others: running, allocatable: allocatable},
+		{name: "cpu", pod: requesting("p", "cpu", "600m"), others: running, allocatable: allocatable,
+			want: &rejection{reason: "OutOfcpu", message: "Pod was rejected: Node didn't have enough resource: cpu, requested: 600, used: 1500, capacity: 2000"}},
+		{name: "memory", pod: requesting("p", "memory", "768Mi"), others: running, allocatable: allocatable,
+			want: &rejection{reason: "OutOfmemory", message: "Pod was rejected: Node didn't have enough resource: memory, requested: 805306368, used: 536870912, capacity: 1073741824"}},
+		{name: "pods", pod: requesting("p"), others: append(slices.Clone(running), requesting("c")), allocatable: allocatable,
+			want: &rejection{reason: "OutOfpods", message: "Pod was rejected: Node didn't have enough resource: pods, requested: 1, used: 3, capacity: 3"}},
+		{name: "extended resource the node lacks", pod: requesting("p", "example.com/gpu", "1"), allocatable: allocatable,
+			want: &rejection{reason: "OutOfexample.com/gpu", message: "Pod was rejected: Node didn't have enough resource: example.com/gpu, requested: 1, used: 0, capacity: 0"}},
+		{name: "allocatable not known yet", pod: requesting("p", "cpu", "64"), others: running},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := resourceShortfall(tc.pod, tc.allocatable, tc.others)
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(rejection{})); diff != "" {
+				t.Errorf("rejection (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -1,8 +1,12 @@
 package node
 
 import (
+	"strings"
 	"testing"
+
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -51,6 +55,15 @@ func TestKubeletAdmission(t *testing.T) {
 		want := "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector"
 		if got.Status.Message != want {
 			t.Errorf("message = %q, want %q", got.Status.Message, want)
+		}
+	})
+	t.Run("MoreCPUThanTheNodeFails", func(t *testing.T) {
+		pod := busybox("too-big", "sleep 3600")
+		pod.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1000")}
+		pod = create(t, c.Client, on(pod, node))
+		got := waitPod(t, c.Client, pod.Namespace, pod.Name, 60*time.Second, "Failed with reason OutOfcpu", failedWith("OutOfcpu"))
+		if !strings.HasPrefix(got.Status.Message, "Pod was rejected: Node didn't have enough resource: cpu, requested: 1000000, used: ") {
+			t.Errorf("message = %q", got.Status.Message)
 		}
 	})
 	t.Run("NodeSelectorMatchRuns", func(t *testing.T) {

@@ -1,5 +1,6 @@
-// Package quotatest builds and prints resource lists for the tests of
-// quota usage, the resource quota controller and its admission plugin.
+// Package quotatest builds and prints resource lists for tests: of quota
+// usage, the resource quota controller and its admission plugin, and the
+// kubelet's resource admission.
 package quotatest
 
 import (
