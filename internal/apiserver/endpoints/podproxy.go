@@ -195,8 +195,11 @@ func (h *Handler) proxyTo(w http.ResponseWriter, r *http.Request, scheme, host, 
 	if scheme == "" {
 		scheme = "http"
 	}
+	// Nothing after the prefix stays empty: the proxy then redirects a GET
+	// or HEAD of ".../proxy" to ".../proxy/", as upstream does, so that
+	// relative links in the answer resolve below the proxy.
 	path := strings.TrimPrefix(r.URL.Path, prefix)
-	if !strings.HasPrefix(path, "/") {
+	if path != "" && !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
 	location := &url.URL{Scheme: scheme, Host: host, Path: path, RawQuery: r.URL.RawQuery}

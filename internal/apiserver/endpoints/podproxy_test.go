@@ -1,6 +1,10 @@
 package endpoints
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -52,6 +56,38 @@ func TestServicePort(t *testing.T) {
 			}
 		case err != nil || got.Port != tc.want:
 			t.Errorf("servicePort(%q) = %v, %v; want port %d", tc.port, got, err, tc.want)
+		}
+	}
+}
+
+// TestProxyToPaths: the path below the proxy prefix reaches the backend,
+// and a GET of the bare prefix is redirected to it with a slash, as
+// upstream does.
+func TestProxyToPaths(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = fmt.Fprintf(w, "%s %s", r.Method, r.URL.RequestURI())
+	}))
+	defer backend.Close()
+	host := strings.TrimPrefix(backend.URL, "http://")
+	const prefix = "/api/v1/namespaces/ns/pods/web/proxy"
+	for _, tc := range []struct {
+		method, path   string
+		code           int
+		body, location string
+	}{
+		{method: http.MethodGet, path: prefix, code: http.StatusMovedPermanently, location: prefix + "/"},
+		{method: http.MethodGet, path: prefix + "?q=1", code: http.StatusMovedPermanently, location: prefix + "/?q=1"},
+		{method: http.MethodGet, path: prefix + "/", code: http.StatusOK, body: "GET /"},
+		{method: http.MethodGet, path: prefix + "/a/b?x=1", code: http.StatusOK, body: "GET /a/b?x=1"},
+		{method: http.MethodPost, path: prefix, code: http.StatusOK, body: "POST /"},
+	} {
+		r := httptest.NewRequest(tc.method, tc.path, nil)
+		w := httptest.NewRecorder()
+		(&Handler{}).proxyTo(w, r, "http", host, prefix)
+		bodyOK := tc.body == "" || w.Body.String() == tc.body // a redirect's body is not compared
+		if w.Code != tc.code || !bodyOK || w.Header().Get("Location") != tc.location {
+			t.Errorf("%s %s: %d %q Location %q; want %d %q %q", tc.method, tc.path, w.Code, w.Body.String(),
+				w.Header().Get("Location"), tc.code, tc.body, tc.location)
 		}
 	}
 }
