@@ -59,6 +59,10 @@ func (s *serviceStrategy) Default(obj runtime.Object) {
 	if spec.SessionAffinity == "" {
 		spec.SessionAffinity = corev1.ServiceAffinityNone
 	}
+	if spec.SessionAffinity == corev1.ServiceAffinityNone {
+		// Its config means nothing without affinity; upstream clears it.
+		spec.SessionAffinityConfig = nil
+	}
 	if spec.SessionAffinity == corev1.ServiceAffinityClientIP {
 		if spec.SessionAffinityConfig == nil {
 			spec.SessionAffinityConfig = &corev1.SessionAffinityConfig{}
@@ -142,6 +146,30 @@ func (s *serviceStrategy) PrepareForUpdate(ctx context.Context, obj, old runtime
 	oldSvc, ok2 := old.(*corev1.Service)
 	if ok && ok2 {
 		carryAllocations(&svc.Spec, &oldSvc.Spec)
+		dropTypeDependentFields(&svc.Spec, &oldSvc.Spec)
+	}
+}
+
+// dropTypeDependentFields clears, as upstream does, what a change of type
+// leaves without meaning, when the client left it as it was stored: the
+// external traffic policy of a service no longer reachable through node
+// ports, the health-check node port, and the load-balancer settings of a
+// service that is no longer a LoadBalancer. A value the client changed
+// stays, and validation judges it.
+func dropTypeDependentFields(spec, old *corev1.ServiceSpec) {
+	if external(old) && !external(spec) && spec.ExternalTrafficPolicy == old.ExternalTrafficPolicy {
+		spec.ExternalTrafficPolicy = ""
+	}
+	if needsHealthCheckPort(old) && !needsHealthCheckPort(spec) && spec.HealthCheckNodePort == old.HealthCheckNodePort {
+		spec.HealthCheckNodePort = 0
+	}
+	if old.Type == corev1.ServiceTypeLoadBalancer && spec.Type != corev1.ServiceTypeLoadBalancer {
+		if ptr.Equal(spec.AllocateLoadBalancerNodePorts, old.AllocateLoadBalancerNodePorts) {
+			spec.AllocateLoadBalancerNodePorts = nil
+		}
+		if ptr.Equal(spec.LoadBalancerClass, old.LoadBalancerClass) {
+			spec.LoadBalancerClass = nil
+		}
 	}
 }
 

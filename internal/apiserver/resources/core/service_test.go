@@ -310,3 +310,49 @@ func TestServiceGetAttrs(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestServiceTypeChange replays updates checked against upstream's API
+// server: a change of type drops the fields that lose their meaning when
+// the client left them as stored, and affinity None drops its config.
+func TestServiceTypeChange(t *testing.T) {
+	ctx := context.Background()
+	s := newTestServiceStrategy(t, "10.43.0.0/16", DefaultNodePortRange)
+	update := func(old *corev1.Service, mutate func(*corev1.ServiceSpec)) (*corev1.Service, []string) {
+		svc := old.DeepCopy()
+		mutate(&svc.Spec)
+		s.PrepareForUpdate(ctx, svc, old)
+		s.Default(svc)
+		return svc, summary(s.ValidateUpdate(ctx, svc, old))
+	}
+
+	lb := service("default", "lb", func(s *corev1.ServiceSpec) {
+		s.Type, s.ExternalTrafficPolicy = corev1.ServiceTypeLoadBalancer, corev1.ServiceExternalTrafficPolicyLocal
+		s.LoadBalancerClass = ptr.To("example.com/lb")
+	})
+	if errs := create(s, lb); errs != nil {
+		t.Fatal(errs)
+	}
+	alias, errs := update(lb, func(s *corev1.ServiceSpec) {
+		s.Type, s.ExternalName, s.ClusterIP, s.ClusterIPs = corev1.ServiceTypeExternalName, "foo.example.com", "", nil
+	})
+	if errs != nil {
+		t.Fatalf("LoadBalancer to ExternalName refused: %v", errs)
+	}
+	want := corev1.ServiceSpec{
+		Type: corev1.ServiceTypeExternalName, ExternalName: "foo.example.com", Selector: map[string]string{"app": "lb"},
+		Ports:           []corev1.ServicePort{{Port: 80, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(80)}},
+		SessionAffinity: corev1.ServiceAffinityNone,
+	}
+	if diff := cmp.Diff(want, alias.Spec); diff != "" {
+		t.Errorf("spec after becoming ExternalName (-want +got):\n%s", diff)
+	}
+
+	sticky := service("default", "sticky", func(s *corev1.ServiceSpec) { s.SessionAffinity = corev1.ServiceAffinityClientIP })
+	if errs := create(s, sticky); errs != nil {
+		t.Fatal(errs)
+	}
+	loose, errs := update(sticky, func(s *corev1.ServiceSpec) { s.SessionAffinity = corev1.ServiceAffinityNone })
+	if errs != nil || loose.Spec.SessionAffinityConfig != nil {
+		t.Errorf("affinity None: config %+v, errors %v; want the config dropped", loose.Spec.SessionAffinityConfig, errs)
+	}
+}
