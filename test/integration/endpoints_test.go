@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -172,4 +174,41 @@ func svcOf(ctx context.Context, c kubernetes.Interface) *corev1.Service {
 		return &corev1.Service{}
 	}
 	return svc
+}
+
+// TestEndpointsWithoutService: an Endpoints object no Service owns is left
+// alone when it changes (upstream's conformance "Endpoints lifecycle"
+// patches one), and goes with its Service once there was one.
+func TestEndpointsWithoutService(t *testing.T) {
+	s := testutil.StartServer(t)
+	c := s.Client
+	ctx := context.Background()
+	eps := c.CoreV1().Endpoints("default")                                   //nolint:staticcheck // SA1019: testing the served Endpoints API
+	loner := &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Name: "loner"}} //nolint:staticcheck // SA1019: as above
+	if _, err := eps.Create(ctx, loner, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eps.Patch(ctx, "loner", types.MergePatchType, []byte(`{"metadata":{"labels":{"patched":"true"}}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A Service created afterwards gets its Endpoints: by then the
+	// controller has seen the patch.
+	if _, err := c.CoreV1().Services("default").Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "later"},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "later"}, Ports: []corev1.ServicePort{{Port: 80}}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "endpoints of later", func() (bool, error) {
+		_, err := eps.Get(ctx, "later", metav1.GetOptions{})
+		return err == nil, nil
+	})
+	if got, err := eps.Get(ctx, "loner", metav1.GetOptions{}); err != nil || got.Labels["patched"] != "true" {
+		t.Errorf("the Endpoints without a Service: %v, %v; want it kept as patched", got, err)
+	}
+	if err := c.CoreV1().Services("default").Delete(ctx, "later", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "endpoints of later gone with it", func() (bool, error) {
+		_, err := eps.Get(ctx, "later", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
 }

@@ -64,10 +64,25 @@ func New(cfg Config) (*Controller, error) {
 	if _, err := cfg.Pods.Informer().AddEventHandler(PodHandler(c.services, c.loop.Enqueue)); err != nil {
 		return nil, fmt.Errorf("watch pods: %w", err)
 	}
-	// A deleted or edited Endpoints object is put back.
+	// A deleted or edited Endpoints object of a Service is put back; one
+	// without a Service is someone else's (upstream's controller leaves it
+	// alone too) until a Service of its name comes.
+	ofService := func(obj any) {
+		key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)
+		if err != nil {
+			return
+		}
+		ns, name, err := cache.SplitMetaNamespaceKey(key)
+		if err != nil {
+			return
+		}
+		if _, err := c.services.Services(ns).Get(name); err == nil {
+			c.loop.Enqueue(key)
+		}
+	}
 	if _, err := cfg.Endpoints.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		UpdateFunc: func(_, obj any) { c.loop.EnqueueObject(obj) },
-		DeleteFunc: c.loop.EnqueueObject,
+		UpdateFunc: func(_, obj any) { ofService(obj) },
+		DeleteFunc: ofService,
 	}); err != nil {
 		return nil, fmt.Errorf("watch endpoints: %w", err)
 	}
