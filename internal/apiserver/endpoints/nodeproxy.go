@@ -182,18 +182,22 @@ func (h *Handler) proxyToKubelet(ctx context.Context, w http.ResponseWriter, r *
 	location.Path = path
 	location.RawQuery = params.Encode()
 	// The kubelet trusts this server's own certificate.
-	passOn(w, r, &location, h.kubeletTransport, upgradeRequired, kubeletErrorResponder{h: h, node: nodeName, url: base.Host})
+	passOn(w, r, &location, h.kubeletTransport, upgradeRequired, false, kubeletErrorResponder{h: h, node: nodeName, url: base.Host})
 }
 
 // passOn proxies r, upgrades (SPDY, websocket) included, to location
-// without the caller's credentials, which are for this server only.
-func passOn(w http.ResponseWriter, r *http.Request, location *url.URL, transport http.RoundTripper, upgradeRequired bool, responder proxy.ErrorResponder) {
+// without the caller's credentials, which are for this server only. With
+// rewrite, links and redirects in HTML answers are rewritten to go through
+// this server's proxy path, and X-Forwarded-* headers are set, as upstream
+// does for pod and service proxies.
+func passOn(w http.ResponseWriter, r *http.Request, location *url.URL, transport http.RoundTripper, upgradeRequired, rewrite bool, responder proxy.ErrorResponder) {
 	out := r.Clone(r.Context())
 	out.Header.Del("Authorization")
 	handler := &proxy.UpgradeAwareHandler{
 		Location:        location,
 		Transport:       transport,
 		UpgradeRequired: upgradeRequired,
+		WrapTransport:   rewrite,
 		UseLocationHost: true,
 		FlushInterval:   200 * time.Millisecond,
 		Responder:       responder,

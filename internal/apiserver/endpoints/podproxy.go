@@ -203,7 +203,7 @@ func (h *Handler) proxyTo(w http.ResponseWriter, r *http.Request, scheme, host, 
 		path = "/" + path
 	}
 	location := &url.URL{Scheme: scheme, Host: host, Path: path, RawQuery: r.URL.RawQuery}
-	passOn(w, r, location, resourceProxyTransport, false, proxyErrorResponder{h: h, host: host})
+	passOn(w, r, location, resourceProxyTransport, false, true, proxyErrorResponder{h: h, host: host})
 }
 
 type proxyErrorResponder struct {

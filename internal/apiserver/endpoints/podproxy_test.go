@@ -61,10 +61,15 @@ func TestServicePort(t *testing.T) {
 }
 
 // TestProxyToPaths: the path below the proxy prefix reaches the backend,
-// and a GET of the bare prefix is redirected to it with a slash, as
-// upstream does.
+// a GET of the bare prefix is redirected to it with a slash, and links in
+// HTML answers are rewritten to go through the proxy, as upstream does.
 func TestProxyToPaths(t *testing.T) {
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/page" {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = fmt.Fprint(w, `<a href="/rewriteme">x</a>`)
+			return
+		}
 		_, _ = fmt.Fprintf(w, "%s %s", r.Method, r.URL.RequestURI())
 	}))
 	defer backend.Close()
@@ -80,6 +85,8 @@ func TestProxyToPaths(t *testing.T) {
 		{method: http.MethodGet, path: prefix + "/", code: http.StatusOK, body: "GET /"},
 		{method: http.MethodGet, path: prefix + "/a/b?x=1", code: http.StatusOK, body: "GET /a/b?x=1"},
 		{method: http.MethodPost, path: prefix, code: http.StatusOK, body: "POST /"},
+		// Links in HTML answers point back through the proxy.
+		{method: http.MethodGet, path: prefix + "/page", code: http.StatusOK, body: `<a href="` + prefix + `/rewriteme">x</a>`},
 	} {
 		r := httptest.NewRequest(tc.method, tc.path, nil)
 		w := httptest.NewRecorder()
