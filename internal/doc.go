@@ -80,7 +80,8 @@
 //	                     deployment/, job/, cronjob/, ttlafterfinished/,
 //	                     statefulset/, daemonset/ (history/ keeps their
 //	                     ControllerRevisions), endpoints/, endpointslice/,
-//	                     disruption/, servicelb/, resourcequota/: each
+//	                     endpointslicemirroring/, disruption/,
+//	                     servicelb/, resourcequota/: each
 //	                     only a sync function.
 //	storage/             storage.Interface, the object store the API server
 //	                     uses, and the Backend contract that engines

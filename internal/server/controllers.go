@@ -23,6 +23,7 @@ import (
 	"github.com/tugcluster/tug/internal/controllers/disruption"
 	"github.com/tugcluster/tug/internal/controllers/endpoints"
 	"github.com/tugcluster/tug/internal/controllers/endpointslice"
+	"github.com/tugcluster/tug/internal/controllers/endpointslicemirroring"
 	"github.com/tugcluster/tug/internal/controllers/garbagecollector"
 	"github.com/tugcluster/tug/internal/controllers/job"
 	"github.com/tugcluster/tug/internal/controllers/namespace"
@@ -189,6 +190,13 @@ func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.Gro
 	if err != nil {
 		return err
 	}
+	mirrorController, err := endpointslicemirroring.New(endpointslicemirroring.Config{
+		Client: client, Services: typed.Core().V1().Services(), Endpoints: typed.Core().V1().Endpoints(),
+		Slices: typed.Discovery().V1().EndpointSlices(),
+	})
+	if err != nil {
+		return err
+	}
 	disruptionController, err := disruption.New(disruption.Config{
 		Client: client, Budgets: typed.Policy().V1().PodDisruptionBudgets(), Pods: typed.Core().V1().Pods(),
 		ReplicaSets: typed.Apps().V1().ReplicaSets(), Deployments: typed.Apps().V1().Deployments(),
@@ -229,6 +237,7 @@ func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.Gro
 	g.Go(func() error { return daemonSetController.Run(gctx) })
 	g.Go(func() error { return endpointsController.Run(gctx) })
 	g.Go(func() error { return sliceController.Run(gctx) })
+	g.Go(func() error { return mirrorController.Run(gctx) })
 	g.Go(func() error { return disruptionController.Run(gctx) })
 	g.Go(func() error { return quotaController.Run(gctx) })
 	err = g.Wait()

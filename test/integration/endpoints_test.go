@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -211,4 +212,74 @@ func TestEndpointsWithoutService(t *testing.T) {
 		_, err := eps.Get(ctx, "later", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
+}
+
+// TestEndpointSliceMirroring: the Endpoints a user writes for a Service
+// without a selector are mirrored into EndpointSlices that follow them
+// through updates and deletion; a Service with a selector is not mirrored.
+func TestEndpointSliceMirroring(t *testing.T) {
+	s := testutil.StartServer(t)
+	c := s.Client
+	ctx := context.Background()
+	for _, svc := range []*corev1.Service{
+		{ObjectMeta: metav1.ObjectMeta{Name: "external-db"}, Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "sql", Port: 5432}}}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "selected"}, Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{{Port: 80}}}},
+	} {
+		if _, err := c.CoreV1().Services("default").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eps := c.CoreV1().Endpoints("default")                  //nolint:staticcheck // SA1019: testing the served Endpoints API
+	subset := func(ips ...string) []corev1.EndpointSubset { //nolint:staticcheck // SA1019: as above
+		var addrs []corev1.EndpointAddress //nolint:staticcheck // SA1019: as above
+		for _, ip := range ips {
+			addrs = append(addrs, corev1.EndpointAddress{IP: ip}) //nolint:staticcheck // SA1019: as above
+		}
+		return []corev1.EndpointSubset{{Addresses: addrs, Ports: []corev1.EndpointPort{{Name: "sql", Port: 5432, Protocol: corev1.ProtocolTCP}}}} //nolint:staticcheck // SA1019: as above
+	}
+	ep := &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Name: "external-db", Labels: map[string]string{"team": "data"}}, Subsets: subset("192.0.2.10")} //nolint:staticcheck // SA1019: as above
+	if _, err := eps.Create(ctx, ep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mirrored := func(want ...string) func() (bool, error) {
+		return func() (bool, error) {
+			list, err := c.DiscoveryV1().EndpointSlices("default").List(ctx, metav1.ListOptions{
+				LabelSelector: "kubernetes.io/service-name=external-db,endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io"})
+			if err != nil {
+				return false, err
+			}
+			var got []string
+			for _, s := range list.Items {
+				if s.Labels["team"] != "data" || len(s.Ports) != 1 || *s.Ports[0].Port != 5432 {
+					return false, nil
+				}
+				for _, e := range s.Endpoints {
+					got = append(got, e.Addresses...)
+				}
+			}
+			return slices.Equal(got, want), nil
+		}
+	}
+	eventually(t, "the mirrored slice", mirrored("192.0.2.10"))
+	ep.Subsets = subset("192.0.2.10", "192.0.2.11")
+	if _, err := eps.Update(ctx, ep, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the slice following the update", mirrored("192.0.2.10", "192.0.2.11"))
+	if err := eps.Delete(ctx, "external-db", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the slice gone with the Endpoints", mirrored())
+	// The Endpoints controller's own Endpoints (for a selector) stay
+	// unmirrored: the EndpointSlice controller serves that Service.
+	epPod(t, c, "web-1", "10.244.0.50", "http", true)
+	eventually(t, "endpoints of selected", func() (bool, error) {
+		got, err := eps.Get(ctx, "selected", metav1.GetOptions{})
+		return err == nil && len(got.Subsets) == 1, nil
+	})
+	list, err := c.DiscoveryV1().EndpointSlices("default").List(ctx, metav1.ListOptions{
+		LabelSelector: "endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io"})
+	if err != nil || len(list.Items) != 0 {
+		t.Errorf("mirrored slices left: %d (%v)", len(list.Items), err)
+	}
 }
