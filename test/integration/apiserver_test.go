@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/util/retry"
+
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -199,12 +201,18 @@ func TestScaleAndBinding(t *testing.T) {
 	if _, err := s.Client.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	scale, err := s.Client.AppsV1().Deployments("default").GetScale(ctx, "web", metav1.GetOptions{})
-	if err != nil || scale.Spec.Replicas != 1 || scale.Status.Selector != "app=web" {
-		t.Fatalf("scale: %+v %v", scale, err)
-	}
-	scale.Spec.Replicas = 5
-	if _, err := s.Client.AppsV1().Deployments("default").UpdateScale(ctx, "web", scale, metav1.UpdateOptions{}); err != nil {
+	// The deployment controller writes the status meanwhile, which moves
+	// the resourceVersion the scale carries: retry conflicts.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		scale, err := s.Client.AppsV1().Deployments("default").GetScale(ctx, "web", metav1.GetOptions{})
+		if err != nil || scale.Spec.Replicas != 1 || scale.Status.Selector != "app=web" {
+			t.Fatalf("scale: %+v %v", scale, err)
+		}
+		scale.Spec.Replicas = 5
+		_, err = s.Client.AppsV1().Deployments("default").UpdateScale(ctx, "web", scale, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Client.AppsV1().Deployments("default").Get(ctx, "web", metav1.GetOptions{})

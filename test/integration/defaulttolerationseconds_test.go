@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	corev1apply "k8s.io/client-go/applyconfigurations/core/v1"
 
+	"github.com/tugcluster/tug/internal/server"
 	"github.com/tugcluster/tug/internal/testutil"
 )
 
@@ -19,7 +20,9 @@ import (
 // validation does not refuse it as removing a toleration), and a pod
 // created by server-side apply gets them too.
 func TestDefaultTolerationSecondsOnUpdate(t *testing.T) {
-	s := testutil.StartServer(t)
+	// No scheduler: its status write to the pending pod would race the
+	// updates below.
+	s := testutil.StartServer(t, func(o *server.Options) { o.DisableScheduler = true })
 	ctx := context.Background()
 	pods := s.Client.CoreV1().Pods("default")
 	seconds := int64(300)
