@@ -64,22 +64,25 @@ func New(cfg Config) (*Controller, error) {
 	if _, err := cfg.Pods.Informer().AddEventHandler(endpoints.PodHandler(c.services, c.loop.Enqueue)); err != nil {
 		return nil, fmt.Errorf("watch pods: %w", err)
 	}
-	// A slice of ours edited or deleted by someone else is put right.
-	onSlice := func(obj any) {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
-		}
-		if s, ok := obj.(*discoveryv1.EndpointSlice); ok && s.Labels[LabelManagedBy] == ManagedBy && s.Labels[LabelServiceName] != "" {
-			c.loop.Enqueue(s.Namespace + "/" + s.Labels[LabelServiceName])
-		}
-	}
-	if _, err := cfg.Slices.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		UpdateFunc: func(_, obj any) { onSlice(obj) },
-		DeleteFunc: onSlice,
-	}); err != nil {
+	if _, err := cfg.Slices.Informer().AddEventHandler(SliceHandler(ManagedBy, c.loop.Enqueue)); err != nil {
 		return nil, fmt.Errorf("watch endpointslices: %w", err)
 	}
 	return c, nil
+}
+
+// SliceHandler enqueues the namespace/name key of the Service of a slice
+// labeled as managed by managedBy when someone else edits or deletes it,
+// so that its controller puts it right.
+func SliceHandler(managedBy string, enqueue func(key string)) cache.ResourceEventHandler {
+	onSlice := func(obj any) {
+		if s, ok := controller.As[*discoveryv1.EndpointSlice](obj); ok && s.Labels[LabelManagedBy] == managedBy && s.Labels[LabelServiceName] != "" {
+			enqueue(s.Namespace + "/" + s.Labels[LabelServiceName])
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(_, obj any) { onSlice(obj) },
+		DeleteFunc: onSlice,
+	}
 }
 
 // Run runs the controller until ctx ends.

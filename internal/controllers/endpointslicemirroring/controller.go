@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/tugcluster/tug/internal/controller"
+	"github.com/tugcluster/tug/internal/controllers/endpointslice"
 )
 
 // Labels of mirrored slices, as upstream's controller sets them.
@@ -71,17 +72,7 @@ func New(cfg Config) (*Controller, error) {
 		return nil, fmt.Errorf("watch endpoints: %w", err)
 	}
 	// A mirrored slice edited or deleted by someone else is put right.
-	onSlice := func(obj any) {
-		if s, ok := controller.As[*discoveryv1.EndpointSlice](obj); ok && s.Labels[discoveryv1.LabelManagedBy] == ManagedBy {
-			if name := s.Labels[discoveryv1.LabelServiceName]; name != "" {
-				c.loop.Enqueue(s.Namespace + "/" + name)
-			}
-		}
-	}
-	if _, err := cfg.Slices.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		UpdateFunc: func(_, obj any) { onSlice(obj) },
-		DeleteFunc: onSlice,
-	}); err != nil {
+	if _, err := cfg.Slices.Informer().AddEventHandler(endpointslice.SliceHandler(ManagedBy, c.loop.Enqueue)); err != nil {
 		return nil, fmt.Errorf("watch endpointslices: %w", err)
 	}
 	return c, nil
