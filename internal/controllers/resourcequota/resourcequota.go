@@ -359,31 +359,14 @@ func (c *Controller) serves(gr schema.GroupResource) bool {
 // total sums what the objects of gr in ns that the scopes select use.
 func (c *Controller) total(ns string, gr schema.GroupResource, scopes []corev1.ScopedResourceSelectorRequirement, now time.Time) (corev1.ResourceList, error) {
 	var objs []runtime.Object
+	var err error
 	switch gr {
 	case quota.Pods:
-		pods, err := c.pods.Pods(ns).List(labels.Everything())
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range pods {
-			objs = append(objs, p)
-		}
+		objs, err = asObjects(c.pods.Pods(ns).List(labels.Everything()))
 	case quota.Services:
-		svcs, err := c.services.Services(ns).List(labels.Everything())
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range svcs {
-			objs = append(objs, s)
-		}
+		objs, err = asObjects(c.services.Services(ns).List(labels.Everything()))
 	case quota.PersistentVolumeClaims:
-		claims, err := c.claims.PersistentVolumeClaims(ns).List(labels.Everything())
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range claims {
-			objs = append(objs, p)
-		}
+		objs, err = asObjects(c.claims.PersistentVolumeClaims(ns).List(labels.Everything()))
 	default:
 		if len(scopes) > 0 {
 			return corev1.ResourceList{}, nil // scopes select only pods
@@ -411,6 +394,9 @@ func (c *Controller) total(ns string, gr schema.GroupResource, scopes []corev1.S
 		}
 		return out, nil
 	}
+	if err != nil {
+		return nil, err
+	}
 	total := corev1.ResourceList{}
 	for _, obj := range objs {
 		if quota.Matches(scopes, gr, obj) {
@@ -418,4 +404,13 @@ func (c *Controller) total(ns string, gr schema.GroupResource, scopes []corev1.S
 		}
 	}
 	return total, nil
+}
+
+// asObjects passes on what a typed lister returned, as runtime.Objects.
+func asObjects[T runtime.Object](items []T, err error) ([]runtime.Object, error) {
+	objs := make([]runtime.Object, len(items))
+	for i, item := range items {
+		objs[i] = item
+	}
+	return objs, err
 }
