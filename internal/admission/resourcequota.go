@@ -57,6 +57,12 @@ func (p ResourceQuota) Admit(ctx context.Context, a *Attributes) error {
 	if a.Operation == Update && a.Resource.GroupResource() != quota.Pods && a.Resource.GroupResource() != quota.PersistentVolumeClaims {
 		return nil // only pods and claims change what they use in place
 	}
+	// Most namespaces have no quota: then there is nothing to evaluate,
+	// and this runs on every write.
+	quotas, err := p.List(ctx, a.Namespace, false)
+	if err != nil || len(quotas) == 0 {
+		return err
+	}
 	now := p.now()
 	gr := a.Resource.GroupResource()
 	delta := quota.Usage(gr, a.Object, now)
@@ -72,9 +78,11 @@ func (p ResourceQuota) Admit(ctx context.Context, a *Attributes) error {
 	delta = quota.RemoveZeros(delta)
 	done := map[types.UID]bool{} // quotas charged by an earlier attempt
 	for attempt := 0; ; attempt++ {
-		quotas, err := p.List(ctx, a.Namespace, attempt > 0)
-		if err != nil {
-			return err
+		if attempt > 0 {
+			// The charge met a conflict: evaluate fresh copies.
+			if quotas, err = p.List(ctx, a.Namespace, true); err != nil {
+				return err
+			}
 		}
 		charged, err := p.check(a, gr, quotas, delta, done)
 		if err != nil || len(charged) == 0 || a.DryRun {
