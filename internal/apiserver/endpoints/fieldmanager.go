@@ -34,7 +34,7 @@ type fieldManagerKey struct {
 // served types (keyed by definition name, carrying
 // x-kubernetes-group-version-kind).
 func NewFieldManagers(scheme *runtime.Scheme, converter managedfields.TypeConverter) *FieldManagers {
-	return &FieldManagers{scheme: scheme, converter: converter, managers: map[fieldManagerKey]*managedfields.FieldManager{}}
+	return &FieldManagers{scheme: scheme, converter: newTrustedTypeConverter(converter), managers: map[fieldManagerKey]*managedfields.FieldManager{}}
 }
 
 // For returns the tracker of a resource and subresource ("" or "status").
