@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tugcluster/tug/internal/pooledencode"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -51,7 +52,7 @@ func (s *Store) Create(ctx context.Context, key string, obj, out kruntime.Object
 	if err := s.versioner.PrepareObjectForStorage(obj); err != nil {
 		return Errorf(CodeInvalidObject, key, "prepare %s for storage: %v", key, err)
 	}
-	data, err := kruntime.Encode(s.codec, obj)
+	data, err := pooledencode.EncodeToNew(s.codec, obj)
 	if err != nil {
 		return Errorf(CodeInvalidObject, key, "encode %s: %v", key, err)
 	}
@@ -159,7 +160,7 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest kruntime.
 		if err := s.versioner.PrepareObjectForStorage(ret); err != nil {
 			return Errorf(CodeInvalidObject, key, "prepare %s for storage: %v", key, err)
 		}
-		data, err := kruntime.Encode(s.codec, ret)
+		data, err := pooledencode.EncodeToNew(s.codec, ret)
 		if err != nil {
 			return Errorf(CodeInvalidObject, key, "encode %s: %v", key, err)
 		}
@@ -292,7 +293,7 @@ func (s *Store) stateFromObject(key string, cached kruntime.Object) (*objectStat
 	if err := s.versioner.PrepareObjectForStorage(stored); err != nil {
 		return nil, err
 	}
-	data, err := kruntime.Encode(s.codec, stored)
+	data, err := pooledencode.EncodeToNew(s.codec, stored)
 	if err != nil {
 		return nil, Errorf(CodeInvalidObject, key, "encode %s: %v", key, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/tugcluster/tug/internal/apiserver/registry"
+	"github.com/tugcluster/tug/internal/pooledencode"
 )
 
 const (
@@ -165,13 +166,12 @@ func (s *watchStream) send(ev watch.Event) bool {
 			obj, gv = pom, metav1.SchemeGroupVersion
 		}
 	}
-	data, err := runtime.Encode(s.h.codecs.EncoderForVersion(s.out.info.Serializer, gv), shallowCopy(obj))
+	err := pooledencode.Encode(s.h.codecs.EncoderForVersion(s.out.info.Serializer, gv), shallowCopy(obj), func(data []byte) error {
+		frame := s.out.info.StreamSerializer.NewFrameWriter(s.w)
+		event := &metav1.WatchEvent{Type: string(ev.Type), Object: runtime.RawExtension{Raw: data}}
+		return s.out.info.StreamSerializer.Encode(event, frame)
+	})
 	if err != nil {
-		return false
-	}
-	frame := s.out.info.StreamSerializer.NewFrameWriter(s.w)
-	event := &metav1.WatchEvent{Type: string(ev.Type), Object: runtime.RawExtension{Raw: data}}
-	if err := s.out.info.StreamSerializer.Encode(event, frame); err != nil {
 		return false
 	}
 	s.flush()

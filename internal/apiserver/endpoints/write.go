@@ -3,6 +3,7 @@ package endpoints
 import (
 	"net/http"
 
+	"github.com/tugcluster/tug/internal/pooledencode"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -41,17 +42,20 @@ func (h *Handler) writeObject(w http.ResponseWriter, _ *http.Request, out output
 	if out.pretty && out.info.PrettySerializer != nil {
 		s = out.info.PrettySerializer
 	}
-	data, err := runtime.Encode(h.codecs.EncoderForVersion(s, gv), shallowCopy(obj))
+	err := pooledencode.Encode(h.codecs.EncoderForVersion(s, gv), shallowCopy(obj), func(data []byte) error {
+		w.Header().Set("Content-Type", out.contentType())
+		w.WriteHeader(code)
+		_, _ = w.Write(data)
+		return nil
+	})
 	if err != nil {
 		status := statusOf(err)
 		status.Kind, status.APIVersion = "Status", "v1"
-		code = int(status.Code)
-		data, _ = runtime.Encode(h.codecs.EncoderForVersion(h.jsonInfo.Serializer, schema.GroupVersion{Version: "v1"}), status)
-		out = output{info: h.jsonInfo}
+		data, _ := runtime.Encode(h.codecs.EncoderForVersion(h.jsonInfo.Serializer, schema.GroupVersion{Version: "v1"}), status)
+		w.Header().Set("Content-Type", output{info: h.jsonInfo}.contentType())
+		w.WriteHeader(int(status.Code))
+		_, _ = w.Write(data)
 	}
-	w.Header().Set("Content-Type", out.contentType())
-	w.WriteHeader(code)
-	_, _ = w.Write(data)
 }
 
 // toTable converts obj (an object or a list) into a Table.

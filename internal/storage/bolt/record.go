@@ -3,6 +3,7 @@ package bolt
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 
 	"github.com/tugcluster/tug/internal/storage"
 )
@@ -31,12 +32,14 @@ var errCorrupt = errors.New("corrupt record")
 const recordHeader = 24
 
 func encodeRecord(r *record) []byte {
-	buf := make([]byte, recordHeader+len(r.value))
-	binary.BigEndian.PutUint64(buf[0:], uint64(r.createRev))
-	binary.BigEndian.PutUint64(buf[8:], uint64(r.modRev))
-	binary.BigEndian.PutUint64(buf[16:], uint64(r.expiry))
-	copy(buf[recordHeader:], r.value)
-	return buf
+	return appendRecord(make([]byte, 0, recordHeader+len(r.value)), r)
+}
+
+func appendRecord(buf []byte, r *record) []byte {
+	buf = binary.BigEndian.AppendUint64(buf, uint64(r.createRev))
+	buf = binary.BigEndian.AppendUint64(buf, uint64(r.modRev))
+	buf = binary.BigEndian.AppendUint64(buf, uint64(r.expiry))
+	return append(buf, r.value...)
 }
 
 // decodeRecord decodes without copying: value aliases data.
@@ -60,6 +63,7 @@ const (
 // appendEvent encodes e; withPrev controls whether the previous state is
 // included (history needs it, the write-ahead log does not).
 func appendEvent(buf []byte, e *event, withPrev bool) []byte {
+	buf = slices.Grow(buf, eventSize(e, withPrev))
 	buf = binary.BigEndian.AppendUint64(buf, uint64(e.rev))
 	buf = binary.BigEndian.AppendUint64(buf, uint64(e.time))
 	var flags byte
@@ -77,9 +81,21 @@ func appendEvent(buf []byte, e *event, withPrev bool) []byte {
 			continue
 		}
 		buf = binary.AppendUvarint(buf, uint64(recordHeader+len(r.value)))
-		buf = append(buf, encodeRecord(r)...)
+		buf = appendRecord(buf, r)
 	}
 	return buf
+}
+
+// eventSize is an upper bound of the length appendEvent adds, so that it
+// allocates once.
+func eventSize(e *event, withPrev bool) int {
+	n := 18 + binary.MaxVarintLen64 + len(e.key)
+	for _, r := range []*record{e.cur, e.prev} {
+		if r != nil && (r != e.prev || withPrev) {
+			n += binary.MaxVarintLen64 + recordHeader + len(r.value)
+		}
+	}
+	return n
 }
 
 // decodeEvent decodes one event from the front of data and returns the rest.

@@ -155,10 +155,15 @@ func (w *wal) startSegment(firstRev int64) error {
 	return nil
 }
 
-// append writes one record holding the events encoded in payload, whose
-// revisions run from firstRev to lastRev, and syncs it.
-func (w *wal) append(payload []byte, firstRev, lastRev int64) error {
-	if w.off > 0 && w.off+8+int64(len(payload)) > w.segSize {
+// walFrameHeader is the length and checksum in front of each record.
+const walFrameHeader = 8
+
+// append writes one record and syncs it. frame is walFrameHeader bytes
+// that append fills in, then the events, whose revisions run from firstRev
+// to lastRev.
+func (w *wal) append(frame []byte, firstRev, lastRev int64) error {
+	payload := frame[walFrameHeader:]
+	if w.off > 0 && w.off+int64(len(frame)) > w.segSize {
 		if err := w.f.Sync(); err != nil {
 			return fmt.Errorf("sync wal segment: %w", err)
 		}
@@ -172,17 +177,15 @@ func (w *wal) append(payload []byte, firstRev, lastRev int64) error {
 			return err
 		}
 	}
-	buf := make([]byte, 8, 8+len(payload))
-	binary.BigEndian.PutUint32(buf[0:], uint32(len(payload)))
-	binary.BigEndian.PutUint32(buf[4:], crc32.Checksum(payload, crcTable))
-	buf = append(buf, payload...)
-	if _, err := w.f.WriteAt(buf, w.off); err != nil {
+	binary.BigEndian.PutUint32(frame[0:], uint32(len(payload)))
+	binary.BigEndian.PutUint32(frame[4:], crc32.Checksum(payload, crcTable))
+	if _, err := w.f.WriteAt(frame, w.off); err != nil {
 		return fmt.Errorf("write wal: %w", err)
 	}
 	if err := unix.Fdatasync(int(w.f.Fd())); err != nil {
 		return fmt.Errorf("sync wal: %w", err)
 	}
-	w.off += int64(len(buf))
+	w.off += int64(len(frame))
 	w.last = lastRev
 	return nil
 }

@@ -130,11 +130,15 @@ func (b *Backend) commit(ctx context.Context, batch []*writeOp) {
 	if len(events) == 0 {
 		return
 	}
-	var payload []byte
+	size := walFrameHeader
 	for _, e := range events {
-		payload = appendEvent(payload, e, false)
+		size += eventSize(e, false)
 	}
-	if err := b.wal.append(payload, events[0].rev, events[len(events)-1].rev); err != nil {
+	frame := make([]byte, walFrameHeader, size)
+	for _, e := range events {
+		frame = appendEvent(frame, e, false)
+	}
+	if err := b.wal.append(frame, events[0].rev, events[len(events)-1].rev); err != nil {
 		// The log's tail is now unknown: refuse further writes rather
 		// than risk acknowledging one that a restart would not replay.
 		b.mu.Lock()
