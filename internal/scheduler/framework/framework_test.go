@@ -2,6 +2,8 @@ package framework
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -176,6 +178,33 @@ func TestCycleStateClone(t *testing.T) {
 	}
 	if _, err := cs.Read("missing"); err == nil {
 		t.Error("Read of a missing key should fail")
+	}
+}
+
+// TestCycleStateConcurrentReadWrite reads from several goroutines while
+// keys are written, as filters and a late pre-score do; run with -race.
+func TestCycleStateConcurrentReadWrite(t *testing.T) {
+	cs := NewCycleState()
+	cs.Write("base", &counter{n: 1})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 1000 {
+				if v, err := cs.Read("base"); err != nil || v.(*counter).n != 1 {
+					t.Errorf("read base: %v %v", v, err)
+					return
+				}
+			}
+		})
+	}
+	for i := range 100 {
+		cs.Write(StateKey(fmt.Sprint("k", i)), &counter{n: i})
+	}
+	wg.Wait()
+	for i := range 100 {
+		if v, err := cs.Read(StateKey(fmt.Sprint("k", i))); err != nil || v.(*counter).n != i {
+			t.Fatalf("key %d: %v %v", i, v, err)
+		}
 	}
 }
 

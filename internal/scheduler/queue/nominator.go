@@ -2,6 +2,7 @@ package queue
 
 import (
 	"sync"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -16,6 +17,11 @@ type Nominator struct {
 	mu     sync.RWMutex
 	byNode map[string][]*framework.PodInfo
 	nodeOf map[types.UID]string
+	// count is len(nodeOf), readable without the lock: filters ask for
+	// every node they check, and there is rarely any nomination, so the
+	// common answer needs no read lock (whose shared counter the
+	// filtering goroutines would fight over).
+	count atomic.Int64
 }
 
 // NewNominator returns an empty Nominator.
@@ -42,6 +48,7 @@ func (n *Nominator) add(pi *framework.PodInfo, nodeName string) {
 	}
 	n.nodeOf[pi.Pod.UID] = nodeName
 	n.byNode[nodeName] = append(n.byNode[nodeName], pi)
+	n.count.Store(int64(len(n.nodeOf)))
 }
 
 // DeleteNominatedPodIfExists forgets pod's nomination.
@@ -57,6 +64,7 @@ func (n *Nominator) remove(uid types.UID) {
 		return
 	}
 	delete(n.nodeOf, uid)
+	n.count.Store(int64(len(n.nodeOf)))
 	pods := n.byNode[node]
 	out := make([]*framework.PodInfo, 0, len(pods))
 	for _, p := range pods {
@@ -87,6 +95,9 @@ func (n *Nominator) UpdateNominatedPod(oldPod *corev1.Pod, newInfo *framework.Po
 // NominatedPodsForNode returns the pods nominated to nodeName; the slice is
 // the caller's, the pods are shared.
 func (n *Nominator) NominatedPodsForNode(nodeName string) []*framework.PodInfo {
+	if n.count.Load() == 0 {
+		return nil
+	}
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	pods := n.byNode[nodeName]
