@@ -228,6 +228,8 @@ func TestIncrementalSnapshotCopiesOnlyChangedNodes(t *testing.T) {
 		t.Errorf("the previous copy of b changed: copies must be independent")
 	}
 
+	checkNumbered(t, "after b changed", s)
+
 	c.UpdateSnapshot(s) // nothing changed
 	for _, n := range []string{"a", "b", "c"} {
 		got, _ := s.Get(n)
@@ -244,6 +246,7 @@ func TestIncrementalSnapshotCopiesOnlyChangedNodes(t *testing.T) {
 	if diff := cmp.Diff([]string{"b", "c", "d", "a"}, names(got)); diff != "" {
 		t.Errorf("order after remove and re-add (-want +got):\n%s", diff)
 	}
+	checkNumbered(t, "after remove and re-add", s)
 	if a, _ := s.Get("a"); a.Allocatable.MilliCPU != 2000 {
 		t.Errorf("re-added node a has %dm allocatable, want 2000m", a.Allocatable.MilliCPU)
 	}
@@ -253,6 +256,17 @@ func TestIncrementalSnapshotCopiesOnlyChangedNodes(t *testing.T) {
 	c.UpdateSnapshot(fresh)
 	if diff := cmp.Diff(snapshotState(t, s), snapshotState(t, fresh)); diff != "" {
 		t.Errorf("fresh snapshot differs (-old +fresh):\n%s", diff)
+	}
+}
+
+// checkNumbered expects every listed NodeInfo to know its position.
+func checkNumbered(t *testing.T, step string, s *Snapshot) {
+	t.Helper()
+	list, _ := s.List()
+	for i, ni := range list {
+		if ni.SnapshotIndex != i {
+			t.Errorf("%s: %s is at %d but has SnapshotIndex %d", step, ni.NodeName(), i, ni.SnapshotIndex)
+		}
 	}
 }
 

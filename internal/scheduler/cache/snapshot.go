@@ -25,7 +25,7 @@ var (
 
 // NewSnapshot returns an empty snapshot; UpdateSnapshot fills it.
 func NewSnapshot() *Snapshot {
-	return &Snapshot{nodeInfos: map[string]*framework.NodeInfo{}}
+	return &Snapshot{nodeInfos: map[string]*framework.NodeInfo{}, all: nodeList{numbered: true}}
 }
 
 // NodeInfos returns the snapshot itself: it is its own lister.
@@ -58,10 +58,12 @@ func (s *Snapshot) Get(nodeName string) (*framework.NodeInfo, error) {
 func (s *Snapshot) NumNodes() int { return len(s.all.items) }
 
 // nodeList is an ordered list of NodeInfos whose entries can be replaced
-// by name.
+// by name. The list of all nodes also numbers its NodeInfos
+// (SnapshotIndex).
 type nodeList struct {
-	items []*framework.NodeInfo
-	pos   map[string]int
+	items    []*framework.NodeInfo
+	pos      map[string]int
+	numbered bool
 }
 
 func (l *nodeList) reset(items []*framework.NodeInfo) {
@@ -69,6 +71,9 @@ func (l *nodeList) reset(items []*framework.NodeInfo) {
 	l.pos = make(map[string]int, len(items))
 	for i, ni := range items {
 		l.pos[ni.Node.Name] = i
+		if l.numbered {
+			ni.SnapshotIndex = i
+		}
 	}
 }
 
@@ -77,6 +82,9 @@ func (l *nodeList) reset(items []*framework.NodeInfo) {
 func (l *nodeList) replace(name string, ni *framework.NodeInfo) {
 	if i, ok := l.pos[name]; ok {
 		l.items[i] = ni
+		if l.numbered {
+			ni.SnapshotIndex = i
+		}
 	}
 }
 

@@ -201,6 +201,11 @@ type NodeInfo struct {
 	// Generation grows by one on every change, so a snapshot can copy
 	// only the NodeInfos that changed since it last looked.
 	Generation int64
+	// SnapshotIndex is the NodeInfo's position in its snapshot's list of
+	// all nodes, set by the snapshot (0 outside one). Plugins index
+	// per-node memos by it instead of hashing node names; a memo entry
+	// must still check it belongs to this very NodeInfo.
+	SnapshotIndex int
 }
 
 // NewNodeInfo returns a NodeInfo holding pods and no Node yet.

@@ -2,7 +2,6 @@ package podtopologyspread
 
 import (
 	"sync"
-	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -10,23 +9,29 @@ import (
 )
 
 // maxCountEntries bounds matchCounts; past it the memo starts afresh.
-const maxCountEntries = 1 << 16
+const maxCountEntries = 1 << 18
 
 // matchCounts remembers how many pods of a node a selector matched, so
 // that pre-filter and pre-score, which count over every node of the
 // cluster each cycle, recount only the nodes that changed: consecutive
 // pods of one workload share their selector, and a cycle changes one
-// node. An entry holds for the very NodeInfo it was counted on (the
-// snapshot replaces a node's NodeInfo when it changes) at the same
-// generation. Safe for concurrent use.
+// node.
+//
+// The memo of a query is a slice indexed by the node's position in the
+// snapshot's node list (SnapshotIndex), which stays put between cycles: a lookup is an
+// index and two comparisons, where hashing the node and query on every
+// node of every cycle cost most of the plugin's time in large clusters.
+// An entry holds for the very NodeInfo it was counted on (the snapshot
+// replaces a node's NodeInfo when it changes) at the same generation, so
+// a node that moved position is simply recounted.
 type matchCounts struct {
-	entries sync.Map // countKey → *countEntry
-	size    atomic.Int64
-}
-
-type countKey struct {
-	node  string
-	query string // namespace, NUL, selector
+	// mu is held for a whole counting pass: passes come from the
+	// scheduling goroutine, one cycle at a time, and a pass's parallel
+	// workers write distinct positions. Score reads the memo after the
+	// pass, within the same cycle.
+	mu      sync.Mutex
+	queries map[string][]countEntry
+	size    int
 }
 
 type countEntry struct {
@@ -38,21 +43,62 @@ type countEntry struct {
 // countQuery names what count counts: pods in namespace ns matching sel.
 func countQuery(ns string, sel labels.Selector) string { return ns + "\x00" + sel.String() }
 
-// count returns the number of pods on ni in namespace ns matching sel;
-// query is countQuery(ns, sel).
-func (m *matchCounts) count(ni *framework.NodeInfo, sel labels.Selector, ns, query string) int32 {
-	key := countKey{node: ni.Node.Name, query: query}
-	if v, ok := m.entries.Load(key); ok {
-		if e := v.(*countEntry); e.nodeInfo == ni && e.generation == ni.Generation {
+// countPass is one pass's view of the memo of some queries.
+type countPass struct {
+	memos map[string][]countEntry
+}
+
+// begin locks the memo for a pass over nodes counting queries; end must
+// follow.
+func (m *matchCounts) begin(queries []string, nodes int) *countPass {
+	m.mu.Lock()
+	if m.queries == nil || m.size > maxCountEntries {
+		m.queries, m.size = map[string][]countEntry{}, 0
+	}
+	p := &countPass{memos: make(map[string][]countEntry, len(queries))}
+	for _, q := range queries {
+		if q == "" {
+			continue
+		}
+		memo := m.queries[q]
+		if len(memo) < nodes {
+			m.size += nodes - len(memo)
+			memo = append(memo, make([]countEntry, nodes-len(memo))...)
+			m.queries[q] = memo
+		}
+		p.memos[q] = memo
+	}
+	return p
+}
+
+// end unlocks the memo.
+func (m *matchCounts) end() { m.mu.Unlock() }
+
+// memo returns query's entries, for Score to read after the pass.
+func (p *countPass) memo(query string) []countEntry { return p.memos[query] }
+
+// count returns the number of pods on ni, at position i of the node list,
+// in namespace ns matching sel; query is countQuery(ns, sel) and was
+// passed to begin. Safe for concurrent use at distinct positions.
+func (p *countPass) count(i int, ni *framework.NodeInfo, sel labels.Selector, ns, query string) int32 {
+	e := &p.memos[query][i]
+	if e.nodeInfo == ni && e.generation == ni.Generation {
+		return e.count
+	}
+	n := int32(countMatching(ni.Pods, sel, ns))
+	*e = countEntry{nodeInfo: ni, generation: ni.Generation, count: n}
+	return n
+}
+
+// lookupCount reads a memo a pass of this cycle filled: ni's count if the
+// entry at its SnapshotIndex is ni's, else a fresh count, which is not
+// written back (Score calls it in parallel, at positions it cannot vouch
+// for).
+func lookupCount(memo []countEntry, ni *framework.NodeInfo, sel labels.Selector, ns string) int32 {
+	if i := ni.SnapshotIndex; i >= 0 && i < len(memo) {
+		if e := &memo[i]; e.nodeInfo == ni && e.generation == ni.Generation {
 			return e.count
 		}
 	}
-	n := int32(countMatching(ni.Pods, sel, ns))
-	if _, loaded := m.entries.Swap(key, &countEntry{nodeInfo: ni, generation: ni.Generation, count: n}); !loaded {
-		if m.size.Add(1) > maxCountEntries {
-			m.entries.Clear()
-			m.size.Store(0)
-		}
-	}
-	return n
+	return int32(countMatching(ni.Pods, sel, ns))
 }

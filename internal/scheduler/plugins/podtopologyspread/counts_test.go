@@ -20,30 +20,52 @@ func TestMatchCountsRecountsOnlyChangedNodes(t *testing.T) {
 	sel := labels.SelectorFromSet(labels.Set{"app": "web"})
 	q := countQuery("ns", sel)
 	var m matchCounts
-	if got := m.count(ni, sel, "ns", q); got != 2 {
+	count := func(i int, ni *framework.NodeInfo, ns, query string) int32 {
+		p := m.begin([]string{query}, 2)
+		defer m.end()
+		return p.count(i, ni, sel, ns, query)
+	}
+	if got := count(0, ni, "ns", q); got != 2 {
 		t.Fatalf("first count = %d, want 2", got)
 	}
 	// Unchanged NodeInfo: the memo answers (pods swapped behind its back
 	// are not looked at, which shows no recount happened).
 	ni.Pods = nil
-	if got := m.count(ni, sel, "ns", q); got != 2 {
+	if got := count(0, ni, "ns", q); got != 2 {
 		t.Errorf("count of an unchanged NodeInfo = %d, want the memo's 2", got)
 	}
-	// A change bumps the generation: recounted.
+	// Score reads the memo at the NodeInfo's SnapshotIndex.
+	p := m.begin([]string{q}, 2)
+	memo := p.memo(q)
+	m.end()
+	if got := lookupCount(memo, ni, sel, "ns"); got != 2 {
+		t.Errorf("lookup of an unchanged NodeInfo = %d, want the memo's 2", got)
+	}
+	// A change bumps the generation: recounted, by both.
 	ni.AddPod(pod("d", "web"))
-	if got := m.count(ni, sel, "ns", q); got != 1 {
+	if got := lookupCount(memo, ni, sel, "ns"); got != 1 {
+		t.Errorf("lookup after a change = %d, want 1 (only d is left)", got)
+	}
+	if got := count(0, ni, "ns", q); got != 1 {
 		t.Errorf("count after a change = %d, want 1 (only d is left)", got)
 	}
 	// Another NodeInfo for the same node (a new snapshot copy) at the same
-	// generation: recounted too.
+	// generation and position: recounted too.
 	other := framework.NewNodeInfo(pod("e", "web"), pod("f", "web"), pod("g", "web"))
 	other.SetNode(ni.Node)
 	other.Generation = ni.Generation
-	if got := m.count(other, sel, "ns", q); got != 3 {
+	if got := lookupCount(memo, other, sel, "ns"); got != 3 {
+		t.Errorf("lookup of another NodeInfo = %d, want 3", got)
+	}
+	if got := count(0, other, "ns", q); got != 3 {
 		t.Errorf("count of another NodeInfo = %d, want 3", got)
 	}
+	// The same NodeInfo at another position is counted there afresh.
+	if got := count(1, ni, "ns", q); got != 1 {
+		t.Errorf("count at another position = %d, want 1", got)
+	}
 	// Another namespace or selector is another query.
-	if got := m.count(other, sel, "elsewhere", countQuery("elsewhere", sel)); got != 0 {
+	if got := count(0, other, "elsewhere", countQuery("elsewhere", sel)); got != 0 {
 		t.Errorf("count in another namespace = %d, want 0", got)
 	}
 }

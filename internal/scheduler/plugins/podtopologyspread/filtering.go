@@ -95,7 +95,7 @@ func (pl *PodTopologySpread) PreFilter(ctx context.Context, cs *framework.CycleS
 		counts:      make([]map[string]int, len(cons)),
 		minimum:     make([]int, len(cons)),
 	}
-	perNode := pl.countPerNode(ctx, pod, nodes, s.constraints, s.filter, true, nil)
+	perNode, _ := pl.countPerNode(ctx, pod, nodes, s.constraints, s.filter, true, nil)
 	k := len(cons)
 	for i := range cons {
 		if cons[i].selector.Matches(labels.Set(pod.Labels)) {
@@ -126,13 +126,15 @@ func (pl *PodTopologySpread) PreFilter(ctx context.Context, cs *framework.CycleS
 // the node does not count for the constraint. With requireAll, nodes
 // lacking one of the keys count for none. With want, only constraints for
 // which want(i, node) holds are counted.
-func (pl *PodTopologySpread) countPerNode(ctx context.Context, pod *corev1.Pod, nodes []*framework.NodeInfo, cons []constraint, f *nodeFilter, requireAll bool, want func(i int, node *corev1.Node) bool) []int32 {
+func (pl *PodTopologySpread) countPerNode(ctx context.Context, pod *corev1.Pod, nodes []*framework.NodeInfo, cons []constraint, f *nodeFilter, requireAll bool, want func(i int, node *corev1.Node) bool) ([]int32, *countPass) {
 	k := len(cons)
 	out := make([]int32, len(nodes)*k)
 	queries := make([]string, k)
 	for i := range cons {
 		queries[i] = countQuery(pod.Namespace, cons[i].selector)
 	}
+	pass := pl.counts.begin(queries, len(nodes))
+	defer pl.counts.end()
 	pl.parallel(ctx, len(nodes), func(n int) {
 		row := out[n*k : (n+1)*k]
 		for i := range row {
@@ -149,10 +151,10 @@ func (pl *PodTopologySpread) countPerNode(ctx context.Context, pod *corev1.Pod, 
 			if !c.includes(affinityOK, taintsOK) || (want != nil && !want(i, node)) {
 				continue
 			}
-			row[i] = pl.counts.count(ni, c.selector, pod.Namespace, queries[i])
+			row[i] = pass.count(n, ni, c.selector, pod.Namespace, queries[i])
 		}
 	})
-	return out
+	return out, pass
 }
 
 // PreFilterExtensions returns the plugin: its counts depend on other pods.

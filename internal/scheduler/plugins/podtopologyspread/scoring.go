@@ -28,9 +28,9 @@ type preScoreState struct {
 	// in to the matching pods there. Hostname constraints have no map:
 	// a node is its own domain and Score counts its pods directly.
 	counts []map[string]int64
-	// queries[i] is constraint i's countQuery, for the memoized per-node
-	// counts of hostname constraints.
-	queries []string
+	// memos[i] holds the per-node counts of hostname constraint i, by
+	// SnapshotIndex, which Score reads.
+	memos [][]countEntry
 	// weights[i] scales constraint i's counts by the log of its number of
 	// domains, so that a constraint over few domains (zones) does not
 	// drown one over many (hosts), and the reverse.
@@ -69,14 +69,12 @@ func (pl *PodTopologySpread) PreScore(ctx context.Context, cs *framework.CycleSt
 		constraints: cons,
 		ignored:     sets.New[string](),
 		counts:      make([]map[string]int64, len(cons)),
-		queries:     make([]string, len(cons)),
+		memos:       make([][]countEntry, len(cons)),
 		weights:     make([]float64, len(cons)),
 	}
 	for i := range cons {
 		if cons[i].topologyKey != corev1.LabelHostname {
 			s.counts[i] = map[string]int64{}
-		} else {
-			s.queries[i] = countQuery(pod.Namespace, cons[i].selector)
 		}
 	}
 	for _, ni := range filtered {
@@ -102,17 +100,24 @@ func (pl *PodTopologySpread) PreScore(ctx context.Context, cs *framework.CycleSt
 	}
 	// Count over all nodes, not just the filtered ones: pods on nodes the
 	// pod cannot use still make a domain fuller.
-	perNode := pl.countPerNode(ctx, pod, all, cons, newNodeFilter(ctx, pod, cons), requireAll, func(i int, node *corev1.Node) bool {
+	// Hostname constraints are counted on every node too, filling the
+	// memo Score reads.
+	perNode, pass := pl.countPerNode(ctx, pod, all, cons, newNodeFilter(ctx, pod, cons), requireAll, func(i int, node *corev1.Node) bool {
 		if s.counts[i] == nil {
-			return false
+			return true
 		}
 		_, ok := s.counts[i][node.Labels[cons[i].topologyKey]]
 		return ok
 	})
+	for i := range cons {
+		if s.counts[i] == nil {
+			s.memos[i] = pass.memo(countQuery(pod.Namespace, cons[i].selector))
+		}
+	}
 	k := len(cons)
 	for n, ni := range all {
 		for i, count := range perNode[n*k : (n+1)*k] {
-			if count > 0 {
+			if count > 0 && s.counts[i] != nil {
 				s.counts[i][ni.Node.Labels[cons[i].topologyKey]] += int64(count)
 			}
 		}
@@ -146,8 +151,9 @@ func (pl *PodTopologySpread) Score(_ context.Context, cs *framework.CycleState, 
 		}
 		var count int64
 		if s.counts[i] == nil {
-			// Every node scores each cycle: count the ones that changed.
-			count = int64(pl.counts.count(nodeInfo, c.selector, pod.Namespace, s.queries[i]))
+			// Upstream counts a node's own pods here, whatever the node
+			// inclusion policies; PreScore memoized them.
+			count = int64(lookupCount(s.memos[i], nodeInfo, c.selector, pod.Namespace))
 		} else {
 			count = s.counts[i][value]
 		}
