@@ -29,6 +29,8 @@ import (
 	"github.com/tugcluster/tug/internal/agent"
 	"github.com/tugcluster/tug/internal/apiserver"
 	"github.com/tugcluster/tug/internal/apiserver/discovery"
+	"github.com/tugcluster/tug/internal/apiserver/filters"
+	"github.com/tugcluster/tug/internal/apiserver/loopback"
 	"github.com/tugcluster/tug/internal/apiserver/metrics"
 	"github.com/tugcluster/tug/internal/apiserver/openapi"
 	"github.com/tugcluster/tug/internal/apiserver/resources"
@@ -192,12 +194,12 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		if ready != nil {
 			ready(url)
 		}
+		// The controllers and the scheduler reach the API in memory, as
+		// the admin certificate's identity.
 		clientConfig := &rest.Config{
 			Host:      url,
 			UserAgent: "tug-controller-manager",
-			TLSClientConfig: rest.TLSClientConfig{
-				CAData: bundle.CAPEM, CertData: bundle.AdminCertPEM, KeyData: bundle.AdminKeyPEM,
-			},
+			Transport: loopback.Transport(api.Handler, filters.User{Name: pki.AdminUser, Groups: []string{pki.AdminGroup}}),
 		}
 		if !opts.DisableScheduler {
 			clients.Add(1)
