@@ -165,6 +165,10 @@ func (s *Scheduler) findNodesThatFitPod(ctx context.Context, state *framework.Cy
 	return feasible, diagnosis, err
 }
 
+// statusScratch holds findNodesThatPassFilters' per-node statuses between
+// cycles.
+var statusScratch = sync.Pool{New: func() any { return new([]*framework.Status) }}
+
 // findNodesThatPassFilters filters nodes in parallel, starting where the
 // previous cycle stopped so that every node gets its turn, until
 // numFeasibleNodesToFind nodes fit.
@@ -184,7 +188,16 @@ func (s *Scheduler) findNodesThatPassFilters(ctx context.Context, state *framewo
 		return feasible, nil
 	}
 	feasible := make([]*framework.NodeInfo, want)
-	statuses := make([]*framework.Status, n)
+	// statuses (a slot per node, nearly all nil) is reused across cycles.
+	scratch := statusScratch.Get().(*[]*framework.Status)
+	defer func() {
+		clear(*scratch)
+		statusScratch.Put(scratch)
+	}()
+	if cap(*scratch) < n {
+		*scratch = make([]*framework.Status, n)
+	}
+	statuses := (*scratch)[:n]
 	var found atomic.Int32
 	var once sync.Once
 	var failed error

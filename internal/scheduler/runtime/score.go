@@ -30,6 +30,9 @@ func (f *Framework) RunPreScorePlugins(ctx context.Context, state *framework.Cyc
 	return nil
 }
 
+// scoreScratch holds RunScorePlugins' per-plugin scores between calls.
+var scoreScratch = sync.Pool{New: func() any { return new([]framework.NodeScore) }}
+
 // RunScorePlugins scores nodes with every score plugin not skipped,
 // normalizes each plugin's scores, checks they lie in [MinNodeScore,
 // MaxNodeScore], and returns per node the sum of score × weight, in the
@@ -48,9 +51,18 @@ func (f *Framework) RunScorePlugins(ctx context.Context, state *framework.CycleS
 	if len(plugins) == 0 {
 		return totals, nil
 	}
+	// The per-plugin scores live only in this call: one reused backing
+	// array holds them (a cycle over thousands of nodes made a fresh one
+	// per plugin).
+	scratch := scoreScratch.Get().(*[]framework.NodeScore)
+	defer scoreScratch.Put(scratch)
+	if need := len(plugins) * len(nodes); cap(*scratch) < need {
+		*scratch = make([]framework.NodeScore, need)
+	}
 	scores := make([][]framework.NodeScore, len(plugins))
 	for j := range plugins {
-		scores[j] = make([]framework.NodeScore, len(nodes))
+		scores[j] = (*scratch)[j*len(nodes) : (j+1)*len(nodes) : (j+1)*len(nodes)]
+		clear(scores[j])
 	}
 	var once sync.Once
 	var failed *framework.Status
