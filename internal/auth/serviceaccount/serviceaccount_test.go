@@ -241,8 +241,15 @@ func TestAuthenticateRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Another base64url character, so the signature still decodes (a
+	// flipped bit could make an invalid character, which reads as a token
+	// that is not ours) but no longer verifies.
 	tamperedSig := []byte(parts[2])
-	tamperedSig[5] ^= 1
+	if tamperedSig[5] == 'A' {
+		tamperedSig[5] = 'B'
+	} else {
+		tamperedSig[5] = 'A'
+	}
 	noneHeader := b64.EncodeToString([]byte(`{"alg":"none"}`))
 	rsHeader := b64.EncodeToString([]byte(`{"alg":"RS256"}`))
 	podBound := issue(Binding{Pod: &Ref{Name: "p1", UID: "pod-uid"}})
