@@ -139,7 +139,7 @@ func New(cfg Config) (*APIServer, error) {
 		Scheme: cfg.Scheme, Stores: stores, Table: cfg.Table, FieldManagers: fields, Admission: admissionChain(stores),
 		Tokens: tokenIssuer, KubeletClient: cfg.KubeletClient,
 	})
-	virtual := newVirtualHandler(cfg.Scheme)
+	virtual := newVirtualHandler(resourceHandler)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", ok)
 	mux.HandleFunc("/livez", ok)

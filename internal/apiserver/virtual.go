@@ -1,14 +1,13 @@
 package apiserver
 
 import (
-	"io"
 	"net/http"
 	"slices"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tugcluster/tug/internal/apiserver/endpoints"
 	"github.com/tugcluster/tug/internal/apiserver/filters"
@@ -16,22 +15,69 @@ import (
 
 // virtualHandler answers the review resources that are computed, never
 // stored. Until RBAC exists, members of system:masters may do anything and
-// nobody else anything.
+// nobody else anything. Requests and answers are decoded and encoded as
+// the resource endpoints do (JSON, YAML or protobuf, Status errors).
 type virtualHandler struct {
-	codecs serializer.CodecFactory
+	resources *endpoints.Handler
 }
 
-func newVirtualHandler(scheme *runtime.Scheme) *virtualHandler {
-	return &virtualHandler{codecs: serializer.NewCodecFactory(scheme)}
+func newVirtualHandler(resources *endpoints.Handler) *virtualHandler {
+	return &virtualHandler{resources: resources}
 }
 
-// reviews maps group/resource to the function answering it.
-var reviews = map[string]func(r *http.Request, body []byte, d runtime.Decoder) (runtime.Object, error){
-	"authorization.k8s.io/selfsubjectaccessreviews":  selfSubjectAccessReview,
-	"authorization.k8s.io/subjectaccessreviews":      subjectAccessReview,
-	"authorization.k8s.io/localsubjectaccessreviews": localSubjectAccessReview,
-	"authorization.k8s.io/selfsubjectrulesreviews":   selfSubjectRulesReview,
-	"authentication.k8s.io/selfsubjectreviews":       selfSubjectReview,
+// review is one computed resource: its kind and how it is answered.
+type review struct {
+	gvk    schema.GroupVersionKind
+	new    func() runtime.Object
+	answer func(r *http.Request, obj runtime.Object)
+}
+
+// reviews maps group/resource to its review.
+var reviews = map[string]review{
+	"authorization.k8s.io/selfsubjectaccessreviews": {
+		gvk: authorizationv1.SchemeGroupVersion.WithKind("SelfSubjectAccessReview"),
+		new: func() runtime.Object { return &authorizationv1.SelfSubjectAccessReview{} },
+		answer: func(r *http.Request, obj runtime.Object) {
+			user, _ := filters.UserFrom(r.Context())
+			obj.(*authorizationv1.SelfSubjectAccessReview).Status = decision(user.Groups)
+		},
+	},
+	"authorization.k8s.io/subjectaccessreviews": {
+		gvk: authorizationv1.SchemeGroupVersion.WithKind("SubjectAccessReview"),
+		new: func() runtime.Object { return &authorizationv1.SubjectAccessReview{} },
+		answer: func(_ *http.Request, obj runtime.Object) {
+			review := obj.(*authorizationv1.SubjectAccessReview)
+			review.Status = decision(review.Spec.Groups)
+		},
+	},
+	"authorization.k8s.io/localsubjectaccessreviews": {
+		gvk: authorizationv1.SchemeGroupVersion.WithKind("LocalSubjectAccessReview"),
+		new: func() runtime.Object { return &authorizationv1.LocalSubjectAccessReview{} },
+		answer: func(_ *http.Request, obj runtime.Object) {
+			review := obj.(*authorizationv1.LocalSubjectAccessReview)
+			review.Status = decision(review.Spec.Groups)
+		},
+	},
+	"authorization.k8s.io/selfsubjectrulesreviews": {
+		gvk: authorizationv1.SchemeGroupVersion.WithKind("SelfSubjectRulesReview"),
+		new: func() runtime.Object { return &authorizationv1.SelfSubjectRulesReview{} },
+		answer: func(r *http.Request, obj runtime.Object) {
+			review := obj.(*authorizationv1.SelfSubjectRulesReview)
+			user, _ := filters.UserFrom(r.Context())
+			if slices.Contains(user.Groups, filters.MastersGroup) {
+				review.Status.ResourceRules = []authorizationv1.ResourceRule{{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}}
+				review.Status.NonResourceRules = []authorizationv1.NonResourceRule{{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}}}
+			}
+		},
+	},
+	"authentication.k8s.io/selfsubjectreviews": {
+		gvk: authenticationv1.SchemeGroupVersion.WithKind("SelfSubjectReview"),
+		new: func() runtime.Object { return &authenticationv1.SelfSubjectReview{} },
+		answer: func(r *http.Request, obj runtime.Object) {
+			user, _ := filters.UserFrom(r.Context())
+			obj.(*authenticationv1.SelfSubjectReview).Status.UserInfo = user.Info()
+		},
+	},
 }
 
 func reviewKey(r *http.Request) (string, bool) {
@@ -59,24 +105,14 @@ func (v *virtualHandler) handles(r *http.Request) bool {
 
 func (v *virtualHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	key, _ := reviewKey(r)
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	rev := reviews[key]
+	obj, err := v.resources.DecodeComputed(w, r, rev.gvk, rev.new)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		v.resources.WriteError(w, r, err)
 		return
 	}
-	out, err := reviews[key](r, body, v.codecs.UniversalDeserializer())
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	data, err := runtime.Encode(v.codecs.LegacyCodec(authorizationv1.SchemeGroupVersion, authenticationv1.SchemeGroupVersion), out)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", runtime.ContentTypeJSON)
-	w.WriteHeader(http.StatusCreated)
-	_, _ = w.Write(data)
+	rev.answer(r, obj)
+	v.resources.RespondComputed(w, r, http.StatusCreated, obj, rev.gvk.GroupVersion())
 }
 
 // decision is the answer for a subject with groups.
@@ -85,63 +121,4 @@ func decision(groups []string) authorizationv1.SubjectAccessReviewStatus {
 		return authorizationv1.SubjectAccessReviewStatus{Allowed: true, Reason: "member of " + filters.MastersGroup}
 	}
 	return authorizationv1.SubjectAccessReviewStatus{Reason: "only members of " + filters.MastersGroup + " are authorized until RBAC is served"}
-}
-
-func decode(body []byte, d runtime.Decoder, into runtime.Object) error {
-	if len(body) == 0 {
-		return nil
-	}
-	_, _, err := d.Decode(body, nil, into)
-	return err
-}
-
-func selfSubjectAccessReview(r *http.Request, body []byte, d runtime.Decoder) (runtime.Object, error) {
-	review := &authorizationv1.SelfSubjectAccessReview{}
-	if err := decode(body, d, review); err != nil {
-		return nil, err
-	}
-	user, _ := filters.UserFrom(r.Context())
-	review.Status = decision(user.Groups)
-	return review, nil
-}
-
-func subjectAccessReview(_ *http.Request, body []byte, d runtime.Decoder) (runtime.Object, error) {
-	review := &authorizationv1.SubjectAccessReview{}
-	if err := decode(body, d, review); err != nil {
-		return nil, err
-	}
-	review.Status = decision(review.Spec.Groups)
-	return review, nil
-}
-
-func localSubjectAccessReview(_ *http.Request, body []byte, d runtime.Decoder) (runtime.Object, error) {
-	review := &authorizationv1.LocalSubjectAccessReview{}
-	if err := decode(body, d, review); err != nil {
-		return nil, err
-	}
-	review.Status = decision(review.Spec.Groups)
-	return review, nil
-}
-
-func selfSubjectRulesReview(r *http.Request, body []byte, d runtime.Decoder) (runtime.Object, error) {
-	review := &authorizationv1.SelfSubjectRulesReview{}
-	if err := decode(body, d, review); err != nil {
-		return nil, err
-	}
-	user, _ := filters.UserFrom(r.Context())
-	if slices.Contains(user.Groups, filters.MastersGroup) {
-		review.Status.ResourceRules = []authorizationv1.ResourceRule{{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}}
-		review.Status.NonResourceRules = []authorizationv1.NonResourceRule{{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}}}
-	}
-	return review, nil
-}
-
-func selfSubjectReview(r *http.Request, body []byte, d runtime.Decoder) (runtime.Object, error) {
-	review := &authenticationv1.SelfSubjectReview{}
-	if err := decode(body, d, review); err != nil {
-		return nil, err
-	}
-	user, _ := filters.UserFrom(r.Context())
-	review.Status.UserInfo = user.Info()
-	return review, nil
 }

@@ -7,8 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tugcluster/tug/internal/pooledencode"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/tugcluster/tug/internal/pooledencode"
 )
 
 // Config describes the objects of one Store.

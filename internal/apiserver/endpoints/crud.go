@@ -71,6 +71,12 @@ func (h *Handler) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 // decodeBody decodes the request body into a new object of the store's
 // kind, with the request's field validation.
 func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, store *registry.Store) (runtime.Object, error) {
+	return h.decodeRequest(w, r, store.Resource.GroupVersionKind(), store.Resource.New)
+}
+
+// decodeRequest decodes the request body, by its Content-Type and with
+// its field validation, into a new object of kind gvk.
+func (h *Handler) decodeRequest(w http.ResponseWriter, r *http.Request, gvk schema.GroupVersionKind, newObj func() runtime.Object) (runtime.Object, error) {
 	info, err := negotiateInput(r, h.infos)
 	if err != nil {
 		return nil, err
@@ -79,8 +85,7 @@ func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, store *regi
 	if err != nil {
 		return nil, err
 	}
-	gvk := store.Resource.GroupVersionKind()
-	obj, gotGVK, err := decodeValidated(w, r, info, body, store)
+	obj, gotGVK, err := decodeValidatedAs(w, r, info, body, gvk, newObj)
 	if err != nil {
 		if runtime.IsStrictDecodingError(err) {
 			return nil, apierrors.NewBadRequest(err.Error())
@@ -99,20 +104,25 @@ func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, store *regi
 // Warn (the default) reports them in Warning headers, Ignore drops them.
 func decodeValidated(w http.ResponseWriter, r *http.Request, info runtime.SerializerInfo, data []byte,
 	store *registry.Store) (runtime.Object, *schema.GroupVersionKind, error) {
-	gvk := store.Resource.GroupVersionKind()
+	return decodeValidatedAs(w, r, info, data, store.Resource.GroupVersionKind(), store.Resource.New)
+}
+
+// decodeValidatedAs is decodeValidated into a new object of kind gvk.
+func decodeValidatedAs(w http.ResponseWriter, r *http.Request, info runtime.SerializerInfo, data []byte,
+	gvk schema.GroupVersionKind, newObj func() runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
 	validation := r.URL.Query().Get("fieldValidation")
 	decoder := info.Serializer
 	if info.StrictSerializer != nil && (validation == "Strict" || validation == "Warn" || validation == "") {
 		decoder = info.StrictSerializer
 	}
-	obj, gotGVK, err := decoder.Decode(data, &gvk, store.Resource.New())
+	obj, gotGVK, err := decoder.Decode(data, &gvk, newObj())
 	if err != nil && runtime.IsStrictDecodingError(err) && validation != "Strict" {
 		if validation != "Ignore" {
 			for _, e := range strictErrors(err) {
 				w.Header().Add("Warning", fmt.Sprintf("299 - %q", e))
 			}
 		}
-		obj, gotGVK, err = info.Serializer.Decode(data, &gvk, store.Resource.New())
+		obj, gotGVK, err = info.Serializer.Decode(data, &gvk, newObj())
 	}
 	return obj, gotGVK, err
 }

@@ -37,6 +37,12 @@ func (o output) contentType() string {
 // negotiateOutput picks the first acceptable entry of the Accept header
 // that this server can produce.
 func negotiateOutput(r *http.Request, infos []runtime.SerializerInfo) (output, error) {
+	return negotiateOutputOf(r, infos, true)
+}
+
+// negotiateOutputOf is negotiateOutput for responses that can be shown as
+// a Table (tables) or not.
+func negotiateOutputOf(r *http.Request, infos []runtime.SerializerInfo, tables bool) (output, error) {
 	pretty := r.URL.Query().Get("pretty") == "true" || r.URL.Query().Get("pretty") == "1"
 	accept := r.Header.Get("Accept")
 	if accept == "" {
@@ -52,7 +58,7 @@ func negotiateOutput(r *http.Request, infos []runtime.SerializerInfo) (output, e
 			if params["g"] != "meta.k8s.io" || (params["v"] != "v1" && params["v"] != "v1beta1") {
 				continue
 			}
-			if as != asTable && as != asPartialObjectMetadata && as != asPartialObjectMetadataList {
+			if as != asTable && as != asPartialObjectMetadata && as != asPartialObjectMetadataList || as == asTable && !tables {
 				continue
 			}
 		}

@@ -3,11 +3,12 @@ package endpoints
 import (
 	"net/http"
 
-	"github.com/tugcluster/tug/internal/pooledencode"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/tugcluster/tug/internal/pooledencode"
 )
 
 // respond encodes obj in the negotiated format with status code.
