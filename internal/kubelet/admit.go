@@ -14,13 +14,15 @@ import (
 	"github.com/tugcluster/tug/internal/scheduler/framework"
 	affinityplugin "github.com/tugcluster/tug/internal/scheduler/plugins/nodeaffinity"
 	"github.com/tugcluster/tug/internal/scheduler/plugins/nodeports"
+	"github.com/tugcluster/tug/internal/scheduler/plugins/tainttoleration"
 )
 
 // podAdmission is the kubelet's record of the pods it has admitted: the
 // pods a new one must not clash with. A pod bound straight to the node
 // (spec.nodeName, no scheduler) reaches the kubelet unchecked, so, as
 // upstream's kubelet does, it checks the scheduler's node-level predicates
-// once, before the pod's first sandbox, and fails a pod that does not fit.
+// (and NoExecute taints) once, before the pod's first sandbox, and fails a
+// pod that does not fit.
 // The zero value is ready to use.
 type podAdmission struct {
 	mu sync.Mutex
@@ -61,21 +63,13 @@ func (k *Kubelet) admitPod(ctx context.Context, pod *corev1.Pod, state *podRunti
 	if decided {
 		return admitted, nil
 	}
-	var node *corev1.Node
-	if needsNode(pod) {
-		var err error
-		node, err = k.client.CoreV1().Nodes().Get(ctx, k.cfg.NodeName, metav1.GetOptions{})
-		if err != nil {
-			return false, fmt.Errorf("kubelet: get node for admission: %w", err)
-		}
+	node, err := k.client.CoreV1().Nodes().Get(ctx, k.cfg.NodeName, metav1.GetOptions{})
+	if err != nil {
+		return false, fmt.Errorf("kubelet: get node for admission: %w", err)
 	}
 	allocatable := k.node.allocatableCopy()
 	a.mu.Lock()
-	others := k.admittedPods(pod.UID)
-	rej := admitDecision(pod, node, others)
-	if rej == nil {
-		rej = resourceShortfall(pod, allocatable, others)
-	}
+	rej := admitOnNode(klog.FromContext(ctx), pod, node, allocatable, k.admittedPods(pod.UID))
 	if rej == nil {
 		a.admitted[pod.UID] = true
 	}
@@ -117,8 +111,25 @@ func (k *Kubelet) admittedPods(uid types.UID) []*corev1.Pod {
 	return out
 }
 
-// needsNode reports whether admitting pod needs the Node object: only
-// when it selects nodes by label or field.
+// admitOnNode decides whether pod may run on node, whose allocatable is
+// given, next to others, the pods already admitted there: the predicates
+// of admitDecision, then resources, then the node's NoExecute taints, the
+// first failure reported.
+func admitOnNode(logger klog.Logger, pod *corev1.Pod, node *corev1.Node, allocatable corev1.ResourceList, others []*corev1.Pod) *rejection {
+	if rej := admitDecision(pod, node, others); rej != nil {
+		return rej
+	}
+	if rej := resourceShortfall(pod, allocatable, others); rej != nil {
+		return rej
+	}
+	if !tainttoleration.ToleratesNoExecute(logger, pod, node) {
+		return predicateFailed(tainttoleration.Name, tainttoleration.ErrReasonNotMatch)
+	}
+	return nil
+}
+
+// needsNode reports whether pod selects nodes by label or field, which
+// admission compares with the Node.
 func needsNode(pod *corev1.Pod) bool {
 	a := pod.Spec.Affinity
 	return len(pod.Spec.NodeSelector) > 0 ||

@@ -4,13 +4,14 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/tugcluster/tug/internal/quota/quotatest"
-
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+
+	"github.com/tugcluster/tug/internal/quota/quotatest"
 )
 
 // portPod is a pod whose one container asks for the host ports given as
@@ -213,5 +214,53 @@ func TestResourceShortfall(t *testing.T) {
 				t.Errorf("rejection (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestAdmitOnNodeTaints: a pod bound straight to a node with a NoExecute
+// taint it does not tolerate is refused with upstream's kubelet wording;
+// NoSchedule taints are the scheduler's business, and a matching
+// toleration (whatever its tolerationSeconds) admits the pod.
+func TestAdmitOnNodeTaints(t *testing.T) {
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}, Spec: corev1.NodeSpec{Taints: []corev1.Taint{
+		{Key: "example.com/maintenance", Value: "yes", Effect: corev1.TaintEffectNoExecute},
+		{Key: "example.com/gpu", Effect: corev1.TaintEffectNoSchedule},
+	}}}
+	tolerating := func(tol ...corev1.Toleration) *corev1.Pod {
+		p := portPod("p")
+		p.Spec.Tolerations = tol
+		return p
+	}
+	seconds := int64(600)
+	refused := &rejection{reason: "TaintToleration",
+		message: "Pod was rejected: Predicate TaintToleration failed: node(s) had taints that the pod didn't tolerate"}
+	cases := []struct {
+		name string
+		pod  *corev1.Pod
+		want *rejection
+	}{
+		{name: "no toleration", pod: tolerating(), want: refused},
+		{name: "other key", pod: tolerating(corev1.Toleration{Key: "example.com/other", Operator: corev1.TolerationOpExists}), want: refused},
+		{name: "NoSchedule only", pod: tolerating(corev1.Toleration{Key: "example.com/maintenance", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}), want: refused},
+		{name: "tolerated", pod: tolerating(corev1.Toleration{Key: "example.com/maintenance", Operator: corev1.TolerationOpEqual, Value: "yes", Effect: corev1.TaintEffectNoExecute})},
+		{name: "tolerated for a while", pod: tolerating(corev1.Toleration{Key: "example.com/maintenance", Operator: corev1.TolerationOpExists, TolerationSeconds: &seconds})},
+		{name: "everything", pod: tolerating(corev1.Toleration{Operator: corev1.TolerationOpExists})},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := admitOnNode(klog.Background(), tc.pod, node, nil, nil)
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(rejection{})); diff != "" {
+				t.Errorf("rejection (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// A node without taints admits; a resource shortfall is reported first.
+	if rej := admitOnNode(klog.Background(), portPod("p"), &corev1.Node{}, nil, nil); rej != nil {
+		t.Errorf("untainted node: %+v", rej)
+	}
+	big := portPod("big")
+	big.Spec.Containers[0].Resources.Requests = quotatest.List("cpu", "4")
+	if rej := admitOnNode(klog.Background(), big, node, quotatest.List("cpu", "2"), nil); rej == nil || rej.reason != "OutOfcpu" {
+		t.Errorf("shortfall on a tainted node: %+v, want OutOfcpu first", rej)
 	}
 }

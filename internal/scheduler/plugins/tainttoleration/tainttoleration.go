@@ -76,6 +76,23 @@ func (*TaintToleration) Filter(ctx context.Context, _ *framework.CycleState, pod
 	return nil
 }
 
+// ErrReasonNotMatch is how upstream's kubelet words the rejection of a pod
+// bound to a node whose NoExecute taints it does not tolerate.
+const ErrReasonNotMatch = "node(s) had taints that the pod didn't tolerate"
+
+// ToleratesNoExecute reports whether pod tolerates every NoExecute taint of
+// node: what a kubelet checks before running a pod bound to it, since a
+// pod bound without the scheduler was never filtered.
+func ToleratesNoExecute(logger klog.Logger, pod *corev1.Pod, node *corev1.Node) bool {
+	for i := range node.Spec.Taints {
+		taint := &node.Spec.Taints[i]
+		if taint.Effect == corev1.TaintEffectNoExecute && !tolerates(logger, pod.Spec.Tolerations, taint) {
+			return false
+		}
+	}
+	return true
+}
+
 func tolerates(logger klog.Logger, tolerations []corev1.Toleration, taint *corev1.Taint) bool {
 	for i := range tolerations {
 		if tolerations[i].ToleratesTaint(logger, taint, comparisonOperators) {
