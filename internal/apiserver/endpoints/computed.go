@@ -3,7 +3,6 @@ package endpoints
 import (
 	"net/http"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -24,18 +23,5 @@ func (h *Handler) DecodeComputed(w http.ResponseWriter, r *http.Request, gvk sch
 // converter upstream, so Table is not offered: a client that accepts only
 // tables gets 406 NotAcceptable.
 func (h *Handler) RespondComputed(w http.ResponseWriter, r *http.Request, code int, obj runtime.Object, gv schema.GroupVersion) {
-	out, err := negotiateOutputOf(r, h.infos, false)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	if out.as == asPartialObjectMetadata || out.as == asPartialObjectMetadataList {
-		pom, err := partialMetadata(obj)
-		if err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		obj, gv = pom, metav1.SchemeGroupVersion
-	}
-	h.writeObject(w, r, out, code, obj, gv)
+	h.respondAs(w, r, code, obj, gv, false)
 }

@@ -13,7 +13,13 @@ import (
 
 // respond encodes obj in the negotiated format with status code.
 func (h *Handler) respond(w http.ResponseWriter, r *http.Request, code int, obj runtime.Object, gv schema.GroupVersion) {
-	out, err := negotiateOutput(r, h.infos)
+	h.respondAs(w, r, code, obj, gv, true)
+}
+
+// respondAs is respond for objects that can be shown as a Table (tables)
+// or not.
+func (h *Handler) respondAs(w http.ResponseWriter, r *http.Request, code int, obj runtime.Object, gv schema.GroupVersion, tables bool) {
+	out, err := negotiateOutputOf(r, h.infos, tables)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
