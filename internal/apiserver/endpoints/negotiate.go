@@ -58,7 +58,8 @@ func negotiateOutputOf(r *http.Request, infos []runtime.SerializerInfo, tables b
 			if params["g"] != "meta.k8s.io" || (params["v"] != "v1" && params["v"] != "v1beta1") {
 				continue
 			}
-			if as != asTable && as != asPartialObjectMetadata && as != asPartialObjectMetadataList || as == asTable && !tables {
+			known := as == asTable || as == asPartialObjectMetadata || as == asPartialObjectMetadataList
+			if !known || (as == asTable && !tables) {
 				continue
 			}
 		}
