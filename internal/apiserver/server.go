@@ -191,10 +191,11 @@ func New(cfg Config) (*APIServer, error) {
 	writeError := resourceHandler.WriteError
 	handler := filters.MaxInFlight(root, filters.DefaultMaxReadOnlyInFlight, filters.DefaultMaxMutatingInFlight, filters.DefaultQueueWait, isLongRunning, writeError)
 	handler = filters.Authorize(handler, func(r *http.Request) bool { return isPublicPath(r.URL.Path) || virtual.selfReview(r) }, writeError)
-	tokens, err := tokenAuthenticator(cfg, resourceHandler.ServiceAccountObjects())
+	tokens, reviewTokens, err := tokenAuthenticators(cfg, resourceHandler.ServiceAccountObjects())
 	if err != nil {
 		return nil, err
 	}
+	virtual.tokens = reviewTokens
 	handler = filters.Authenticate(handler, isPublicPath, tokens, writeError)
 	if cfg.Metrics != nil {
 		handler = cfg.Metrics.InstrumentHTTP(handler, requestLabels(stores))

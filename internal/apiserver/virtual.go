@@ -6,6 +6,7 @@ import (
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -19,6 +20,8 @@ import (
 // the resource endpoints do (JSON, YAML or protobuf, Status errors).
 type virtualHandler struct {
 	resources *endpoints.Handler
+	// tokens answers TokenReviews.
+	tokens tokenReviewer
 }
 
 func newVirtualHandler(resources *endpoints.Handler) *virtualHandler {
@@ -29,7 +32,7 @@ func newVirtualHandler(resources *endpoints.Handler) *virtualHandler {
 type review struct {
 	gvk    schema.GroupVersionKind
 	new    func() runtime.Object
-	answer func(r *http.Request, obj runtime.Object)
+	answer func(v *virtualHandler, r *http.Request, obj runtime.Object) error
 }
 
 // reviews maps group/resource to its review.
@@ -37,45 +40,76 @@ var reviews = map[string]review{
 	"authorization.k8s.io/selfsubjectaccessreviews": {
 		gvk: authorizationv1.SchemeGroupVersion.WithKind("SelfSubjectAccessReview"),
 		new: func() runtime.Object { return &authorizationv1.SelfSubjectAccessReview{} },
-		answer: func(r *http.Request, obj runtime.Object) {
+		answer: func(_ *virtualHandler, r *http.Request, obj runtime.Object) error {
 			user, _ := filters.UserFrom(r.Context())
 			obj.(*authorizationv1.SelfSubjectAccessReview).Status = decision(user.Groups)
+			return nil
 		},
 	},
 	"authorization.k8s.io/subjectaccessreviews": {
 		gvk: authorizationv1.SchemeGroupVersion.WithKind("SubjectAccessReview"),
 		new: func() runtime.Object { return &authorizationv1.SubjectAccessReview{} },
-		answer: func(_ *http.Request, obj runtime.Object) {
+		answer: func(_ *virtualHandler, _ *http.Request, obj runtime.Object) error {
 			review := obj.(*authorizationv1.SubjectAccessReview)
 			review.Status = decision(review.Spec.Groups)
+			return nil
 		},
 	},
 	"authorization.k8s.io/localsubjectaccessreviews": {
 		gvk: authorizationv1.SchemeGroupVersion.WithKind("LocalSubjectAccessReview"),
 		new: func() runtime.Object { return &authorizationv1.LocalSubjectAccessReview{} },
-		answer: func(_ *http.Request, obj runtime.Object) {
+		answer: func(_ *virtualHandler, _ *http.Request, obj runtime.Object) error {
 			review := obj.(*authorizationv1.LocalSubjectAccessReview)
 			review.Status = decision(review.Spec.Groups)
+			return nil
 		},
 	},
 	"authorization.k8s.io/selfsubjectrulesreviews": {
 		gvk: authorizationv1.SchemeGroupVersion.WithKind("SelfSubjectRulesReview"),
 		new: func() runtime.Object { return &authorizationv1.SelfSubjectRulesReview{} },
-		answer: func(r *http.Request, obj runtime.Object) {
+		answer: func(_ *virtualHandler, r *http.Request, obj runtime.Object) error {
 			review := obj.(*authorizationv1.SelfSubjectRulesReview)
 			user, _ := filters.UserFrom(r.Context())
 			if slices.Contains(user.Groups, filters.MastersGroup) {
 				review.Status.ResourceRules = []authorizationv1.ResourceRule{{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}}
 				review.Status.NonResourceRules = []authorizationv1.NonResourceRule{{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}}}
 			}
+			return nil
+		},
+	},
+	"authentication.k8s.io/tokenreviews": {
+		gvk: authenticationv1.SchemeGroupVersion.WithKind("TokenReview"),
+		new: func() runtime.Object { return &authenticationv1.TokenReview{} },
+		answer: func(v *virtualHandler, r *http.Request, obj runtime.Object) error {
+			review := obj.(*authenticationv1.TokenReview)
+			if review.Spec.Token == "" {
+				return apierrors.NewBadRequest("token is required for TokenReview in authentication")
+			}
+			if v.tokens == nil {
+				return apierrors.NewServiceUnavailable("no token authenticator is configured")
+			}
+			u, valid, ok, err := v.tokens(r.Context(), review.Spec.Token, review.Spec.Audiences)
+			review.Status = authenticationv1.TokenReviewStatus{Authenticated: ok}
+			switch {
+			case ok:
+				review.Status.User = u.Info()
+				review.Status.User.Groups = append(slices.Clip(u.Groups), filters.AuthenticatedGroup)
+				review.Status.Audiences = valid
+			case err != nil:
+				review.Status.Error = err.Error()
+			default:
+				review.Status.Error = "invalid bearer token"
+			}
+			return nil
 		},
 	},
 	"authentication.k8s.io/selfsubjectreviews": {
 		gvk: authenticationv1.SchemeGroupVersion.WithKind("SelfSubjectReview"),
 		new: func() runtime.Object { return &authenticationv1.SelfSubjectReview{} },
-		answer: func(r *http.Request, obj runtime.Object) {
+		answer: func(_ *virtualHandler, r *http.Request, obj runtime.Object) error {
 			user, _ := filters.UserFrom(r.Context())
 			obj.(*authenticationv1.SelfSubjectReview).Status.UserInfo = user.Info()
+			return nil
 		},
 	},
 }
@@ -111,7 +145,10 @@ func (v *virtualHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		v.resources.WriteError(w, r, err)
 		return
 	}
-	rev.answer(r, obj)
+	if err := rev.answer(v, r, obj); err != nil {
+		v.resources.WriteError(w, r, err)
+		return
+	}
 	v.resources.RespondComputed(w, r, http.StatusCreated, obj, rev.gvk.GroupVersion())
 }
 

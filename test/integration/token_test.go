@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -57,7 +58,10 @@ func kubectlWithToken(t *testing.T, s *testutil.Server, kubectl, token string, a
 	return s.RunKubectl(t, kubectl, "", append([]string{"--kubeconfig=/dev/null", "--server=" + s.URL, "--certificate-authority=" + ca, "--token=" + token}, args...)...)
 }
 
-func waitForServiceAccount(ctx context.Context, t *testing.T, s *testutil.Server, namespace, name string) *corev1.ServiceAccount {
+// waitForDefaultServiceAccount waits for the controller to create the
+// default namespace's default ServiceAccount.
+func waitForDefaultServiceAccount(ctx context.Context, t *testing.T, s *testutil.Server) *corev1.ServiceAccount {
+	const namespace, name = "default", "default"
 	t.Helper()
 	var sa *corev1.ServiceAccount
 	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
@@ -77,7 +81,7 @@ func waitForServiceAccount(ctx context.Context, t *testing.T, s *testutil.Server
 func TestCreateToken(t *testing.T) {
 	s := testutil.StartServer(t)
 	ctx := context.Background()
-	sa := waitForServiceAccount(ctx, t, s, "default", "default")
+	sa := waitForDefaultServiceAccount(ctx, t, s)
 	kubectl := testutil.Kubectl(t, "1.33")
 
 	start := time.Now().Unix()
@@ -123,7 +127,7 @@ func TestCreateToken(t *testing.T) {
 func TestBoundTokenLifecycle(t *testing.T) {
 	s := testutil.StartServer(t)
 	ctx := context.Background()
-	sa := waitForServiceAccount(ctx, t, s, "default", "default")
+	sa := waitForDefaultServiceAccount(ctx, t, s)
 	kubectl := testutil.Kubectl(t, "1.33")
 	pod, err := s.Client.CoreV1().Pods("default").Create(ctx, &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "p1"},
@@ -188,7 +192,7 @@ func TestBoundTokenLifecycle(t *testing.T) {
 func TestTokenRequestErrors(t *testing.T) {
 	s := testutil.StartServer(t)
 	ctx := context.Background()
-	waitForServiceAccount(ctx, t, s, "default", "default")
+	waitForDefaultServiceAccount(ctx, t, s)
 	if _, err := s.Client.CoreV1().ServiceAccounts("default").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "other"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -261,4 +265,66 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// TestTokenReview checks TokenReview as delegated authenticators use it:
+// service-account tokens for the API server's audience or the requested
+// ones, the join token, and refusals reported in status.error.
+func TestTokenReview(t *testing.T) {
+	s := testutil.StartServer(t)
+	ctx := context.Background()
+	waitForDefaultServiceAccount(ctx, t, s)
+	token := func(audiences ...string) string {
+		t.Helper()
+		tr, err := s.Client.CoreV1().ServiceAccounts("default").CreateToken(ctx, "default",
+			&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{Audiences: audiences}}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr.Status.Token
+	}
+	review := func(token string, audiences ...string) authenticationv1.TokenReviewStatus {
+		t.Helper()
+		got, err := s.Client.AuthenticationV1().TokenReviews().Create(ctx, &authenticationv1.TokenReview{
+			Spec: authenticationv1.TokenReviewSpec{Token: token, Audiences: audiences}}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Status
+	}
+	apiAudience := "https://kubernetes.default.svc.cluster.local"
+	saGroups := []string{"system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"}
+
+	st := review(token())
+	if !st.Authenticated || st.User.Username != "system:serviceaccount:default:default" || st.User.UID == "" ||
+		!slices.Equal(st.User.Groups, saGroups) || !slices.Equal(st.Audiences, []string{apiAudience}) || st.Error != "" {
+		t.Errorf("API token: %+v", st)
+	}
+	vault := token("vault")
+	if st := review(vault, "vault", "other"); !st.Authenticated || !slices.Equal(st.Audiences, []string{"vault"}) {
+		t.Errorf("vault token for vault and other: %+v", st)
+	}
+	if st := review(vault); st.Authenticated || !strings.Contains(st.Error, "audiences") {
+		t.Errorf("vault token for the API server: %+v, want refused for its audiences", st)
+	}
+	if st := review("not-a-token"); st.Authenticated || st.Error != "invalid bearer token" {
+		t.Errorf("garbage: %+v", st)
+	}
+	joinToken, err := os.ReadFile(filepath.Join(s.DataDir, "server", "token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := review(strings.TrimSpace(string(joinToken))); !st.Authenticated || !slices.Contains(st.User.Groups, "system:nodes") {
+		t.Errorf("join token: %+v", st)
+	}
+	_, err = s.Client.AuthenticationV1().TokenReviews().Create(ctx, &authenticationv1.TokenReview{}, metav1.CreateOptions{})
+	if !apierrors.IsBadRequest(err) {
+		t.Errorf("empty token: err %v, want 400", err)
+	}
+	// Reviewing tokens is not for every user.
+	_, err = tokenClient(t, s, token()).AuthenticationV1().TokenReviews().Create(ctx,
+		&authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: "x"}}, metav1.CreateOptions{})
+	if !apierrors.IsForbidden(err) {
+		t.Errorf("review by a service account: err %v, want 403", err)
+	}
 }

@@ -66,8 +66,8 @@ func UserFrom(ctx context.Context) (User, bool) {
 // MastersGroup is the group whose members may do anything.
 const MastersGroup = "system:masters"
 
-// authenticatedGroup is the group of every authenticated user.
-const authenticatedGroup = "system:authenticated"
+// AuthenticatedGroup is the group of every authenticated user.
+const AuthenticatedGroup = "system:authenticated"
 
 // extraCredentialID names the credential a request authenticated with, as
 // kube-apiserver records it.
@@ -145,8 +145,8 @@ func Authenticate(next http.Handler, public func(path string) bool, tokens Token
 			writeError(w, r, apierrors.NewUnauthorized("Unauthorized"))
 			return
 		}
-		if !slices.Contains(u.Groups, authenticatedGroup) {
-			u.Groups = append(slices.Clip(u.Groups), authenticatedGroup)
+		if !slices.Contains(u.Groups, AuthenticatedGroup) {
+			u.Groups = append(slices.Clip(u.Groups), AuthenticatedGroup)
 		}
 		// Cluster admins may act as another user; nobody else may, until
 		// RBAC can grant the impersonate verb.
@@ -156,7 +156,7 @@ func Authenticate(next http.Handler, public func(path string) bool, tokens Token
 					fmt.Errorf("user %q cannot impersonate resource \"users\" in API group \"\" at the cluster scope", u.Name)))
 				return
 			}
-			u = User{Name: as, Groups: append(r.Header.Values("Impersonate-Group"), authenticatedGroup)}
+			u = User{Name: as, Groups: append(r.Header.Values("Impersonate-Group"), AuthenticatedGroup)}
 		}
 		next.ServeHTTP(w, r.WithContext(WithUser(r.Context(), u)))
 	})

@@ -105,27 +105,49 @@ func NewAuthenticator(opts AuthenticatorOptions) (*Authenticator, error) {
 // issuer's): another authenticator may know it. An error says why one of
 // ours is refused.
 func (a *Authenticator) Authenticate(ctx context.Context, token string) (*User, bool, error) {
+	u, _, ok, err := a.AuthenticateFor(ctx, token, a.opts.Audiences)
+	return u, ok, err
+}
+
+// AuthenticateFor is Authenticate for a caller that names the audiences
+// it accepts (a TokenReview's spec.audiences) instead of the API server's;
+// it also returns those of them the token names.
+func (a *Authenticator) AuthenticateFor(ctx context.Context, token string, audiences []string) (*User, []string, bool, error) {
+	u, matched, err := a.authenticate(ctx, token, audiences)
+	return u, matched, u != nil, err
+}
+
+// APIAudiences are the audiences the API server accepts.
+func (a *Authenticator) APIAudiences() []string { return slices.Clone(a.opts.Audiences) }
+
+func (a *Authenticator) authenticate(ctx context.Context, token string, audiences []string) (*User, []string, error) {
 	j, err := parse(token)
 	if err != nil {
-		return nil, false, nil
+		return nil, nil, nil
 	}
 	var claims Claims
 	if err := json.Unmarshal(j.payload, &claims); err != nil || claims.Issuer != a.opts.Issuer {
-		return nil, false, nil
+		return nil, nil, nil
 	}
 	if err := a.verify(j); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	if err := a.checkTimes(&claims); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
-	if !slices.ContainsFunc(claims.Audience, func(aud string) bool { return slices.Contains(a.opts.Audiences, aud) }) {
-		return nil, false, errors.New("token audiences are not the API server's")
+	var matched []string
+	for _, aud := range audiences {
+		if slices.Contains(claims.Audience, aud) {
+			matched = append(matched, aud)
+		}
+	}
+	if len(matched) == 0 {
+		return nil, nil, errors.New("token audiences are not the API server's")
 	}
 	pc := claims.Kubernetes
 	namespace, name, ok := splitUsername(claims.Subject)
 	if !ok || pc == nil || pc.Namespace != namespace || pc.ServiceAccount.Name != name {
-		return nil, false, errors.New("token claims do not name a service account")
+		return nil, nil, errors.New("token claims do not name a service account")
 	}
 	u := &User{
 		Name:   claims.Subject,
@@ -134,12 +156,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*User, 
 		Extra:  map[string][]string{},
 	}
 	if err := a.checkBindings(ctx, namespace, pc, u); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	if claims.ID != "" {
 		u.Extra[ExtraCredentialID] = []string{"JTI=" + claims.ID}
 	}
-	return u, true, nil
+	return u, matched, nil
 }
 
 func (a *Authenticator) verify(j *jws) error {
