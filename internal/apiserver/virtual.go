@@ -15,8 +15,9 @@ import (
 )
 
 // virtualHandler answers the review resources that are computed, never
-// stored. Until RBAC exists, members of system:masters may do anything and
-// nobody else anything. Requests and answers are decoded and encoded as
+// stored: access, rules, self-subject and token reviews. Until RBAC
+// exists, members of system:masters may do anything and nobody else
+// anything. Requests and answers are decoded and encoded as
 // the resource endpoints do (JSON, YAML or protobuf, Status errors).
 type virtualHandler struct {
 	resources *endpoints.Handler
