@@ -59,13 +59,13 @@ func (f *FieldManagers) For(r *resources.Resource, subresource string) (*managed
 
 // resetFields are the fields a write through this endpoint cannot change,
 // so no manager is recorded as owning them: status through the main
-// resource, spec through /status.
+// resource, spec through /status (and a CSR's /approval).
 func resetFields(r *resources.Resource, subresource string) map[fieldpath.APIVersion]fieldpath.Filter {
 	if _, ok := r.Subresource("status"); !ok {
 		return nil
 	}
 	path := "status"
-	if subresource == "status" {
+	if subresource == "status" || subresource == "approval" {
 		path = "spec"
 	}
 	set := fieldpath.NewSet(fieldpath.MakePathOrDie(path))

@@ -203,11 +203,11 @@ func (h *Handler) serveSubresource(w http.ResponseWriter, r *http.Request, store
 		h.servePodNodeSubresource(ctx, w, r, store, info)
 	case store.Resource.GVR.GroupResource() == (schema.GroupResource{Resource: "nodes"}) && sub.Name == "proxy":
 		h.serveNodeProxy(ctx, w, r, info)
-	case store.Resource.GVR == podsGVR && (sub.Name == "ephemeralcontainers" || sub.Name == "resize") && info.Verb == "get":
+	case writesPart(store, sub.Name) && info.Verb == "get":
 		h.get(ctx, w, r, store, info)
-	case store.Resource.GVR == podsGVR && (sub.Name == "ephemeralcontainers" || sub.Name == "resize") && info.Verb == "update":
+	case writesPart(store, sub.Name) && info.Verb == "update":
 		h.update(ctx, w, r, store, info, sub.Name)
-	case store.Resource.GVR == podsGVR && (sub.Name == "ephemeralcontainers" || sub.Name == "resize") && info.Verb == "patch":
+	case writesPart(store, sub.Name) && info.Verb == "patch":
 		h.patch(ctx, w, r, store, info, sub.Name)
 	case store.Resource.GVR == podsGVR && sub.Name == "proxy":
 		h.servePodProxy(ctx, w, r, info)
@@ -217,6 +217,18 @@ func (h *Handler) serveSubresource(w http.ResponseWriter, r *http.Request, store
 		h.writeError(w, r, apierrors.NewServiceUnavailable(fmt.Sprintf(
 			"%s/%s is not served by this server yet", store.Resource.GVR.Resource, sub.Name)))
 	}
+}
+
+// writesPart reports a subresource that reads the whole object and writes
+// one part of it, by the strategy's rules (registry.PartUpdater).
+func writesPart(store *registry.Store, sub string) bool {
+	switch store.Resource.GVR {
+	case podsGVR:
+		return sub == "ephemeralcontainers" || sub == "resize"
+	case csrGVR:
+		return sub == "approval"
+	}
+	return false
 }
 
 func hasVerb(verbs []string, verb string) bool {

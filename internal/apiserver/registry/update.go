@@ -135,34 +135,36 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 		return nil, false, apierrors.NewConflict(s.GroupResource(), name,
 			fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", uid, curMeta.GetUID())) //nolint:staticcheck // upstream's message starts with a capital
 	}
-	partial := false // a subresource that writes one part of the object
-	switch opts.Subresource {
-	case "finalize":
+	// A subresource that writes one part of the object by rules of the
+	// resource's own (status included, for some) comes first.
+	partial := false
+	if parts, ok := s.Strategy.(PartUpdater); ok && opts.Subresource != "" {
+		var merged runtime.Object
+		if merged, partial, err = parts.MergePart(opts.Subresource, obj, current); err != nil {
+			return nil, false, err
+		}
+		if partial {
+			obj = merged
+			if accessor, err = ObjectMeta(obj); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	switch {
+	case partial:
+	case opts.Subresource == "finalize":
 		obj = withSpecFinalizersOf(current, obj)
 		if accessor, err = ObjectMeta(obj); err != nil {
 			return nil, false, err
 		}
-	case "binding":
+	case opts.Subresource == "binding":
 		// The binding endpoint computed the whole object itself.
-	case "status":
+	case opts.Subresource == "status":
 		obj = withStatusOf(current, obj)
 		if accessor, err = ObjectMeta(obj); err != nil {
 			return nil, false, err
 		}
 	default:
-		if parts, ok := s.Strategy.(PartUpdater); ok && opts.Subresource != "" {
-			var merged runtime.Object
-			if merged, partial, err = parts.MergePart(opts.Subresource, obj, current); err != nil {
-				return nil, false, err
-			}
-			if partial {
-				obj = merged
-				if accessor, err = ObjectMeta(obj); err != nil {
-					return nil, false, err
-				}
-				break
-			}
-		}
 		s.Strategy.PrepareForUpdate(ctx, obj, current)
 	}
 	s.Strategy.Default(obj)

@@ -1,8 +1,12 @@
 // Package certificates holds the strategies of certificates.k8s.io
-// resources: their field selectors on spec.signerName.
+// resources: their field selectors on spec.signerName, the parts of a
+// CertificateSigningRequest its subresources write, and the names of
+// ClusterTrustBundles.
 package certificates
 
 import (
+	"time"
+
 	certificatesv1 "k8s.io/api/certificates/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -34,17 +38,20 @@ func (s signerStrategy) GetAttrs(obj runtime.Object) (labels.Set, fields.Set, er
 func Strategies() map[schema.GroupVersionResource]registry.Strategy {
 	gv := certificatesv1.SchemeGroupVersion
 	return map[schema.GroupVersionResource]registry.Strategy{
-		gv.WithResource("certificatesigningrequests"): signerStrategy{
-			DefaultStrategy: registry.DefaultStrategy{HasStatus: true, ClusterScoped: true},
-			signer: func(o runtime.Object) (string, bool) {
-				csr, ok := o.(*certificatesv1.CertificateSigningRequest)
-				if !ok {
-					return "", false
-				}
-				return csr.Spec.SignerName, true
+		gv.WithResource("certificatesigningrequests"): csrStrategy{
+			signerStrategy: signerStrategy{
+				DefaultStrategy: registry.DefaultStrategy{HasStatus: true, ClusterScoped: true},
+				signer: func(o runtime.Object) (string, bool) {
+					csr, ok := o.(*certificatesv1.CertificateSigningRequest)
+					if !ok {
+						return "", false
+					}
+					return csr.Spec.SignerName, true
+				},
 			},
+			now: time.Now,
 		},
-		gv.WithResource("clustertrustbundles"): signerStrategy{
+		gv.WithResource("clustertrustbundles"): trustBundleStrategy{signerStrategy{
 			DefaultStrategy: registry.DefaultStrategy{ClusterScoped: true},
 			signer: func(o runtime.Object) (string, bool) {
 				b, ok := o.(*certificatesv1.ClusterTrustBundle)
@@ -53,6 +60,6 @@ func Strategies() map[schema.GroupVersionResource]registry.Strategy {
 				}
 				return b.Spec.SignerName, true
 			},
-		},
+		}},
 	}
 }
