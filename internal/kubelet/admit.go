@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,7 +30,18 @@ type podAdmission struct {
 	// admitted is true for each pod admitted, false for each rejected
 	// (and so reported Failed) until the pod cache shows it so.
 	admitted map[types.UID]bool
+
+	// node is the Node admission last read, at nodeRead: a burst of new
+	// pods shares one read.
+	nodeMu   sync.Mutex
+	node     *corev1.Node
+	nodeRead time.Time
 }
+
+// admissionNodeTTL is how long admission reuses the Node it read. A taint
+// or label changed within it may admit a pod it would now refuse; the
+// taint eviction controller and the scheduler still act on the change.
+const admissionNodeTTL = time.Second
 
 // rejection is why a pod may not run on the node: the pod's status reason
 // and message, as upstream's kubelet words them.
@@ -63,9 +75,9 @@ func (k *Kubelet) admitPod(ctx context.Context, pod *corev1.Pod, state *podRunti
 	if decided {
 		return admitted, nil
 	}
-	node, err := k.client.CoreV1().Nodes().Get(ctx, k.cfg.NodeName, metav1.GetOptions{})
+	node, err := k.admissionNode(ctx)
 	if err != nil {
-		return false, fmt.Errorf("kubelet: get node for admission: %w", err)
+		return false, err
 	}
 	allocatable := k.node.allocatableCopy()
 	a.mu.Lock()
@@ -85,6 +97,23 @@ func (k *Kubelet) admitPod(ctx context.Context, pod *corev1.Pod, state *podRunti
 	a.admitted[pod.UID] = false
 	a.mu.Unlock()
 	return false, nil
+}
+
+// admissionNode returns the Node, read at most once per admissionNodeTTL.
+func (k *Kubelet) admissionNode(ctx context.Context) (*corev1.Node, error) {
+	a := &k.admission
+	a.nodeMu.Lock()
+	defer a.nodeMu.Unlock()
+	now := k.clock.Now()
+	if a.node != nil && now.Sub(a.nodeRead) < admissionNodeTTL {
+		return a.node, nil
+	}
+	node, err := k.client.CoreV1().Nodes().Get(ctx, k.cfg.NodeName, metav1.GetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("kubelet: get node for admission: %w", err)
+	}
+	a.node, a.nodeRead = node, now
+	return node, nil
 }
 
 // admittedPods returns the pods other than uid that hold their place on the
