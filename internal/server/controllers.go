@@ -18,6 +18,7 @@ import (
 	"github.com/tugcluster/tug/internal/apiserver/registry"
 	"github.com/tugcluster/tug/internal/apiserver/resources"
 	"github.com/tugcluster/tug/internal/controllers/cronjob"
+	"github.com/tugcluster/tug/internal/controllers/csrsigning"
 	"github.com/tugcluster/tug/internal/controllers/daemonset"
 	"github.com/tugcluster/tug/internal/controllers/deployment"
 	"github.com/tugcluster/tug/internal/controllers/disruption"
@@ -46,7 +47,7 @@ import (
 // would, and read the kinds of sharedKinds straight from stores.
 // nodeGrace is how long a node may go without a heartbeat; clusterCIDR
 // is the pod network node CIDRs come from.
-func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.GroupVersionResource]*registry.Store, caPEM []byte, catalog []resources.Resource, nodeGrace time.Duration, clusterCIDR string) error {
+func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.GroupVersionResource]*registry.Store, caPEM []byte, sign csrsigning.SignFunc, catalog []resources.Resource, nodeGrace time.Duration, clusterCIDR string) error {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = 1000, 2000
 	meta, err := metadata.NewForConfig(cfg)
@@ -89,6 +90,10 @@ func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.Gro
 		return err
 	}
 	caController, err := rootcacert.New(client, caPEM, typed.Core().V1().Namespaces(), typed.Core().V1().ConfigMaps())
+	if err != nil {
+		return err
+	}
+	csrController, err := csrsigning.New(client, typed.Certificates().V1().CertificateSigningRequests(), sign)
 	if err != nil {
 		return err
 	}
@@ -224,6 +229,7 @@ func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.Gro
 	g.Go(func() error { return gc.Run(gctx) })
 	g.Go(func() error { return saController.Run(gctx) })
 	g.Go(func() error { return caController.Run(gctx) })
+	g.Go(func() error { return csrController.Run(gctx) })
 	g.Go(func() error { return nodeController.Run(gctx) })
 	g.Go(func() error { return ipamController.Run(gctx) })
 	g.Go(func() error { return lbController.Run(gctx) })

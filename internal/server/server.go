@@ -219,7 +219,7 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 				return agent.Run(gctx, node)
 			})
 		}
-		return runControllers(gctx, clientConfig, api.Stores, bundle.CAPEM, catalog, opts.NodeMonitorGracePeriod, opts.ClusterCIDR)
+		return runControllers(gctx, clientConfig, api.Stores, bundle.CAPEM, bundle.SignClientCert, catalog, opts.NodeMonitorGracePeriod, opts.ClusterCIDR)
 	})
 	return g.Wait()
 }
