@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 
-	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,7 +18,6 @@ var (
 	podsGVR     = corev1.SchemeGroupVersion.WithResource("pods")
 	bindingsGVR = corev1.SchemeGroupVersion.WithResource("bindings")
 	servicesGVR = corev1.SchemeGroupVersion.WithResource("services")
-	csrGVR      = certificatesv1.SchemeGroupVersion.WithResource("certificatesigningrequests")
 )
 
 // serveBinding assigns a pod to a node: POST pods/<name>/binding or

@@ -222,13 +222,8 @@ func (h *Handler) serveSubresource(w http.ResponseWriter, r *http.Request, store
 // writesPart reports a subresource that reads the whole object and writes
 // one part of it, by the strategy's rules (registry.PartUpdater).
 func writesPart(store *registry.Store, sub string) bool {
-	switch store.Resource.GVR {
-	case podsGVR:
-		return sub == "ephemeralcontainers" || sub == "resize"
-	case csrGVR:
-		return sub == "approval"
-	}
-	return false
+	parts, ok := store.Strategy.(registry.PartUpdater)
+	return ok && parts.WritesPart(sub)
 }
 
 func hasVerb(verbs []string, verb string) bool {

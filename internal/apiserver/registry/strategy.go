@@ -36,14 +36,17 @@ type Strategy interface {
 }
 
 // PartUpdater is implemented by strategies of resources with subresources
-// that write one part of the object, such as pods/ephemeralcontainers and
-// pods/resize.
+// that write one part of the object by rules of their own, such as
+// pods/ephemeralcontainers, pods/resize and a CertificateSigningRequest's
+// approval and status.
 type PartUpdater interface {
+	// WritesPart reports whether subresource is one of those; the API
+	// endpoints serve get, update and patch for it.
+	WritesPart(subresource string) bool
 	// MergePart returns current with the part of obj that subresource
 	// writes, everything else left as stored; an Invalid error refuses a
-	// part that may not be written so. handled is false for subresources
-	// the strategy does not write in part.
-	MergePart(subresource string, obj, current runtime.Object) (merged runtime.Object, handled bool, err error)
+	// part that may not be written so.
+	MergePart(subresource string, obj, current runtime.Object) (runtime.Object, error)
 	// ValidatePart checks such a write in place of ValidateUpdate.
 	ValidatePart(ctx context.Context, subresource string, obj, old runtime.Object) field.ErrorList
 }

@@ -138,16 +138,13 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 	// A subresource that writes one part of the object by rules of the
 	// resource's own (status included, for some) comes first.
 	partial := false
-	if parts, ok := s.Strategy.(PartUpdater); ok && opts.Subresource != "" {
-		var merged runtime.Object
-		if merged, partial, err = parts.MergePart(opts.Subresource, obj, current); err != nil {
+	if parts, ok := s.Strategy.(PartUpdater); ok && opts.Subresource != "" && parts.WritesPart(opts.Subresource) {
+		partial = true
+		if obj, err = parts.MergePart(opts.Subresource, obj, current); err != nil {
 			return nil, false, err
 		}
-		if partial {
-			obj = merged
-			if accessor, err = ObjectMeta(obj); err != nil {
-				return nil, false, err
-			}
+		if accessor, err = ObjectMeta(obj); err != nil {
+			return nil, false, err
 		}
 	}
 	switch {

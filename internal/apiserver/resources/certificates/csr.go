@@ -46,16 +46,17 @@ func (csrStrategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) fi
 	return nil
 }
 
-// MergePart implements registry.PartUpdater for /approval and /status:
-// the metadata and the part the subresource writes come from obj, the
-// rest from current.
-func (s csrStrategy) MergePart(subresource string, obj, current runtime.Object) (runtime.Object, bool, error) {
-	if subresource != "approval" && subresource != "status" {
-		return nil, false, nil
-	}
+// WritesPart implements registry.PartUpdater: /approval and /status.
+func (csrStrategy) WritesPart(subresource string) bool {
+	return subresource == "approval" || subresource == "status"
+}
+
+// MergePart implements registry.PartUpdater: the metadata and the part the
+// subresource writes come from obj, the rest from current.
+func (s csrStrategy) MergePart(subresource string, obj, current runtime.Object) (runtime.Object, error) {
 	csr, prev, err := csrs(obj, current)
 	if err != nil {
-		return nil, false, apierrors.NewBadRequest(err.Error())
+		return nil, apierrors.NewBadRequest(err.Error())
 	}
 	out := csr.DeepCopy()
 	out.Spec = *prev.Spec.DeepCopy()
@@ -65,7 +66,7 @@ func (s csrStrategy) MergePart(subresource string, obj, current runtime.Object) 
 		out.Status.Conditions = keepApproval(out.Status.Conditions, prev.Status.Conditions)
 	}
 	stampConditions(out.Status.Conditions, prev.Status.Conditions, metav1.NewTime(s.now()))
-	return out, true, nil
+	return out, nil
 }
 
 // ValidatePart implements registry.PartUpdater.

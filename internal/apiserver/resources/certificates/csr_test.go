@@ -50,9 +50,12 @@ func TestCSRParts(t *testing.T) {
 	write.Spec.SignerName = "example.com/other"
 	write.Status.Certificate = []byte("forged")
 	write.Annotations = map[string]string{"approved-by": "test"}
-	merged, handled, err := s.MergePart("approval", write, stored)
-	if err != nil || !handled {
-		t.Fatalf("approval: %v %v", handled, err)
+	if !s.WritesPart("approval") || !s.WritesPart("status") {
+		t.Fatal("approval and status are not written as parts")
+	}
+	merged, err := s.MergePart("approval", write, stored)
+	if err != nil {
+		t.Fatalf("approval: %v", err)
 	}
 	got := merged.(*certificatesv1.CertificateSigningRequest)
 	if got.Spec.SignerName != "example.com/signer" || string(got.Status.Certificate) != "stored certificate" ||
@@ -70,7 +73,7 @@ func TestCSRParts(t *testing.T) {
 	statusWrite := testCSR(condition("Pending", corev1.ConditionTrue), certificatesv1.CertificateSigningRequestCondition{
 		Type: certificatesv1.CertificateApproved, Status: corev1.ConditionTrue, Reason: "forged"}, condition("Issued", corev1.ConditionTrue))
 	statusWrite.Status.Certificate = []byte("issued")
-	merged, _, err = s.MergePart("status", statusWrite, approved)
+	merged, err = s.MergePart("status", statusWrite, approved)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,14 +82,14 @@ func TestCSRParts(t *testing.T) {
 		t.Errorf("status kept %s %q", types(got.Status.Conditions), got.Status.Certificate)
 	}
 	dropped := testCSR(condition("Issued", corev1.ConditionTrue))
-	if merged, _, _ = s.MergePart("status", dropped, approved); types(merged.(*certificatesv1.CertificateSigningRequest).Status.Conditions) != "Issued=test,Approved=test" {
+	if merged, _ = s.MergePart("status", dropped, approved); types(merged.(*certificatesv1.CertificateSigningRequest).Status.Conditions) != "Issued=test,Approved=test" {
 		t.Errorf("a status write dropping conditions: %s", types(merged.(*certificatesv1.CertificateSigningRequest).Status.Conditions))
 	}
 	denying := testCSR(condition(certificatesv1.CertificateDenied, corev1.ConditionTrue))
-	if merged, _, _ = s.MergePart("status", denying, testCSR()); types(merged.(*certificatesv1.CertificateSigningRequest).Status.Conditions) != "" {
+	if merged, _ = s.MergePart("status", denying, testCSR()); types(merged.(*certificatesv1.CertificateSigningRequest).Status.Conditions) != "" {
 		t.Errorf("a status write denied: %s", types(merged.(*certificatesv1.CertificateSigningRequest).Status.Conditions))
 	}
-	if _, handled, _ := s.MergePart("scale", write, stored); handled {
+	if s.WritesPart("scale") {
 		t.Error("scale handled as a part")
 	}
 }

@@ -155,18 +155,18 @@ func (podStrategy) GracePeriod(obj runtime.Object, opts *metav1.DeleteOptions) i
 
 var _ registry.PartUpdater = podStrategy{}
 
+// WritesPart implements registry.PartUpdater.
+func (podStrategy) WritesPart(subresource string) bool {
+	return subresource == "ephemeralcontainers" || subresource == "resize"
+}
+
 // MergePart implements registry.PartUpdater: pods/ephemeralcontainers
 // adds debugging containers, pods/resize changes container resources.
-func (podStrategy) MergePart(subresource string, obj, current runtime.Object) (runtime.Object, bool, error) {
-	switch subresource {
-	case "ephemeralcontainers":
-		merged, err := withEphemeralContainersOf(current, obj)
-		return merged, true, err
-	case "resize":
-		merged, err := withResourcesOf(current, obj)
-		return merged, true, err
+func (podStrategy) MergePart(subresource string, obj, current runtime.Object) (runtime.Object, error) {
+	if subresource == "ephemeralcontainers" {
+		return withEphemeralContainersOf(current, obj)
 	}
-	return nil, false, nil
+	return withResourcesOf(current, obj)
 }
 
 // ValidatePart implements registry.PartUpdater. The ephemeral containers
