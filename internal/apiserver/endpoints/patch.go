@@ -9,10 +9,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 
 	"github.com/tugcluster/tug/internal/apiserver/registry"
+	"github.com/tugcluster/tug/internal/apiserver/typedpatch"
 )
 
 // patch applies a JSON, merge or strategic merge patch to the current
@@ -51,6 +53,9 @@ func (h *Handler) patch(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	var apply registry.UpdateFunc = func(_ context.Context, current runtime.Object) (runtime.Object, error) {
 		if current == nil {
 			return nil, apierrors.NewNotFound(store.GroupResource(), info.Name)
+		}
+		if obj, ok := patchTyped(patchType, current, patchBytes, store.Resource.GroupVersionKind()); ok {
+			return h.trackFields(store, subresource, current, obj, manager)
 		}
 		currentJSON, err := runtime.Encode(jsonCodec, current)
 		if err != nil {
@@ -111,6 +116,25 @@ func applyPatch(patchType types.PatchType, current, patch []byte, schema runtime
 		return nil, &apierrors.StatusError{ErrStatus: metav1.Status{Status: metav1.StatusFailure, Code: http.StatusUnprocessableEntity, Reason: metav1.StatusReasonInvalid, Message: err.Error()}}
 	}
 	return out, nil
+}
+
+// patchTyped applies a merge patch, or a strategic one without lists, to
+// a copy of current field by field, without the JSON round trip; it
+// reports false for whatever typedpatch cannot promise to apply exactly as
+// the round trip would, which then takes the document path.
+func patchTyped(patchType types.PatchType, current runtime.Object, patch []byte, gvk schema.GroupVersionKind) (runtime.Object, bool) {
+	if patchType != types.MergePatchType && patchType != types.StrategicMergePatchType {
+		return nil, false
+	}
+	if _, untyped := current.(runtime.Unstructured); untyped {
+		return nil, false
+	}
+	obj := current.DeepCopyObject()
+	if !typedpatch.Merge(obj, patch, patchType == types.StrategicMergePatchType) {
+		return nil, false
+	}
+	obj.GetObjectKind().SetGroupVersionKind(gvk)
+	return obj, true
 }
 
 // decodePatched decodes a patched document, with the request's field
