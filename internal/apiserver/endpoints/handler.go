@@ -259,7 +259,7 @@ func (h *Handler) trackFields(store *registry.Store, subresource string, live, o
 	if live == nil {
 		live = store.Resource.New()
 	}
-	return fm.UpdateNoErrors(live, obj, manager), nil
+	return updateManagedFields(fm, live, obj, manager), nil
 }
 
 // checkNamespace refuses creates in namespaces that do not exist or are

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,6 +26,8 @@ func libraryConverter(t *testing.T) managedfields.TypeConverter {
 		{GVK: corev1.SchemeGroupVersion.WithKind("Pod"), Type: reflect.TypeFor[corev1.Pod](), Resource: "pods", Namespaced: true},
 		{GVK: corev1.SchemeGroupVersion.WithKind("Service"), Type: reflect.TypeFor[corev1.Service](), Resource: "services", Namespaced: true},
 		{GVK: appsv1.SchemeGroupVersion.WithKind("Deployment"), Type: reflect.TypeFor[appsv1.Deployment](), Resource: "deployments", Namespaced: true},
+		{GVK: corev1.SchemeGroupVersion.WithKind("Node"), Type: reflect.TypeFor[corev1.Node](), Resource: "nodes"},
+		{GVK: coordinationv1.SchemeGroupVersion.WithKind("Lease"), Type: reflect.TypeFor[coordinationv1.Lease](), Resource: "leases", Namespaced: true},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,95 @@
+package endpoints
+
+import (
+	"reflect"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/managedfields"
+)
+
+// updateManagedFields records manager's change from live to obj in obj's
+// managedFields.
+//
+// The field manager learns what changed by walking both objects whole, and
+// that walk is most of its cost; a status write walks the spec, a bind the
+// containers, a lease renewal its holder. Parts the two objects hold equal
+// cannot change anyone's fields, so the manager is shown copies without
+// them (see withoutEqualParts) and its managedFields are carried back to
+// obj. It only reads the objects' metadata and those differences.
+func updateManagedFields(fm *managedfields.FieldManager, live, obj runtime.Object, manager string) runtime.Object {
+	liveView, objView, pruned := withoutEqualParts(live, obj)
+	if !pruned {
+		return fm.UpdateNoErrors(live, obj, manager)
+	}
+	out := fm.UpdateNoErrors(liveView, objView, manager)
+	outMeta, err := meta.Accessor(out)
+	if err != nil {
+		return fm.UpdateNoErrors(live, obj, manager)
+	}
+	objMeta, err := meta.Accessor(obj)
+	if err != nil {
+		return fm.UpdateNoErrors(live, obj, manager)
+	}
+	objMeta.SetManagedFields(outMeta.GetManagedFields())
+	return obj
+}
+
+// withoutEqualParts returns shallow copies of live and obj (pointers to
+// structs of one type) with the top-level fields they hold deeply equal
+// cleared in both, and within the top-level structs that differ (a spec,
+// a status), their fields held equal. Metadata is kept whole: the field
+// manager reads managedFields and annotations from it. pruned is false when
+// nothing was cleared, or the objects are not typed structs.
+func withoutEqualParts(live, obj runtime.Object) (liveView, objView runtime.Object, pruned bool) {
+	l, o := reflect.ValueOf(live), reflect.ValueOf(obj)
+	if l.Type() != o.Type() || l.Kind() != reflect.Pointer || l.IsNil() || o.IsNil() || l.Elem().Kind() != reflect.Struct {
+		return live, obj, false
+	}
+	lc, oc := reflect.New(l.Type().Elem()), reflect.New(o.Type().Elem())
+	lc.Elem().Set(l.Elem())
+	oc.Elem().Set(o.Elem())
+	if !clearEqualFields(lc.Elem(), oc.Elem(), true) {
+		return live, obj, false
+	}
+	liveView, lok := lc.Interface().(runtime.Object)
+	objView, ook := oc.Interface().(runtime.Object)
+	if !lok || !ook {
+		return live, obj, false
+	}
+	return liveView, objView, true
+}
+
+var objectMetaType = reflect.TypeFor[metav1.ObjectMeta]()
+
+// clearEqualFields zeroes the exported fields of structs l and o (the
+// copies' own memory) that are deeply equal, descending one level into the
+// struct fields that are not when top is set, and reports whether it
+// cleared any.
+func clearEqualFields(l, o reflect.Value, top bool) bool {
+	cleared := false
+	t := l.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() || (top && (f.Anonymous || f.Type == objectMetaType)) {
+			continue
+		}
+		lf, of := l.Field(i), o.Field(i)
+		if lf.IsZero() && of.IsZero() {
+			continue
+		}
+		// Pointers to the fields: comparing interfaces of the values would
+		// copy each struct to the heap first.
+		if reflect.DeepEqual(lf.Addr().Interface(), of.Addr().Interface()) {
+			lf.SetZero()
+			of.SetZero()
+			cleared = true
+			continue
+		}
+		if top && lf.Kind() == reflect.Struct && clearEqualFields(lf, of, false) {
+			cleared = true
+		}
+	}
+	return cleared
+}

@@ -1,0 +1,184 @@
+package endpoints
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/utils/ptr"
+
+	"github.com/tugcluster/tug/internal/apiserver/resources"
+)
+
+// TestUpdateManagedFieldsMatchesWholeObjects records each change through
+// the field manager twice, once shown the whole objects and once through
+// updateManagedFields' copies without their equal parts, and expects the
+// same managedFields and the same returned object.
+func TestUpdateManagedFieldsMatchesWholeObjects(t *testing.T) {
+	converter := newTrustedTypeConverter(libraryConverter(t))
+	scheme := resources.Scheme()
+	manager := func(obj runtime.Object, sub string) *managedfields.FieldManager {
+		gvk := obj.GetObjectKind().GroupVersionKind()
+		m, err := managedfields.NewDefaultFieldManager(converter, scheme, scheme, scheme, gvk, gvk.GroupVersion(), sub, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+
+	pod := testPod()
+	pod.Spec.Containers[0].Args = []string{"--listen=:80"}
+	pod.Spec.Volumes = []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	running := func(p *corev1.Pod) *corev1.Pod {
+		p = p.DeepCopy()
+		p.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.42.0.5", PodIPs: []corev1.PodIP{{IP: "10.42.0.5"}},
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
+			ContainerStatuses: []corev1.ContainerStatus{{Name: "web", Ready: true,
+				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Unix(1767225600, 0)}}}}}
+		return p
+	}
+	edit := func(p *corev1.Pod, change func(*corev1.Pod)) *corev1.Pod {
+		p = p.DeepCopy()
+		change(p)
+		return p
+	}
+	deployment := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](3),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}}, Spec: pod.Spec},
+			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType,
+				RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: ptr.To(intstr.FromString("25%"))}}},
+	}
+	scaled := deployment.DeepCopy()
+	scaled.Spec.Replicas = ptr.To[int32](10)
+	scaled.Status = appsv1.DeploymentStatus{Replicas: 3, ObservedGeneration: 2}
+	lease := &coordinationv1.Lease{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "coordination.k8s.io/v1", Kind: "Lease"},
+		ObjectMeta: metav1.ObjectMeta{Name: "sim-0001", Namespace: "kube-node-lease"},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("sim-0001"), LeaseDurationSeconds: ptr.To[int32](40),
+			RenewTime: ptr.To(metav1.NewMicroTime(time.Unix(1767225600, 0)))},
+	}
+	renewed := lease.DeepCopy()
+	renewed.Spec.RenewTime = ptr.To(metav1.NewMicroTime(time.Unix(1767225610, 0)))
+	node := &corev1.Node{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Node"},
+		ObjectMeta: metav1.ObjectMeta{Name: "sim-0001", Labels: map[string]string{"kubernetes.io/os": "linux"}},
+		Spec:       corev1.NodeSpec{PodCIDR: "10.42.1.0/24"},
+		Status: corev1.NodeStatus{Capacity: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4")},
+			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Unix(1767225600, 0)}}},
+	}
+	beat := node.DeepCopy()
+	beat.Status.Conditions[0].LastHeartbeatTime = metav1.Unix(1767225660, 0)
+
+	cases := []struct {
+		name      string
+		sub       string
+		live, obj runtime.Object
+		// by is the manager of the change; the live object carries a
+		// create by "creator" and a status write by "kubelet".
+		by string
+	}{
+		{"pod status from nothing", "status", pod, running(pod), "kubelet"},
+		{"pod status change", "status", running(pod), edit(running(pod), func(p *corev1.Pod) {
+			p.Status.Conditions[0].Status = corev1.ConditionFalse
+			p.Status.PodIP, p.Status.PodIPs = "", nil
+		}), "kubelet"},
+		{"bind", "", pod, edit(pod, func(p *corev1.Pod) { p.Spec.NodeName = "sim-0001" }), "scheduler"},
+		{"labels only", "", running(pod), edit(running(pod), func(p *corev1.Pod) { p.Labels["tier"] = "front" }), "labeler"},
+		{"labels taken over", "", pod, edit(pod, func(p *corev1.Pod) { p.Labels["app"] = "api" }), "other"},
+		{"a container changed among equal fields", "", pod, edit(pod, func(p *corev1.Pod) { p.Spec.Containers[0].Image = "busybox:2" }), "creator"},
+		{"a list removed", "", pod, edit(pod, func(p *corev1.Pod) { p.Spec.Tolerations = nil }), "other"},
+		{"nothing changed", "", running(pod), running(pod), "other"},
+		{"nothing changed by the status writer", "status", running(pod), running(pod), "kubelet"},
+		{"managed fields reset by the client", "", pod, edit(pod, func(p *corev1.Pod) {
+			p.ManagedFields = []metav1.ManagedFieldsEntry{{}}
+		}), "other"},
+		{"deployment scaled", "", deployment, scaled, "scaler"},
+		{"deployment status", "status", deployment, scaled, "controller"},
+		{"lease renewed", "", lease, renewed, "sim-0001"},
+		{"node heartbeat", "status", node, beat, "kubelet"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			live := seedManagedFields(t, manager(c.live, ""), manager(c.live, "status"), c.live)
+			var got [2]runtime.Object
+			for i, update := range []func(*managedfields.FieldManager, runtime.Object, runtime.Object, string) runtime.Object{
+				func(fm *managedfields.FieldManager, live, obj runtime.Object, by string) runtime.Object {
+					return fm.UpdateNoErrors(live, obj, by)
+				},
+				updateManagedFields,
+			} {
+				obj := c.obj.DeepCopyObject()
+				if c.name != "managed fields reset by the client" {
+					obj.(metav1.Object).SetManagedFields(live.(metav1.Object).GetManagedFields())
+				}
+				got[i] = withoutTimes(update(manager(c.live, c.sub), live.DeepCopyObject(), obj, c.by))
+			}
+			if !reflect.DeepEqual(got[0], got[1]) {
+				t.Fatalf("results differ:\nwhole:  %+v\npruned: %+v",
+					got[0].(metav1.Object).GetManagedFields(), got[1].(metav1.Object).GetManagedFields())
+			}
+		})
+	}
+}
+
+// seedManagedFields gives obj the managedFields of a create by "creator"
+// and, for kinds with a status, a status write by "kubelet".
+func seedManagedFields(t *testing.T, main, status *managedfields.FieldManager, obj runtime.Object) runtime.Object {
+	t.Helper()
+	empty := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(runtime.Object)
+	empty.GetObjectKind().SetGroupVersionKind(obj.GetObjectKind().GroupVersionKind())
+	created := obj.DeepCopyObject()
+	statusField := reflect.ValueOf(created).Elem().FieldByName("Status")
+	if statusField.IsValid() {
+		statusField.SetZero()
+	}
+	created = main.UpdateNoErrors(empty, created, "creator")
+	if !statusField.IsValid() {
+		return created
+	}
+	withStatus := obj.DeepCopyObject()
+	withStatus.(metav1.Object).SetManagedFields(created.(metav1.Object).GetManagedFields())
+	return status.UpdateNoErrors(created, withStatus, "kubelet")
+}
+
+// withoutTimes drops the managedFields timestamps, which differ between
+// two runs.
+func withoutTimes(obj runtime.Object) runtime.Object {
+	entries := obj.(metav1.Object).GetManagedFields()
+	for i := range entries {
+		entries[i].Time = nil
+	}
+	return obj
+}
+
+func TestWithoutEqualPartsKeepsTheObjects(t *testing.T) {
+	live := testPod()
+	obj := live.DeepCopy()
+	obj.Spec.NodeName = "sim-0001"
+	before := obj.DeepCopy()
+	liveView, objView, pruned := withoutEqualParts(live, obj)
+	if !pruned {
+		t.Fatal("nothing pruned from a bind")
+	}
+	if !reflect.DeepEqual(obj, before) || !reflect.DeepEqual(live, testPod()) {
+		t.Fatal("the objects themselves were changed")
+	}
+	lv, ov := liveView.(*corev1.Pod), objView.(*corev1.Pod)
+	if lv.Spec.Containers != nil || ov.Spec.Containers != nil || ov.Spec.NodeName != "sim-0001" || ov.Name != "web" {
+		t.Fatalf("views: live %+v, obj %+v", lv.Spec, ov.Spec)
+	}
+	if _, _, pruned := withoutEqualParts(live, &corev1.Service{}); pruned {
+		t.Fatal("pruned objects of different kinds")
+	}
+}
