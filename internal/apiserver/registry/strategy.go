@@ -51,6 +51,14 @@ type PartUpdater interface {
 	ValidatePart(ctx context.Context, subresource string, obj, old runtime.Object) field.ErrorList
 }
 
+// StatusValidator is implemented by strategies whose status writes have
+// rules of their own. A write through the status subresource, whose spec
+// is the stored one, is checked by ValidateStatusUpdate in place of
+// ValidateUpdate (which would check the unchanged spec again).
+type StatusValidator interface {
+	ValidateStatusUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList
+}
+
 // Committer is implemented by strategies that hold resources outside
 // storage, such as service IPs: they learn whether what they validated was
 // written.

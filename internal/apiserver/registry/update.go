@@ -184,6 +184,8 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 	switch {
 	case partial:
 		errs = append(errs, s.Strategy.(PartUpdater).ValidatePart(ctx, opts.Subresource, obj, current)...)
+	case opts.Subresource == "status" && isStatusValidator(s.Strategy):
+		errs = append(errs, s.Strategy.(StatusValidator).ValidateStatusUpdate(ctx, obj, current)...)
 	case opts.Subresource != "binding":
 		errs = append(errs, s.Strategy.ValidateUpdate(ctx, obj, current)...)
 	}
@@ -191,6 +193,11 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 		return nil, false, apierrors.NewInvalid(s.Resource.GroupVersionKind().GroupKind(), name, errs)
 	}
 	return obj, false, nil
+}
+
+func isStatusValidator(s Strategy) bool {
+	_, ok := s.(StatusValidator)
+	return ok
 }
 
 // withSpecFinalizersOf returns current with the spec.finalizers of obj: the

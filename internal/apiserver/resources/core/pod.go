@@ -69,6 +69,7 @@ func (podStrategy) Default(obj runtime.Object) {
 	if pod.Status.QOSClass == "" {
 		pod.Status.QOSClass = QOSClass(pod)
 	}
+	syncPodIPs(&pod.Status)
 }
 
 func requestsFromLimits(r *corev1.ResourceRequirements) {
