@@ -32,6 +32,9 @@ type measurements struct {
 	// steady is the latency from create acknowledged to bound, of pods
 	// created one by one at SteadyRate once the backlog is done.
 	steady benchkit.Latencies
+	// serverCPU, schedulerCPU and agentCPU are the CPU time each process
+	// spent per backlog pod, from the scheduler's start to the last bind.
+	serverCPU, schedulerCPU, agentCPU time.Duration
 }
 
 func run(ctx context.Context, args []string) error {
@@ -134,7 +137,12 @@ func measure(ctx context.Context, o *Options, bin, dir string, sh shape, s candi
 	}
 	logf("starting %s", s.describe())
 	start := time.Now()
-	stopScheduler, err := s.start(ctx, c, dir)
+	stopScheduler, schedulerPID, err := s.start(ctx, c, dir)
+	if err != nil {
+		return nil, err
+	}
+	pids := []int{c.Server.PID(), schedulerPID, c.Agent.PID()}
+	cpuBefore, err := cpuTimes(pids)
 	if err != nil {
 		return nil, err
 	}
@@ -146,13 +154,31 @@ func measure(ctx context.Context, o *Options, bin, dir string, sh shape, s candi
 	}
 	times := obs.times(backlog)
 	first, last := slices.MinFunc(times, time.Time.Compare), slices.MaxFunc(times, time.Time.Compare)
-	m = &measurements{all: last.Sub(start)}
+	cpuAfter, err := cpuTimes(pids)
+	if err != nil {
+		return nil, err
+	}
+	perPod := func(i int) time.Duration { return (cpuAfter[i] - cpuBefore[i]) / time.Duration(len(backlog)) }
+	m = &measurements{all: last.Sub(start), serverCPU: perPod(0), schedulerCPU: perPod(1), agentCPU: perPod(2)}
 	if span := last.Sub(first); span > 0 {
 		m.rate = float64(len(times)-1) / span.Seconds()
 	}
 	logf("backlog scheduled: %.0f pods/s; latency phase: %d pods at %d/s", m.rate, o.SteadyPods, o.SteadyRate)
 	m.steady, err = steadyLatency(waitCtx, o, c, obs, sh)
 	return m, err
+}
+
+// cpuTimes is the CPU time each of pids has used.
+func cpuTimes(pids []int) ([]time.Duration, error) {
+	out := make([]time.Duration, len(pids))
+	for i, pid := range pids {
+		t, err := benchkit.CPUTime(pid)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = t
+	}
+	return out, nil
 }
 
 // steadyLatency creates SteadyPods pods at SteadyRate and returns the
@@ -217,6 +243,9 @@ func report(w io.Writer, o *Options, args []string, root string, schedulers map[
 		t := benchkit.NewTable(w, benchkit.Columns{A: targetTug, B: targetUpstream, Ratio: "tug/kube"}, res[targetTug], res[targetUpstream])
 		t.Row("pods scheduled per second (first to last bind)", "pods/s", func(m *measurements) float64 { return m.rate })
 		t.Row("scheduler start to last bind", "s", func(m *measurements) float64 { return m.all.Seconds() })
+		t.Row("API server CPU per backlog pod", "ms", func(m *measurements) float64 { return ms(m.serverCPU) })
+		t.Row("scheduler CPU per backlog pod (tug's: the benchmark process)", "ms", func(m *measurements) float64 { return ms(m.schedulerCPU) })
+		t.Row("simulated nodes' CPU per backlog pod", "ms", func(m *measurements) float64 { return ms(m.agentCPU) })
 		t.Row("per-pod latency, create to bound, p50", "ms", func(m *measurements) float64 { return ms(m.steady.P50) })
 		t.Row("per-pod latency, create to bound, p99", "ms", func(m *measurements) float64 { return ms(m.steady.P99) })
 		if err := t.Flush(); err != nil {

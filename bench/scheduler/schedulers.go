@@ -12,7 +12,10 @@ import (
 // candidate is a scheduler under test: start begins scheduling the
 // cluster's default-scheduler pods and returns a stop function.
 type candidate interface {
-	start(ctx context.Context, c *benchkit.Cluster, dir string) (stop func() error, err error)
+	// start starts the scheduler and returns how to stop it and the
+	// process whose CPU time is its own (the benchmark's, for a scheduler
+	// run in it).
+	start(ctx context.Context, c *benchkit.Cluster, dir string) (stop func() error, pid int, err error)
 	describe() string
 }
 
@@ -23,7 +26,7 @@ type kubeScheduler struct{ bin string }
 
 func (k kubeScheduler) describe() string { return "kube-scheduler (" + k.bin + ")" }
 
-func (k kubeScheduler) start(_ context.Context, c *benchkit.Cluster, dir string) (func() error, error) {
+func (k kubeScheduler) start(_ context.Context, c *benchkit.Cluster, dir string) (func() error, int, error) {
 	config := filepath.Join(dir, "kube-scheduler.yaml")
 	doc := fmt.Sprintf(`apiVersion: kubescheduler.config.k8s.io/v1
 kind: KubeSchedulerConfiguration
@@ -36,12 +39,12 @@ leaderElection:
   leaderElect: false
 `, c.Kubeconfig)
 	if err := os.WriteFile(config, []byte(doc), 0o600); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	p, err := benchkit.StartProcess("kube-scheduler", k.bin, []string{"--config", config, "--secure-port=0"},
 		filepath.Join(dir, "kube-scheduler.log"))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return p.Stop, nil
+	return p.Stop, p.PID(), nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/informers"
@@ -23,12 +24,12 @@ func (tugScheduler) describe() string {
 	return "tug's scheduler (internal/scheduler, default profile) in the benchmark process"
 }
 
-func (tugScheduler) start(ctx context.Context, c *benchkit.Cluster, _ string) (func() error, error) {
+func (tugScheduler) start(ctx context.Context, c *benchkit.Cluster, _ string) (func() error, int, error) {
 	cfg := rest.CopyConfig(c.Config)
 	cfg.UserAgent = "tug-scheduler-bench"
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(func(obj any) (any, error) {
 		if accessor, err := meta.Accessor(obj); err == nil {
@@ -41,7 +42,7 @@ func (tugScheduler) start(ctx context.Context, c *benchkit.Cluster, _ string) (f
 	s, err := scheduler.New(ctx, scheduler.Options{Client: client, InformerFactory: factory, Registry: plugins.Registry(), Profile: &profile})
 	if err != nil {
 		cancel()
-		return nil, err
+		return nil, 0, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
@@ -51,5 +52,5 @@ func (tugScheduler) start(ctx context.Context, c *benchkit.Cluster, _ string) (f
 			return err
 		}
 		return nil
-	}, nil
+	}, os.Getpid(), nil
 }
