@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,8 +13,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/ptr"
 
 	"github.com/tugcluster/tug/bench/internal/benchkit"
 )
@@ -82,6 +85,57 @@ func getPods(ctx context.Context, clients []*kubernetes.Clientset, n int, d time
 	})
 	res.Ops -= failed.Load()
 	return res, err
+}
+
+// patchPodStatuses patches the status of each of the n created pods once,
+// as a node agent reports a started pod: a JSON merge patch of
+// pods/status naming the pod's uid (a precondition) and setting the phase,
+// addresses, conditions and the container's state. Failed patches are
+// logged and not counted.
+func patchPodStatuses(ctx context.Context, clients []*kubernetes.Clientset, n int, errs *errorLog) (benchkit.Result, error) {
+	var failed atomic.Int64
+	res, err := benchkit.RunOps(ctx, len(clients), benchkit.Limit{Ops: int64(n)}, func(ctx context.Context, w int, i int64) error {
+		ns, name := podNamespace(int(i)), podName(int(i))
+		if _, err := clients[w].CoreV1().Pods(ns).Patch(ctx, name, types.MergePatchType, runningStatusPatch(int(i)), metav1.PatchOptions{}, "status"); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			errs.add("status patch", err)
+			failed.Add(1)
+		}
+		return nil
+	})
+	res.Ops -= failed.Load()
+	return res, err
+}
+
+// runningStatusPatch is the status a node agent posts for created pod i
+// once its container runs.
+func runningStatusPatch(i int) []byte {
+	now := metav1.Now()
+	ip := fmt.Sprintf("10.%d.%d.%d", 64+i>>16&63, i>>8&255, i&255)
+	status := corev1.PodStatus{
+		Phase: corev1.PodRunning, HostIP: "198.18.0.1", HostIPs: []corev1.HostIP{{IP: "198.18.0.1"}},
+		PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}}, StartTime: &now,
+		Conditions: []corev1.PodCondition{
+			{Type: corev1.PodReadyToStartContainers, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: corev1.PodInitialized, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: now},
+		},
+		ContainerStatuses: []corev1.ContainerStatus{{
+			Name: "web", Ready: true, Started: ptr.To(true), Image: "registry.example.com/shop/storefront:v1.42.7",
+			ImageID:     "registry.example.com/shop/storefront@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+			ContainerID: fmt.Sprintf("containerd://%064x", i),
+			State:       corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
+		}},
+	}
+	data, err := json.Marshal(map[string]any{"status": status})
+	if err != nil {
+		panic(err) // a PodStatus always encodes
+	}
+	return data
 }
 
 // protobufAccept is what client-go's typed clients ask for.

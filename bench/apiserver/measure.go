@@ -40,6 +40,9 @@ type measurements struct {
 
 	watch watchResult
 
+	patchRate float64
+	patchCPU  []time.Duration // per process, during the status patch phase
+
 	idle, loaded, watching memory
 	errs                   *errorLog
 }
@@ -155,7 +158,26 @@ func (m *measurements) phases(ctx context.Context, o *Options, s *server, logf f
 		return fmt.Errorf("watch: %w", err)
 	}
 	logf("watch: %.0f events/s, p99 %v, %d missed", m.watch.eventRate, m.watch.fromAck.P99.Round(time.Microsecond), m.watch.missed)
-	return weighErr
+	if weighErr != nil {
+		return weighErr
+	}
+
+	logf("patching the status of %d pods from %d clients", o.Pods, o.Clients)
+	if cpuBefore, err = cpuTimes(s); err != nil {
+		return err
+	}
+	if res, err = patchPodStatuses(ctx, clients, o.Pods, m.errs); err != nil {
+		return fmt.Errorf("status patch: %w", err)
+	}
+	m.patchRate = res.Rate()
+	if cpuAfter, err = cpuTimes(s); err != nil {
+		return err
+	}
+	for i := range cpuAfter {
+		m.patchCPU = append(m.patchCPU, cpuAfter[i]-cpuBefore[i])
+	}
+	logf("%.0f status patches/s", m.patchRate)
+	return nil
 }
 
 // weigh samples the resident memory of s's processes and the API server's

@@ -24,6 +24,15 @@ func byProc[T any](m *measurements, s []T, i int, f func(T) float64) float64 {
 	return f(s[i])
 }
 
+// sum is the total of per-process CPU times.
+func sum(ds []time.Duration) time.Duration {
+	var total time.Duration
+	for _, d := range ds {
+		total += d
+	}
+	return total
+}
+
 // addMemoryRows adds the total and per-process rows of one memory sample.
 func addMemoryRows(t *benchkit.Table[measurements], name string, sample func(m *measurements) memory) {
 	mib := benchkit.MiB
@@ -55,23 +64,11 @@ func addRows(t *benchkit.Table[measurements], o *Options) {
 		return ms(m.storageReady)
 	})
 	t.Row(fmt.Sprintf("create %s pods, %d clients", pods, o.Clients), "ops/s", func(m *measurements) float64 { return m.createRate })
-	t.Row("CPU during creates, all processes", "s", func(m *measurements) float64 {
-		var total time.Duration
-		for _, c := range m.createCPU {
-			total += c
-		}
-		return total.Seconds()
-	})
+	t.Row("CPU during creates, all processes", "s", func(m *measurements) float64 { return sum(m.createCPU).Seconds() })
 	t.Row("  API server process", "s", func(m *measurements) float64 { return byProc(m, m.createCPU, apiServerProc, seconds) })
 	t.Row("  etcd process", "s", func(m *measurements) float64 { return byProc(m, m.createCPU, etcdProc, seconds) })
 	t.Row("  harness clients (for reference)", "s", func(m *measurements) float64 { return m.clientCPU.Seconds() })
-	t.Row("CPU per create, all processes", "ms", func(m *measurements) float64 {
-		var total time.Duration
-		for _, c := range m.createCPU {
-			total += c
-		}
-		return ms(total) / float64(o.Pods)
-	})
+	t.Row("CPU per create, all processes", "ms", func(m *measurements) float64 { return ms(sum(m.createCPU)) / float64(o.Pods) })
 	t.Row(fmt.Sprintf("get pods, %d clients", o.Clients), "ops/s", func(m *measurements) float64 { return m.getRate })
 	t.Row(fmt.Sprintf("list %s pods, resourceVersion unset (median of %d)", pods, o.Lists), "ms",
 		func(m *measurements) float64 { return ms(m.list.consistent) })
@@ -88,6 +85,11 @@ func addRows(t *benchkit.Table[measurements], o *Options) {
 	addMemoryRows(t, "RSS with "+pods+" pods", func(m *measurements) memory { return m.loaded })
 	addMemoryRows(t, fmt.Sprintf("RSS with %s pods, %d watchers", pods, o.Watchers),
 		func(m *measurements) memory { return m.watching })
+	t.Row(fmt.Sprintf("patch pod status (merge patch, as a node agent), %d clients", o.Clients), "ops/s", func(m *measurements) float64 { return m.patchRate })
+	t.Row("CPU per status patch, all processes", "ms", func(m *measurements) float64 { return ms(sum(m.patchCPU)) / float64(o.Pods) })
+	t.Row("  API server process", "ms", func(m *measurements) float64 {
+		return byProc(m, m.patchCPU, apiServerProc, seconds) * 1000 / float64(o.Pods)
+	})
 	t.Row("errors returned under load", "errors", func(m *measurements) float64 { return float64(m.errs.total()) })
 }
 
