@@ -7,6 +7,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/managedfields"
+
+	"github.com/tugcluster/tug/internal/apiserver/treeequal"
 )
 
 // updateManagedFields records manager's change from live to obj in obj's
@@ -79,9 +81,7 @@ func clearEqualFields(l, o reflect.Value, top bool) bool {
 		if lf.IsZero() && of.IsZero() {
 			continue
 		}
-		// Pointers to the fields: comparing interfaces of the values would
-		// copy each struct to the heap first.
-		if reflect.DeepEqual(lf.Addr().Interface(), of.Addr().Interface()) {
+		if treeequal.Values(lf, of) {
 			lf.SetZero()
 			of.SetZero()
 			cleared = true

@@ -7,6 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/tugcluster/tug/internal/apiserver/treeequal"
 )
 
 // podUpdateMessage starts the error of a forbidden pod spec change; clients
@@ -70,7 +72,9 @@ func validatePodSpecUpdate(spec, old *corev1.PodSpec, path *field.Path) field.Er
 	if len(old.SchedulingGates) > 0 && isSuperset(spec.NodeSelector, old.NodeSelector) {
 		m.NodeSelector = spec.NodeSelector
 	}
-	if !apiequality.Semantic.DeepEqual(m, spec) {
+	// Most updates leave the spec as it was: an exact comparison settles
+	// those cheaply; the semantic one (quantities by value) decides the rest.
+	if !treeequal.Equal(m, spec) && !apiequality.Semantic.DeepEqual(m, spec) {
 		errs = append(errs, field.Forbidden(path, podUpdateMessage+"; changed: "+strings.Join(changedFields(m, spec, path), ", ")))
 	}
 	return errs
