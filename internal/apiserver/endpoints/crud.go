@@ -163,6 +163,13 @@ func (h *Handler) create(ctx context.Context, w http.ResponseWriter, r *http.Req
 		h.writeError(w, r, err)
 		return
 	}
+	// The client's fields are its own; what admission then adds (a
+	// service account's token volume, default tolerations) belongs to no
+	// manager, as in Kubernetes.
+	if obj, err = h.trackFields(store, "", nil, obj, managerName(r, opts.FieldManager)); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
 	if h.admission != nil {
 		err := h.admission.Admit(ctx, &admission.Attributes{
 			Operation: admission.Create, Resource: store.Resource.GVR, Namespace: info.Namespace, Object: obj,
@@ -172,10 +179,6 @@ func (h *Handler) create(ctx context.Context, w http.ResponseWriter, r *http.Req
 			h.writeError(w, r, err)
 			return
 		}
-	}
-	if obj, err = h.trackFields(store, "", nil, obj, managerName(r, opts.FieldManager)); err != nil {
-		h.writeError(w, r, err)
-		return
 	}
 	out, err := store.Create(ctx, info.Namespace, obj, opts)
 	if err != nil {
