@@ -60,7 +60,7 @@ if tag="$(git_ describe --tags --exact-match --dirty 2>/dev/null)"; then
 fi
 
 echo "setup.sh: building /usr/local/bin/tug with $(go version)"
-go build -trimpath -ldflags "${ldflags[*]:-}" -o /usr/local/bin/tug ./cmd/tug
+go build -trimpath -tags fieldsv1string -ldflags "${ldflags[*]:-}" -o /usr/local/bin/tug ./cmd/tug
 tug_bin=/usr/local/bin/tug
 "$tug_bin" version
 

@@ -47,7 +47,7 @@ if [[ -n "$unformatted" ]]; then
 fi
 
 echo "== go vet"
-go vet ./...
+go vet -tags fieldsv1string ./...
 
 echo "== golangci-lint"
 golangci_lint="$(tool golangci-lint "$golangci_lint_version" github.com/golangci/golangci-lint/v2/cmd/golangci-lint)"
@@ -59,4 +59,4 @@ echo "== tests"
 # changes an object it handed out.
 export KUBE_CACHE_MUTATION_DETECTOR=true
 gotestsum="$(tool gotestsum "$gotestsum_version" gotest.tools/gotestsum)"
-exec "$gotestsum" --format testname -- -count=1 -timeout 30m ./...
+exec "$gotestsum" --format testname -- -tags fieldsv1string -count=1 -timeout 30m ./...

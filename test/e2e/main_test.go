@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tugcluster/tug/internal/version"
 )
 
 // Set by TestMain.
@@ -52,7 +54,7 @@ func setup(dir string) error {
 	}
 	repoRoot = filepath.Dir(gomod)
 	tugBinary = filepath.Join(dir, "tug")
-	build := exec.Command("go", "build", "-o", tugBinary, "./cmd/tug")
+	build := exec.Command("go", "build", "-tags", version.BuildTags, "-o", tugBinary, "./cmd/tug")
 	build.Dir = repoRoot
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build ./cmd/tug: %w\n%s", err, out)

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tugcluster/tug/internal/version"
 )
 
 // Process is a server the harness started and must stop.
@@ -173,7 +175,7 @@ func FreePorts(n int) ([]int, error) {
 
 // BuildTug builds ./cmd/tug of the module the harness runs in to out.
 func BuildTug(ctx context.Context, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "github.com/tugcluster/tug/cmd/tug")
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", version.BuildTags, "-o", out, "github.com/tugcluster/tug/cmd/tug")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("build tug: %w", err)

@@ -29,6 +29,7 @@ import (
 	"github.com/tugcluster/tug/internal/runtime/cri"
 	"github.com/tugcluster/tug/internal/server"
 	"github.com/tugcluster/tug/internal/testutil"
+	"github.com/tugcluster/tug/internal/version"
 )
 
 // BusyboxImage is the image every node imports at start: busybox from the
@@ -86,7 +87,7 @@ func tugBinary(t testing.TB) string {
 		if buildDir, buildErr = os.MkdirTemp("", "tug-nodetest-"); buildErr != nil {
 			return
 		}
-		build := exec.Command("go", "build", "-o", filepath.Join(buildDir, "tug"), "./cmd/tug")
+		build := exec.Command("go", "build", "-tags", version.BuildTags, "-o", filepath.Join(buildDir, "tug"), "./cmd/tug")
 		build.Dir = root
 		if out, err := build.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build ./cmd/tug: %w\n%s", err, out)
