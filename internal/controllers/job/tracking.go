@@ -106,6 +106,10 @@ func (s *state) classify(pod *corev1.Pod) outcome {
 			s.completed = s.completed.with(ix)
 		}
 		return countSucceeded
+	case pod.Status.Phase == corev1.PodFailed && pod.DeletionTimestamp != nil && ptr.Deref(job.Spec.Suspend, false):
+		// Deleted by suspension and reported Failed by its node on the
+		// way out (its containers were killed): not a failure.
+		return releaseOnly
 	case pod.Status.Phase == corev1.PodFailed:
 	case pod.DeletionTimestamp != nil && (!onlyReplaceFailed(job) || pod.Spec.NodeName == ""):
 		// A deleted pod may never reach phase Failed (its node may be

@@ -307,3 +307,35 @@ func TestGenerateName(t *testing.T) {
 		}
 	}
 }
+
+// TestClassifyPodsDeletedBySuspension: a pod the job deleted on suspension
+// is not a failure, whether it is gone still running or its node reported
+// it Failed on the way out; a pod that failed while the job ran is one.
+func TestClassifyPodsDeletedBySuspension(t *testing.T) {
+	deleted := func(pod *corev1.Pod) *corev1.Pod {
+		pod.DeletionTimestamp = ptr.To(metav1.Now())
+		return pod
+	}
+	running := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "p"}, Status: corev1.PodStatus{Phase: corev1.PodRunning}}
+	tests := []struct {
+		name      string
+		suspended bool
+		pod       *corev1.Pod
+		want      outcome
+	}{
+		{"deleted while running, suspended", true, deleted(running.DeepCopy()), releaseOnly},
+		{"deleted and reported failed, suspended", true, deleted(failedPod(nil, exited("c", 137))), releaseOnly},
+		{"failed without deletion, suspended", true, failedPod(nil, exited("c", 1)), countFailed},
+		{"deleted and reported failed, running job", false, deleted(failedPod(nil, exited("c", 137))), countFailed},
+		{"deleted while running, running job", false, deleted(running.DeepCopy()), countFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			job := newJob("j", func(j *batchv1.Job) { j.Spec.Suspend = ptr.To(tt.suspended) })
+			s := &state{job: job, completions: 1}
+			if got := s.classify(tt.pod); got != tt.want {
+				t.Fatalf("classify = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
