@@ -1,5 +1,6 @@
-// Package memtrim gives back the pages of tug's own executable that only
-// start-up used. tug is one binary of about 100 MB; initializing its
+// Package memtrim gives back memory tug no longer uses: the heap pages a
+// burst of work left free (ReleaseAfterBursts), and the pages of tug's own
+// executable that only start-up used. tug is one binary of about 100 MB; initializing its
 // packages touches code and read-only data all over it, and the kernel maps
 // those pages (and their neighbors, by fault-around) into the process,
 // where they count as resident long after start-up. They are clean copies

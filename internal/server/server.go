@@ -36,6 +36,7 @@ import (
 	"github.com/tugcluster/tug/internal/apiserver/resources"
 	"github.com/tugcluster/tug/internal/apiserver/tables"
 	"github.com/tugcluster/tug/internal/kubeconfig"
+	"github.com/tugcluster/tug/internal/memtrim"
 	"github.com/tugcluster/tug/internal/pki"
 	"github.com/tugcluster/tug/internal/runtime/containerd"
 	"github.com/tugcluster/tug/internal/storage/bolt"
@@ -177,6 +178,10 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		return nil
 	})
 	g.Go(func() error { return api.Run(gctx) })
+	g.Go(func() error {
+		memtrim.ReleaseAfterBursts(gctx, memtrim.DefaultBurstPolicy)
+		return nil
+	})
 	clients.Add(1) // the goroutine below, which becomes the controllers
 	g.Go(func() error {
 		defer clients.Done()

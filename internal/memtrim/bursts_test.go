@@ -1,0 +1,56 @@
+package memtrim
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestBurstTracker(t *testing.T) {
+	p := BurstPolicy{Interval: time.Second, Trickle: 10, Burst: 100, Quiet: 2}
+	tests := []struct {
+		name    string
+		seconds []uint64 // allocated per interval
+		ends    []int    // the intervals at which a burst ends
+	}{
+		{"idle", []uint64{0, 5, 9, 0, 0, 0}, nil},
+		{"a burst, then quiet", []uint64{50, 60, 0, 0, 0, 0}, []int{3}},
+		{"quiet interrupted", []uint64{50, 60, 0, 30, 0, 0}, []int{5}},
+		{"a burst too small", []uint64{20, 20, 0, 0}, nil},
+		{"two bursts", []uint64{100, 0, 0, 100, 0, 0}, []int{2, 5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var tr burstTracker
+			var ends []int
+			for i, a := range tt.seconds {
+				if tr.observe(p, a) {
+					ends = append(ends, i)
+				}
+			}
+			if len(ends) != len(tt.ends) {
+				t.Fatalf("bursts ended at %v, want %v", ends, tt.ends)
+			}
+			for i := range ends {
+				if ends[i] != tt.ends[i] {
+					t.Fatalf("bursts ended at %v, want %v", ends, tt.ends)
+				}
+			}
+		})
+	}
+}
+
+func TestReleaseAfterBurstsStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		ReleaseAfterBursts(ctx, DefaultBurstPolicy)
+		close(done)
+	}()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("ReleaseAfterBursts did not return when its context ended")
+	}
+}
