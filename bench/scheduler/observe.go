@@ -12,27 +12,30 @@ import (
 )
 
 // observer records when each pod of a namespace is first seen bound to a
-// node, through a watch of its own.
+// node, and which pods the nodes report running, through a watch of its
+// own.
 type observer struct {
 	mu      sync.Mutex
 	bound   map[string]time.Time
+	running map[string]bool
 	changed chan struct{}
 }
 
 // observe watches pods in namespace until ctx ends.
 func observe(ctx context.Context, client kubernetes.Interface, namespace string) (*observer, error) {
-	o := &observer{bound: map[string]time.Time{}, changed: make(chan struct{}, 1)}
+	o := &observer{bound: map[string]time.Time{}, running: map[string]bool{}, changed: make(chan struct{}, 1)}
 	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(namespace),
 		informers.WithTransform(func(obj any) (any, error) {
 			if pod, ok := obj.(*corev1.Pod); ok {
-				return &corev1.Pod{ObjectMeta: pod.ObjectMeta, Spec: corev1.PodSpec{NodeName: pod.Spec.NodeName}}, nil
+				return &corev1.Pod{ObjectMeta: pod.ObjectMeta, Spec: corev1.PodSpec{NodeName: pod.Spec.NodeName},
+					Status: corev1.PodStatus{Phase: pod.Status.Phase}}, nil
 			}
 			return obj, nil
 		}))
 	informer := factory.Core().V1().Pods().Informer()
 	record := func(obj any) {
 		if pod, ok := obj.(*corev1.Pod); ok && pod.Spec.NodeName != "" {
-			o.mark(pod.Name)
+			o.mark(pod.Name, pod.Status.Phase == corev1.PodRunning)
 		}
 	}
 	if _, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -45,11 +48,14 @@ func observe(ctx context.Context, client kubernetes.Interface, namespace string)
 	return o, nil
 }
 
-func (o *observer) mark(name string) {
+func (o *observer) mark(name string, running bool) {
 	now := time.Now()
 	o.mu.Lock()
 	if _, ok := o.bound[name]; !ok {
 		o.bound[name] = now
+	}
+	if running {
+		o.running[name] = true
 	}
 	o.mu.Unlock()
 	select {
@@ -60,11 +66,22 @@ func (o *observer) mark(name string) {
 
 // waitBound waits until every pod in names is bound, or ctx ends.
 func (o *observer) waitBound(ctx context.Context, names []string) error {
+	return o.wait(ctx, names, func(name string) bool { _, ok := o.bound[name]; return ok })
+}
+
+// waitRunning waits until the nodes report every pod in names running, or
+// ctx ends.
+func (o *observer) waitRunning(ctx context.Context, names []string) error {
+	return o.wait(ctx, names, func(name string) bool { return o.running[name] })
+}
+
+// wait waits until has (called with o.mu held) holds for every name.
+func (o *observer) wait(ctx context.Context, names []string, has func(name string) bool) error {
 	for {
 		o.mu.Lock()
 		missing := 0
 		for _, n := range names {
-			if _, ok := o.bound[n]; !ok {
+			if !has(n) {
 				missing++
 			}
 		}
