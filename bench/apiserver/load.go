@@ -71,14 +71,24 @@ func createPods(ctx context.Context, clients []*kubernetes.Clientset, n int, err
 // getPods reads the n created pods, scattered, from every client for d.
 // Failed gets are logged and not counted.
 func getPods(ctx context.Context, clients []*kubernetes.Clientset, n int, d time.Duration, errs *errorLog) (benchkit.Result, error) {
-	var failed atomic.Int64
-	res, err := benchkit.RunOps(ctx, len(clients), benchkit.Limit{Duration: d}, func(ctx context.Context, w int, i int64) error {
+	return runCounted(ctx, clients, benchkit.Limit{Duration: d}, errs, "get", func(ctx context.Context, c *kubernetes.Clientset, i int64) error {
 		j := int(i * 7919 % int64(n))
-		if _, err := clients[w].CoreV1().Pods(podNamespace(j)).Get(ctx, podName(j), metav1.GetOptions{}); err != nil {
+		_, err := c.CoreV1().Pods(podNamespace(j)).Get(ctx, podName(j), metav1.GetOptions{})
+		return err
+	})
+}
+
+// runCounted runs op from every client within limit and counts the ops
+// that succeeded; failures are logged under phase.
+func runCounted(ctx context.Context, clients []*kubernetes.Clientset, limit benchkit.Limit, errs *errorLog, phase string,
+	op func(ctx context.Context, c *kubernetes.Clientset, i int64) error) (benchkit.Result, error) {
+	var failed atomic.Int64
+	res, err := benchkit.RunOps(ctx, len(clients), limit, func(ctx context.Context, w int, i int64) error {
+		if err := op(ctx, clients[w], i); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			errs.add("get", err)
+			errs.add(phase, err)
 			failed.Add(1)
 		}
 		return nil
@@ -89,24 +99,14 @@ func getPods(ctx context.Context, clients []*kubernetes.Clientset, n int, d time
 
 // patchPodStatuses patches the status of each of the n created pods once,
 // as a node agent reports a started pod: a JSON merge patch of
-// pods/status naming the pod's uid (a precondition) and setting the phase,
-// addresses, conditions and the container's state. Failed patches are
-// logged and not counted.
+// pods/status setting the phase, addresses, conditions and the
+// container's state. Failed patches are logged and not counted.
 func patchPodStatuses(ctx context.Context, clients []*kubernetes.Clientset, n int, errs *errorLog) (benchkit.Result, error) {
-	var failed atomic.Int64
-	res, err := benchkit.RunOps(ctx, len(clients), benchkit.Limit{Ops: int64(n)}, func(ctx context.Context, w int, i int64) error {
-		ns, name := podNamespace(int(i)), podName(int(i))
-		if _, err := clients[w].CoreV1().Pods(ns).Patch(ctx, name, types.MergePatchType, runningStatusPatch(int(i)), metav1.PatchOptions{}, "status"); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			errs.add("status patch", err)
-			failed.Add(1)
-		}
-		return nil
+	return runCounted(ctx, clients, benchkit.Limit{Ops: int64(n)}, errs, "status patch", func(ctx context.Context, c *kubernetes.Clientset, i int64) error {
+		_, err := c.CoreV1().Pods(podNamespace(int(i))).Patch(ctx, podName(int(i)), types.MergePatchType, runningStatusPatch(int(i)),
+			metav1.PatchOptions{}, "status")
+		return err
 	})
-	res.Ops -= failed.Load()
-	return res, err
 }
 
 // runningStatusPatch is the status a node agent posts for created pod i
