@@ -65,12 +65,11 @@ func (c *Cache) Watch(ctx context.Context, key string, opts storage.ListOptions)
 	w := &cacheWatcher{
 		prefix: key,
 		pred:   opts.Predicate,
-		input:  make(chan cachedEvent, watcherQueue+len(initial)),
+		limit:  watcherQueue + len(initial),
+		queue:  initial,
+		wake:   make(chan struct{}, 1),
 		result: make(chan watch.Event),
 		cancel: cancel,
-	}
-	for _, e := range initial {
-		w.input <- e
 	}
 	c.watchers[w] = struct{}{}
 	c.mu.Unlock()
@@ -88,46 +87,103 @@ func (c *Cache) Watch(ctx context.Context, key string, opts storage.ListOptions)
 
 // cacheWatcher filters the cache's events for one client.
 type cacheWatcher struct {
-	prefix  string
-	pred    storage.Predicate
-	input   chan cachedEvent
-	result  chan watch.Event
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	stopped bool // guarded by the cache's mu
+	prefix string
+	pred   storage.Predicate
+	result chan watch.Event
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// The events not yet sent wait in a slice that grows with the
+	// backlog: a channel able to hold the whole limit reserved 72 KB per
+	// watcher, idle or not (72 MB for 1,000 watchers).
+	mu      sync.Mutex
+	queue   []cachedEvent
+	spare   []cachedEvent // the last batch sent, reused when small
+	limit   int           // the most events queued before the watcher is cut off
+	stopped bool          // nothing more is queued: send what is, then end
+	wake    chan struct{} // holds a token when queue or stopped changed
 }
+
+// spareCap is the largest batch kept for reuse: past a backlog, an idle
+// watcher holds no more than this.
+const spareCap = 64
 
 // offerLocked queues an event; a watcher whose queue is full is cut off.
 // The cache's mu is held.
 func (w *cacheWatcher) offerLocked(e cachedEvent) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.stopped {
 		return
 	}
-	select {
-	case w.input <- e:
-	default:
-		w.stopLocked()
+	if len(w.queue) >= w.limit {
+		w.stopped = true
+	} else {
+		w.queue = append(w.queue, e)
 	}
+	w.signal()
 }
 
 // stopLocked ends the watcher once it has sent what it queued. The cache's
 // mu is held.
 func (w *cacheWatcher) stopLocked() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if !w.stopped {
 		w.stopped = true
-		close(w.input)
+		w.signal()
 	}
+}
+
+// signal wakes the run loop. w.mu is held.
+func (w *cacheWatcher) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// next takes the queued events, waiting for some; done says the watcher
+// was stopped and has nothing left, or ctx ended.
+func (w *cacheWatcher) next(ctx context.Context) (batch []cachedEvent, done bool) {
+	for {
+		w.mu.Lock()
+		if len(w.queue) > 0 {
+			batch, w.queue, w.spare = w.queue, w.spare, nil
+			w.mu.Unlock()
+			return batch, false
+		}
+		stopped := w.stopped
+		w.mu.Unlock()
+		if stopped {
+			return nil, true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, true
+		case <-w.wake:
+		}
+	}
+}
+
+// recycle keeps a small sent batch for the next one.
+func (w *cacheWatcher) recycle(batch []cachedEvent) {
+	if cap(batch) > spareCap {
+		return
+	}
+	clear(batch)
+	w.mu.Lock()
+	w.spare = batch[:0]
+	w.mu.Unlock()
 }
 
 func (w *cacheWatcher) run(ctx context.Context) {
 	for {
-		select {
-		case <-ctx.Done():
+		batch, done := w.next(ctx)
+		if done {
 			return
-		case e, ok := <-w.input:
-			if !ok {
-				return
-			}
+		}
+		for _, e := range batch {
 			ev, send := w.transform(e)
 			if !send {
 				continue
@@ -138,6 +194,7 @@ func (w *cacheWatcher) run(ctx context.Context) {
 				return
 			}
 		}
+		w.recycle(batch)
 	}
 }
 
