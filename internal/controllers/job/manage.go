@@ -35,10 +35,13 @@ func (c *Controller) manage(ctx context.Context, s *state) {
 	}
 	s.active = len(active)
 	var create, del []*corev1.Pod
+	suspending := false
 	switch {
 	case !c.exp.satisfied(s.key):
-	case finishing(&s.job.Status) || ptr.Deref(s.job.Spec.Suspend, false):
+	case finishing(&s.job.Status):
 		del = active
+	case ptr.Deref(s.job.Spec.Suspend, false):
+		del, suspending = active, true
 	case s.indexed:
 		create, del = c.planIndexed(s, active)
 	default:
@@ -54,7 +57,25 @@ func (c *Controller) manage(ctx context.Context, s *state) {
 	}
 	c.exp.expect(s.key, len(create), uids)
 	c.deletePods(ctx, s, del)
+	if suspending {
+		c.releaseSuspended(ctx, s, del)
+	}
 	c.createPods(ctx, s, create)
+}
+
+// releaseSuspended lets go of the pods a suspension deleted: they are not
+// failures, and a pod still held when the job resumes (its node may take
+// the grace period to stop it) would be counted as one.
+func (c *Controller) releaseSuspended(ctx context.Context, s *state, deleted []*corev1.Pod) {
+	var held []*corev1.Pod
+	for _, pod := range deleted {
+		if s.deleted.Has(pod.UID) && hasTrackingFinalizer(pod) {
+			held = append(held, pod)
+		}
+	}
+	if _, err := c.release(ctx, held); err != nil {
+		s.errs = append(s.errs, err)
+	}
 }
 
 // planNonIndexed keeps min(parallelism, completions left) pods running.
