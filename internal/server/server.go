@@ -107,11 +107,13 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		_ = listener.Close()
 		return fmt.Errorf("openapi: %w", err)
 	}
-	typeConverter, err := managedfields.NewTypeConverter(docs.Schemas(), false)
+	openAPIConverter, err := managedfields.NewTypeConverter(docs.Schemas(), false)
 	if err != nil {
 		_ = listener.Close()
 		return fmt.Errorf("server-side apply type converter: %w", err)
 	}
+	typeConverter := newFieldsTypeConverter(resources.Scheme(), openAPIConverter)
+	go typeConverter.warm()
 	kubeletClient, err := kubeletClientTLS(bundle)
 	if err != nil {
 		_ = listener.Close()

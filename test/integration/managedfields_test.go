@@ -54,3 +54,22 @@ func TestAdmissionFieldsBelongToNoManager(t *testing.T) {
 		}
 	}
 }
+
+// TestManagedFieldsKeyListsAsKubernetes checks list items are keyed as
+// Kubernetes keys them, by all their keys (a Service port by port and
+// protocol), as the conformance test "ServerSideApply should create an
+// applied object if it does not already exist" expects.
+func TestManagedFieldsKeyListsAsKubernetes(t *testing.T) {
+	s := testutil.StartServer(t)
+	ctx := context.Background()
+	apply := []byte(`{"apiVersion":"v1","kind":"Service","metadata":{"name":"svc"},` +
+		`"spec":{"ports":[{"port":8080,"protocol":"UDP"}]}}`)
+	svc, err := s.Client.CoreV1().Services("default").Patch(ctx, "svc", types.ApplyPatchType, apply, metav1.PatchOptions{FieldManager: "applier"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"f:spec":{"f:ports":{"k:{\"port\":8080,\"protocol\":\"UDP\"}":{".":{},"f:port":{},"f:protocol":{}}}}}`
+	if len(svc.ManagedFields) != 1 || svc.ManagedFields[0].FieldsV1.GetRawString() != want {
+		t.Fatalf("managed fields %+v, want one entry %s", svc.ManagedFields, want)
+	}
+}
