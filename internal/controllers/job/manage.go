@@ -37,7 +37,7 @@ func (c *Controller) manage(ctx context.Context, s *state) {
 	var create, del []*corev1.Pod
 	suspending := false
 	switch {
-	case !c.exp.satisfied(s.key):
+	case !s.satisfied:
 	case finishing(&s.job.Status):
 		del = active
 	case ptr.Deref(s.job.Spec.Suspend, false):

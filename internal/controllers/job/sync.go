@@ -44,6 +44,10 @@ type state struct {
 	ready       int
 	deleted     sets.Set[types.UID]
 
+	// satisfied says the pod snapshot shows every pod write this
+	// controller made, read before the snapshot was taken.
+	satisfied bool
+
 	requeue time.Duration // the shortest wait for a timer; 0 for none
 	errs    []error
 
@@ -88,12 +92,17 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 			return err
 		}
 	}
+	// Read before the pods: a creation observed after the snapshot would
+	// satisfy the expectations of a sync that does not see the pod, and the
+	// pod would be created again.
+	satisfied := c.exp.satisfied(key)
 	pods := c.podsOf(cached)
 	if isFinished(cached) || cached.DeletionTimestamp != nil {
 		// Nothing is counted any more: let every pod go.
 		return c.releaseAll(ctx, key, pods)
 	}
 	s := c.newState(ctx, key, cached, pods)
+	s.satisfied = satisfied
 	if err := c.trackFinished(ctx, s); err != nil {
 		return err
 	}
