@@ -3,8 +3,6 @@ package apiserver
 import (
 	"context"
 	"crypto"
-	"errors"
-	"slices"
 
 	"github.com/tugcluster/tug/internal/apiserver/filters"
 	"github.com/tugcluster/tug/internal/auth/serviceaccount"
@@ -72,14 +70,9 @@ func tokenAuthenticators(cfg Config, objects serviceaccount.Getter) (filters.Tok
 		if !ok {
 			return filters.User{}, nil, false, err
 		}
-		var valid []string
-		for _, aud := range audiences {
-			if slices.Contains(apiAudiences, aud) {
-				valid = append(valid, aud)
-			}
-		}
-		if len(valid) == 0 {
-			return filters.User{}, nil, false, errors.New("token audiences are not the API server's")
+		valid, err := serviceaccount.MatchAudiences(audiences, apiAudiences)
+		if err != nil {
+			return filters.User{}, nil, false, err
 		}
 		return u, valid, true, nil
 	}

@@ -117,6 +117,21 @@ func (a *Authenticator) AuthenticateFor(ctx context.Context, token string, audie
 	return u, matched, u != nil, err
 }
 
+// MatchAudiences returns those of the accepted audiences a token names, in
+// the order accepted lists them, and an error when it names none of them.
+func MatchAudiences(accepted, named []string) ([]string, error) {
+	var matched []string
+	for _, aud := range accepted {
+		if slices.Contains(named, aud) {
+			matched = append(matched, aud)
+		}
+	}
+	if len(matched) == 0 {
+		return nil, errors.New("token audiences are not the API server's")
+	}
+	return matched, nil
+}
+
 // APIAudiences are the audiences the API server accepts.
 func (a *Authenticator) APIAudiences() []string { return slices.Clone(a.opts.Audiences) }
 
@@ -135,14 +150,9 @@ func (a *Authenticator) authenticate(ctx context.Context, token string, audience
 	if err := a.checkTimes(&claims); err != nil {
 		return nil, nil, err
 	}
-	var matched []string
-	for _, aud := range audiences {
-		if slices.Contains(claims.Audience, aud) {
-			matched = append(matched, aud)
-		}
-	}
-	if len(matched) == 0 {
-		return nil, nil, errors.New("token audiences are not the API server's")
+	matched, err := MatchAudiences(audiences, claims.Audience)
+	if err != nil {
+		return nil, nil, err
 	}
 	pc := claims.Kubernetes
 	namespace, name, ok := splitUsername(claims.Subject)
