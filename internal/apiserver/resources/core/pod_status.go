@@ -33,11 +33,8 @@ func (podStrategy) ValidateStatusUpdate(_ context.Context, obj, old runtime.Obje
 	}
 	path := field.NewPath("status")
 	status := &pod.Status
-	errs := validateIPFamilies(podIPs(status.PodIPs), path.Child("podIPs"))
-	hostIPs := make([]string, len(status.HostIPs))
-	for i, ip := range status.HostIPs {
-		hostIPs[i] = ip.IP
-	}
+	errs := validateIPFamilies(addresses(status.PodIPs), path.Child("podIPs"))
+	hostIPs := addresses(status.HostIPs)
 	errs = append(errs, validateIPFamilies(hostIPs, path.Child("hostIPs"))...)
 	if len(hostIPs) > 0 && hostIPs[0] != status.HostIP {
 		errs = append(errs, field.Invalid(path.Child("hostIPs").Index(0).Child("ip"), hostIPs[0], "must be equal to `hostIP`"))
@@ -55,10 +52,12 @@ func (podStrategy) ValidateStatusUpdate(_ context.Context, obj, old runtime.Obje
 	return errs
 }
 
-func podIPs(list []corev1.PodIP) []string {
+// addresses lists the IP of each entry of status.podIPs or hostIPs (the
+// two types are the same struct).
+func addresses[T corev1.PodIP | corev1.HostIP](list []T) []string {
 	out := make([]string, len(list))
-	for i, ip := range list {
-		out[i] = ip.IP
+	for i, a := range list {
+		out[i] = corev1.PodIP(a).IP
 	}
 	return out
 }
