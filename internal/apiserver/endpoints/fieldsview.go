@@ -21,20 +21,16 @@ import (
 // them (see withoutEqualParts) and its managedFields are carried back to
 // obj. It only reads the objects' metadata and those differences.
 func updateManagedFields(fm *managedfields.FieldManager, live, obj runtime.Object, manager string) runtime.Object {
-	liveView, objView, pruned := withoutEqualParts(live, obj)
-	if !pruned {
-		return fm.UpdateNoErrors(live, obj, manager)
-	}
-	out := fm.UpdateNoErrors(liveView, objView, manager)
-	outMeta, err := meta.Accessor(out)
-	if err != nil {
-		return fm.UpdateNoErrors(live, obj, manager)
-	}
 	objMeta, err := meta.Accessor(obj)
-	if err != nil {
+	liveView, objView, pruned := withoutEqualParts(live, obj)
+	if err != nil || !pruned {
 		return fm.UpdateNoErrors(live, obj, manager)
 	}
-	objMeta.SetManagedFields(outMeta.GetManagedFields())
+	out, err := meta.Accessor(fm.UpdateNoErrors(liveView, objView, manager))
+	if err != nil { // not reached: the view is of obj's type
+		return fm.UpdateNoErrors(live, obj, manager)
+	}
+	objMeta.SetManagedFields(out.GetManagedFields())
 	return obj
 }
 

@@ -137,9 +137,9 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 	}
 	// A subresource that writes one part of the object by rules of the
 	// resource's own (status included, for some) comes first.
-	partial := false
-	if parts, ok := s.Strategy.(PartUpdater); ok && opts.Subresource != "" && parts.WritesPart(opts.Subresource) {
-		partial = true
+	parts, hasParts := s.Strategy.(PartUpdater)
+	partial := hasParts && opts.Subresource != "" && parts.WritesPart(opts.Subresource)
+	if partial {
 		if obj, err = parts.MergePart(opts.Subresource, obj, current); err != nil {
 			return nil, false, err
 		}
@@ -180,12 +180,13 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 	errs := apivalidation.ValidateObjectMetaAccessorUpdate(accessor, curMeta, field.NewPath("metadata"))
 	errs = append(errs, apivalidation.ValidateObjectMetaAccessor(accessor, s.Resource.Namespaced, s.Strategy.NameValidator(), field.NewPath("metadata"))...)
 	// A binding only sets the node, checked by its endpoint; a part has
-	// rules of its own.
+	// rules of its own, and so may status.
+	statusRules, hasStatusRules := s.Strategy.(StatusValidator)
 	switch {
 	case partial:
-		errs = append(errs, s.Strategy.(PartUpdater).ValidatePart(ctx, opts.Subresource, obj, current)...)
-	case opts.Subresource == "status" && isStatusValidator(s.Strategy):
-		errs = append(errs, s.Strategy.(StatusValidator).ValidateStatusUpdate(ctx, obj, current)...)
+		errs = append(errs, parts.ValidatePart(ctx, opts.Subresource, obj, current)...)
+	case opts.Subresource == "status" && hasStatusRules:
+		errs = append(errs, statusRules.ValidateStatusUpdate(ctx, obj, current)...)
 	case opts.Subresource != "binding":
 		errs = append(errs, s.Strategy.ValidateUpdate(ctx, obj, current)...)
 	}
@@ -193,11 +194,6 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 		return nil, false, apierrors.NewInvalid(s.Resource.GroupVersionKind().GroupKind(), name, errs)
 	}
 	return obj, false, nil
-}
-
-func isStatusValidator(s Strategy) bool {
-	_, ok := s.(StatusValidator)
-	return ok
 }
 
 // withSpecFinalizersOf returns current with the spec.finalizers of obj: the
