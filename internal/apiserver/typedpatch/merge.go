@@ -78,16 +78,11 @@ func parseObject(data []byte) (map[string]json.RawMessage, bool) {
 func mergeStruct(v reflect.Value, members map[string]json.RawMessage, strategic bool) bool {
 	fields := fieldsOf(v.Type())
 	for name, raw := range members {
-		index := fields[name]
-		if index == nil {
+		f, ok := fields[name]
+		if !ok || f.index == nil || (strategic && f.ownStrategy) {
 			return false
 		}
-		if strategic {
-			if s := v.Type().FieldByIndex(index).Tag.Get("patchStrategy"); s != "" && s != "merge" {
-				return false
-			}
-		}
-		if !mergeValue(v.FieldByIndex(index), raw, strategic) {
+		if !mergeValue(v.FieldByIndex(f.index), raw, strategic) {
 			return false
 		}
 	}
@@ -193,15 +188,23 @@ func isLeaf(t reflect.Type) bool {
 	}
 }
 
-// fieldIndexes caches, per struct type, the index of each field by its
-// JSON name, inline (embedded) structs flattened.
-var fieldIndexes sync.Map // reflect.Type → map[string][]int
+// patchField is a struct field as patches name it.
+type patchField struct {
+	index []int // into the struct, through inlined structs; nil when two fields share the name
+	// ownStrategy says its strategic merge patch strategy is not a plain
+	// merge (a replaced selector, retained keys).
+	ownStrategy bool
+}
 
-func fieldsOf(t reflect.Type) map[string][]int {
+// fieldIndexes caches, per struct type, its fields by JSON name, inline
+// (embedded) structs flattened.
+var fieldIndexes sync.Map // reflect.Type → map[string]patchField
+
+func fieldsOf(t reflect.Type) map[string]patchField {
 	if cached, ok := fieldIndexes.Load(t); ok {
-		return cached.(map[string][]int)
+		return cached.(map[string]patchField)
 	}
-	fields := map[string][]int{}
+	fields := map[string]patchField{}
 	collectFields(t, nil, fields)
 	fieldIndexes.Store(t, fields)
 	return fields
@@ -211,7 +214,7 @@ func fieldsOf(t reflect.Type) map[string][]int {
 // index prefix, to fields. Embedded structs without a name are inlined,
 // as encoding/json does; embedded pointers are not followed (no API type
 // has one, and a nil one could not be indexed into).
-func collectFields(t reflect.Type, prefix []int, fields map[string][]int) {
+func collectFields(t reflect.Type, prefix []int, fields map[string]patchField) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -235,12 +238,13 @@ func collectFields(t reflect.Type, prefix []int, fields map[string][]int) {
 		// A shallower field hides an inlined one of the same name; two at
 		// one depth hide each other (encoding/json's rules), and neither
 		// is served here.
-		if prior, ok := fields[name]; ok && len(prior) <= len(index) {
-			if len(prior) == len(index) {
-				fields[name] = nil
+		if prior, ok := fields[name]; ok && len(prior.index) <= len(index) {
+			if len(prior.index) == len(index) {
+				fields[name] = patchField{}
 			}
 			continue
 		}
-		fields[name] = index
+		strategy := f.Tag.Get("patchStrategy")
+		fields[name] = patchField{index: index, ownStrategy: strategy != "" && strategy != "merge"}
 	}
 }
