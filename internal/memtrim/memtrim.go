@@ -1,11 +1,11 @@
 // Package memtrim gives back memory tug no longer uses: the heap pages a
 // burst of work left free (ReleaseAfterBursts), and the pages of tug's own
-// executable that only start-up used. tug is one binary of about 100 MB; initializing its
-// packages touches code and read-only data all over it, and the kernel maps
-// those pages (and their neighbors, by fault-around) into the process,
-// where they count as resident long after start-up. They are clean copies
-// of the file, so asking the kernel to page them out loses nothing: the
-// ones still in use fault back in from the page cache.
+// executable that only start-up used. tug is one binary of about 100 MB;
+// initializing its packages touches code and read-only data all over it,
+// and the kernel maps those pages (and their neighbors, by fault-around)
+// into the process, where they count as resident long after start-up.
+// They are clean copies of the file, so asking the kernel to page them out
+// loses nothing: the ones still in use fault back in from the page cache.
 package memtrim
 
 import (
