@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -236,5 +238,35 @@ func TestExpiredContinue(t *testing.T) {
 	rest := &corev1.ConfigMapList{}
 	if err := s.GetList(ctx, "/cm/", opts, rest); err != nil || len(rest.Items) != 3 {
 		t.Fatalf("inconsistent continuation: %d items, %v; want the 3 after the first page", len(rest.Items), err)
+	}
+}
+
+// TestFailedLogTakesNoMoreWrites checks that writes already handed to the
+// writer when the log failed (here: its failure set by hand, as a full disk
+// would) are refused with that failure and never logged or published.
+func TestFailedLogTakesNoMoreWrites(t *testing.T) {
+	ctx := context.Background()
+	b := openTest(t, t.TempDir(), Options{})
+	defer func() { _ = b.Close() }()
+	if _, err := b.Create(ctx, "/a", []byte("1"), 0); err != nil {
+		t.Fatal(err)
+	}
+	b.mu.Lock()
+	b.failed = errors.New("preallocate wal segment: no space left on device")
+	b.mu.Unlock()
+	op := &writeOp{kind: opCreate, key: "/b", value: []byte("2")}
+	b.commit(ctx, []*writeOp{op})
+	if op.err == nil || !strings.Contains(op.err.Error(), "no space left on device") {
+		t.Fatalf("handed-over write after the failure: %v, want the failure", op.err)
+	}
+	if _, err := b.Create(ctx, "/c", []byte("3"), 0); err == nil || !strings.Contains(err.Error(), "no space left on device") {
+		t.Fatalf("new write after the failure: %v, want the failure", err)
+	}
+	var keys []string
+	if _, err := b.Range(ctx, "/", "", 0, func(kv storage.KeyValue) bool { keys = append(keys, kv.Key); return true }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(keys, []string{"/a"}) {
+		t.Fatalf("stored keys %v, want only /a", keys)
 	}
 }

@@ -91,6 +91,13 @@ func (b *Backend) submit(ctx context.Context, op *writeOp) error {
 	return op.err
 }
 
+// failure is the error that stopped the log, or nil.
+func (b *Backend) failure() error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.failed
+}
+
 // runWriter group-commits: it takes every write that is waiting, logs them
 // with one fdatasync, publishes them and replies.
 func (b *Backend) runWriter(ctx context.Context) {
@@ -121,6 +128,12 @@ func (b *Backend) runWriter(ctx context.Context) {
 // commit validates the batch against the current state, assigns revisions
 // to the writes that pass, logs them durably and publishes them.
 func (b *Backend) commit(ctx context.Context, batch []*writeOp) {
+	if err := b.failure(); err != nil {
+		// Writes handed over before the log failed: the log is not
+		// touched again, and they report the failure that stopped it.
+		failAll(batch, storage.Errorf(storage.CodeUnavailable, "", "bolt store failed: %v", err))
+		return
+	}
 	b.waitForBacklog(ctx)
 	events, err := b.prepare(batch)
 	if err != nil {
