@@ -51,6 +51,10 @@ func (l *Loop) Enqueue(key string) { l.queue.Add(key) }
 // added twice, so changes within d share one sync.
 func (l *Loop) EnqueueAfter(key string, d time.Duration) { l.queue.AddAfter(key, d) }
 
+// Len is how many keys wait to be synced now, not counting those added
+// with a delay that has not passed.
+func (l *Loop) Len() int { return l.queue.Len() }
+
 // EnqueueObject adds the namespace/name key of an informer object.
 func (l *Loop) EnqueueObject(obj any) {
 	key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)

@@ -105,7 +105,11 @@ func newController(cfg Config, k kind, name string, hasTerminating bool) (*Contr
 	if err := controller.EnsureOwnerIndex(cfg.Pods.Informer(), k.informer()); err != nil {
 		return nil, err
 	}
-	if _, err := k.informer().AddEventHandler(c.loop.ObjectHandler()); err != nil {
+	if _, err := k.informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.loop.EnqueueObject,
+		UpdateFunc: c.updateOwner,
+		DeleteFunc: c.loop.EnqueueObject,
+	}); err != nil {
 		return nil, fmt.Errorf("watch %s: %w", k.gvk().Kind, err)
 	}
 	if _, err := cfg.Pods.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{

@@ -45,6 +45,27 @@ func (c *Controller) enqueueForPodCount(key string) {
 	c.loop.Enqueue(key)
 }
 
+// updateOwner queues an updated object of the controller's kind. A change
+// of its spec (a new generation) or its deletion is acted on at once; any
+// other change is most often the status this controller just wrote, and
+// for a big set it waits like a pod's arrival does (enqueueForPodCount):
+// otherwise every status write would start the next walk of all its pods
+// at once, and status writes would follow each other back to back.
+func (c *Controller) updateOwner(oldObj, obj any) {
+	old, ok1 := oldObj.(metav1.Object)
+	cur, ok2 := obj.(metav1.Object)
+	if !ok1 || !ok2 {
+		c.loop.EnqueueObject(obj)
+		return
+	}
+	key := cur.GetNamespace() + "/" + cur.GetName()
+	if old.GetGeneration() != cur.GetGeneration() || (old.GetDeletionTimestamp() == nil) != (cur.GetDeletionTimestamp() == nil) {
+		c.loop.Enqueue(key)
+		return
+	}
+	c.enqueueForPodCount(key)
+}
+
 // Pod event handlers only record what the informer saw in the expectations
 // and enqueue the owner; the sync does the rest. Many pod events for one
 // owner collapse into one queued key, so status is not written per event.
