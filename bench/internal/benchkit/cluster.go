@@ -88,7 +88,11 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 // Failed returns an error once either child has exited.
 func (c *Cluster) Failed() error { return errors.Join(c.Server.Exited(), c.Agent.Exited()) }
 
-// waitNodesReady polls until n nodes report Ready and have a pod CIDR.
+// waitNodesReady polls until n nodes report Ready, have a pod CIDR and no
+// longer carry the network-unavailable taint they register with: until the
+// node lifecycle controller lifts it, the scheduler filters the node out,
+// and a run started earlier would schedule onto fewer nodes while
+// thousands of taint removals compete with its writes.
 func (c *Cluster) waitNodesReady(ctx context.Context, n int) error {
 	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 5*time.Minute, true, func(ctx context.Context) (bool, error) {
 		if err := c.Failed(); err != nil {
@@ -100,7 +104,7 @@ func (c *Cluster) waitNodesReady(ctx context.Context, n int) error {
 		}
 		ready := 0
 		for i := range list.Items {
-			if list.Items[i].Spec.PodCIDR != "" && nodeReady(&list.Items[i]) {
+			if n := &list.Items[i]; n.Spec.PodCIDR != "" && nodeReady(n) && !networkTainted(n) {
 				ready++
 			}
 		}
@@ -110,6 +114,15 @@ func (c *Cluster) waitNodesReady(ctx context.Context, n int) error {
 		return fmt.Errorf("waiting for %d Ready nodes: %w", n, err)
 	}
 	return nil
+}
+
+func networkTainted(n *corev1.Node) bool {
+	for _, t := range n.Spec.Taints {
+		if t.Key == corev1.TaintNodeNetworkUnavailable {
+			return true
+		}
+	}
+	return false
 }
 
 func nodeReady(n *corev1.Node) bool {
