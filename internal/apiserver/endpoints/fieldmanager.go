@@ -3,6 +3,7 @@ package endpoints
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -49,12 +50,36 @@ func (f *FieldManagers) For(r *resources.Resource, subresource string) (*managed
 	if m, ok := f.managers[key]; ok {
 		return m, nil
 	}
-	m, err := managedfields.NewDefaultFieldManager(f.converter, f.scheme, f.scheme, f.scheme, gvk, gvk.GroupVersion(), subresource, resetFields(r, subresource))
+	m, err := managedfields.NewDefaultFieldManager(f.converter, kindSettingConvertor{f.scheme}, f.scheme, f.scheme, gvk, gvk.GroupVersion(), subresource, resetFields(r, subresource))
 	if err != nil {
 		return nil, apierrors.NewInternalError(fmt.Errorf("field manager for %v: %w", gvk, err))
 	}
 	f.managers[key] = m
 	return m, nil
+}
+
+// kindSettingConvertor converts objects for the field manager. The objects
+// it is given are nearly always of the version asked for already, and the
+// scheme then deep-copies them only to set their kind, twice per write
+// (the live and the new object); the field manager only reads what it
+// converts, so a shallow copy with the kind set serves. Real conversions
+// go to the scheme.
+type kindSettingConvertor struct{ *runtime.Scheme }
+
+// ConvertToVersion implements runtime.ObjectConvertor.
+func (c kindSettingConvertor) ConvertToVersion(in runtime.Object, target runtime.GroupVersioner) (runtime.Object, error) {
+	if _, ok := in.(runtime.Unstructured); !ok {
+		if kinds, _, err := c.ObjectKinds(in); err == nil {
+			if gvk, ok := target.KindForGroupVersionKinds(kinds); ok && slices.Contains(kinds, gvk) {
+				out := shallowCopy(in)
+				if out != in {
+					out.GetObjectKind().SetGroupVersionKind(gvk)
+					return out, nil
+				}
+			}
+		}
+	}
+	return c.Scheme.ConvertToVersion(in, target)
 }
 
 // resetFields are the fields a write through this endpoint cannot change,
