@@ -311,7 +311,9 @@ func (s *Store) newObject(like kruntime.Object) kruntime.Object {
 // decode decodes data into out, which it first empties (JSON decoding
 // would merge into what is there), and stamps it with rev.
 func (s *Store) decode(key string, data []byte, out kruntime.Object, rev int64) error {
-	if err := kruntime.SetZeroValue(out); err != nil {
+	if r, ok := out.(interface{ Reset() }); ok {
+		r.Reset() // generated types zero themselves without allocating a zero copy
+	} else if err := kruntime.SetZeroValue(out); err != nil {
 		return Errorf(CodeInvalidObject, key, "reset %T: %v", out, err)
 	}
 	if err := kruntime.DecodeInto(s.codec, data, out); err != nil {

@@ -24,6 +24,8 @@ type FieldManagers struct {
 
 	mu       sync.Mutex
 	managers map[fieldManagerKey]*managedfields.FieldManager
+
+	created createdFields
 }
 
 type fieldManagerKey struct {

@@ -257,7 +257,7 @@ func (h *Handler) trackFields(store *registry.Store, subresource string, live, o
 		return obj, err
 	}
 	if live == nil {
-		live = store.Resource.New()
+		return h.fields.created.track(fm, store.Resource.New(), obj, manager), nil
 	}
 	return updateManagedFields(fm, live, obj, manager), nil
 }

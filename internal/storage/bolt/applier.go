@@ -96,15 +96,19 @@ func applyEvents(tx *bbolt.Tx, events []*event) error {
 			if err != nil {
 				return err
 			}
-			prev = &record{createRev: r.createRev, modRev: r.modRev, expiry: r.expiry, value: slices.Clone(r.value)}
-			if prev.expiry != 0 {
-				if err := ttl.Delete(ttlKey(prev.expiry, e.key)); err != nil {
-					return err
-				}
-			}
+			// prev's value points into the file's memory, valid for this
+			// transaction and not written over before the history entry
+			// copies it below.
+			prev = &record{createRev: r.createRev, modRev: r.modRev, expiry: r.expiry, value: r.value}
 		}
 		entry := *e
 		entry.prev = prev
+		historyEntry := appendEvent(nil, &entry, true)
+		if prev != nil && prev.expiry != 0 {
+			if err := ttl.Delete(ttlKey(prev.expiry, e.key)); err != nil {
+				return err
+			}
+		}
 		if e.cur != nil {
 			if err := kvs.Put(key, encodeRecord(e.cur)); err != nil {
 				return err
@@ -117,7 +121,7 @@ func applyEvents(tx *bbolt.Tx, events []*event) error {
 		} else if err := kvs.Delete(key); err != nil {
 			return err
 		}
-		if err := hist.Put(revKey(e.rev), appendEvent(nil, &entry, true)); err != nil {
+		if err := hist.Put(revKey(e.rev), historyEntry); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,135 @@
+package endpoints
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/utils/ptr"
+
+	"github.com/tugcluster/tug/internal/apiserver/resources"
+)
+
+// TestCreatedFieldsRecordAsTheFieldManager creates objects through the
+// memo, each twice under other identities (a hit), and expects the
+// managedFields the field manager records for the object itself, with a
+// fresh time; objects that differ in anything else must not share a record.
+func TestCreatedFieldsRecordAsTheFieldManager(t *testing.T) {
+	converter := newTrustedTypeConverter(libraryConverter(t))
+	scheme := resources.Scheme()
+	manager := func(gvr schema.GroupVersionResource, sub string) *managedfields.FieldManager {
+		r, ok := resources.Lookup(gvr)
+		if !ok {
+			t.Fatalf("no resource %v", gvr)
+		}
+		gvk := r.GroupVersionKind()
+		m, err := managedfields.NewDefaultFieldManager(converter, kindSettingConvertor{scheme}, scheme, scheme, gvk, gvk.GroupVersion(), sub, resetFields(r, sub))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	pods := corev1.SchemeGroupVersion.WithResource("pods")
+	podFM, statusFM := manager(pods, ""), manager(pods, "status")
+	deployFM := manager(appsv1.SchemeGroupVersion.WithResource("deployments"), "")
+
+	base := testPod()
+	base.Status = corev1.PodStatus{Phase: corev1.PodPending}
+	variant := func(change func(*corev1.Pod)) *corev1.Pod {
+		p := base.DeepCopy()
+		change(p)
+		return p
+	}
+	owned := variant(func(p *corev1.Pod) {
+		p.GenerateName = "web-"
+		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web", UID: "u1", Controller: ptr.To(true)}}
+	})
+	deployment := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", Labels: map[string]string{"app": "web"}},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}}, Spec: base.Spec}},
+	}
+	cases := []struct {
+		name string
+		fm   *managedfields.FieldManager
+		obj  runtime.Object
+	}{
+		{"pod", podFM, base},
+		{"pod with another label", podFM, variant(func(p *corev1.Pod) { p.Labels["tier"] = "front" })},
+		{"pod with another image", podFM, variant(func(p *corev1.Pod) { p.Spec.Containers[0].Image = "nginx:2" })},
+		{"pod with a second container", podFM, variant(func(p *corev1.Pod) {
+			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "sidecar", Image: "busybox"})
+		})},
+		{"owned pod", podFM, owned},
+		{"pod through status", statusFM, base},
+		{"deployment", deployFM, deployment},
+	}
+	var c createdFields
+	identities := []struct{ name, namespace, uid string }{{"a", "default", "uid-a"}, {"b", "other", "uid-b"}, {"c", "default", ""}}
+	for round := range 2 { // the second round meets every case's record
+		for _, entries := range c.memo { // as if recorded long ago: a hit must write its own time
+			for i := range entries {
+				entries[i].Time = &metav1.Time{Time: time.Unix(946684800, 0)}
+			}
+		}
+		for _, tc := range cases {
+			for i, id := range identities {
+				obj := tc.obj.DeepCopyObject()
+				objMeta, _ := meta.Accessor(obj)
+				objMeta.SetName(id.name)
+				objMeta.SetNamespace(id.namespace)
+				objMeta.SetUID(types.UID(id.uid))
+				objMeta.SetCreationTimestamp(metav1.NewTime(time.Unix(int64(1767225600+i), 0)))
+				objMeta.SetResourceVersion("")
+				empty := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(runtime.Object)
+				wantObj := tc.fm.UpdateNoErrors(empty.DeepCopyObject(), obj.DeepCopyObject(), "kube-controller-manager")
+				before := time.Now().UTC().Truncate(time.Second)
+				got := c.track(tc.fm, empty, obj, "kube-controller-manager")
+				gotFields, wantFields := fieldsOf(t, got), fieldsOf(t, wantObj)
+				if len(gotFields) != 1 || gotFields[0].Time == nil || gotFields[0].Time.Before(&metav1.Time{Time: before}) {
+					t.Fatalf("round %d, %s as %s: fields %+v, want one entry of now", round, tc.name, id.name, gotFields)
+				}
+				for _, f := range [][]metav1.ManagedFieldsEntry{gotFields, wantFields} {
+					f[0].Time = nil
+				}
+				if !reflect.DeepEqual(gotFields, wantFields) {
+					t.Errorf("round %d, %s as %s:\ngot  %+v\nwant %+v", round, tc.name, id.name, gotFields, wantFields)
+				}
+				gotMeta, _ := meta.Accessor(got)
+				if gotMeta.GetName() != id.name || gotMeta.GetNamespace() != id.namespace || string(gotMeta.GetUID()) != id.uid {
+					t.Errorf("%s: identity changed to %s/%s %s", tc.name, gotMeta.GetNamespace(), gotMeta.GetName(), gotMeta.GetUID())
+				}
+			}
+		}
+	}
+	if len(c.memo) != len(cases) {
+		t.Errorf("%d records for %d distinct objects", len(c.memo), len(cases))
+	}
+
+	t.Run("objects with managedFields of their own are not served", func(t *testing.T) {
+		obj := base.DeepCopy()
+		obj.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "someone", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "v1",
+			FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:metadata":{"f:labels":{"f:app":{}}}}`)}}
+		if _, ok := createdFieldsKeyOf(podFM, obj, "kubectl"); ok {
+			t.Error("an object carrying managedFields got a memo key")
+		}
+	})
+}
+
+func fieldsOf(t *testing.T, obj runtime.Object) []metav1.ManagedFieldsEntry {
+	t.Helper()
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.GetManagedFields()
+}
