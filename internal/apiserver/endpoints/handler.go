@@ -64,6 +64,9 @@ type Handler struct {
 	// kubeletTransport reaches kubelets; nil without KubeletClient.
 	kubeletTransport *http.Transport
 	tokens           *serviceaccount.Issuer
+	// encodings shares the encoding of each watched object among its
+	// watchers.
+	encodings sharedEncodings
 }
 
 // New returns a Handler for cfg.

@@ -3,6 +3,7 @@ package endpoints
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -142,6 +143,10 @@ func (s *watchStream) flush() {
 // send writes one event; false means the client is gone.
 func (s *watchStream) send(ev watch.Event) bool {
 	obj, gv := ev.Object, s.gv
+	// The watch cache hands every watcher the same object: its encoding
+	// can be shared, unlike the tables and metadata made for this watcher.
+	shared := ev.Type != watch.Error && ev.Type != watch.Bookmark && s.out.as != asTable &&
+		s.out.as != asPartialObjectMetadata && s.out.as != asPartialObjectMetadataList && reflect.ValueOf(obj).Kind() == reflect.Pointer
 	if ev.Type == watch.Error {
 		if status, ok := obj.(*metav1.Status); ok {
 			status.Kind, status.APIVersion = "Status", "v1"
@@ -166,11 +171,24 @@ func (s *watchStream) send(ev watch.Event) bool {
 			obj, gv = pom, metav1.SchemeGroupVersion
 		}
 	}
-	err := pooledencode.Encode(s.h.codecs.EncoderForVersion(s.out.info.Serializer, gv), shallowCopy(obj), func(data []byte) error {
+	encoder := s.h.codecs.EncoderForVersion(s.out.info.Serializer, gv)
+	write := func(data []byte) error {
 		frame := s.out.info.StreamSerializer.NewFrameWriter(s.w)
 		event := &metav1.WatchEvent{Type: string(ev.Type), Object: runtime.RawExtension{Raw: data}}
 		return s.out.info.StreamSerializer.Encode(event, frame)
-	})
+	}
+	var err error
+	if shared {
+		var data []byte
+		data, err = s.h.encodings.get(encodingKey{obj: obj, mediaType: s.out.info.MediaType, gv: gv}, func() ([]byte, error) {
+			return pooledencode.EncodeToNew(encoder, shallowCopy(obj))
+		})
+		if err == nil {
+			err = write(data)
+		}
+	} else {
+		err = pooledencode.Encode(encoder, shallowCopy(obj), write)
+	}
 	if err != nil {
 		return false
 	}
