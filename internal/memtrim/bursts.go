@@ -23,14 +23,17 @@ type BurstPolicy struct {
 var DefaultBurstPolicy = BurstPolicy{Interval: 500 * time.Millisecond, Trickle: 4 << 20, Burst: 64 << 20, Quiet: 2}
 
 // ReleaseAfterBursts gives the heap's free pages back to the kernel each
-// time a burst of allocation ends, until ctx ends.
+// time a burst of allocation ends, and pages out the executable's
+// read-only pages (ReleaseExecutablePages), until ctx ends.
 //
 // The Go runtime lets the heap grow to twice what survived the last
 // collection before it collects again, and returns the pages it frees only
 // gradually; after a burst of writes (a deployment scaled up, a list of
 // everything) the process so holds on to about twice its live heap, for
 // minutes. A forced collection once the burst is over costs one collection
-// and brings the resident size down to what is live.
+// and brings the resident size down to what is live. A burst also runs
+// code that is then idle again (a list of everything, a thousand pods'
+// validation); of the executable, what stays in use faults back in.
 func ReleaseAfterBursts(ctx context.Context, p BurstPolicy) {
 	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 	read := func() uint64 {
@@ -39,7 +42,7 @@ func ReleaseAfterBursts(ctx context.Context, p BurstPolicy) {
 	}
 	tick := time.NewTicker(p.Interval)
 	defer tick.Stop()
-	var t burstTracker
+	t := newBurstTracker(p)
 	last := read()
 	for {
 		select {
@@ -50,6 +53,7 @@ func ReleaseAfterBursts(ctx context.Context, p BurstPolicy) {
 		now := read()
 		if t.observe(p, now-last) {
 			debug.FreeOSMemory()
+			_, _ = ReleaseExecutablePages() // a kernel before Linux 5.4 keeps the pages
 		}
 		last = now
 	}
@@ -60,6 +64,10 @@ type burstTracker struct {
 	inBurst uint64 // bytes allocated since the burst began
 	quiet   int    // quiet intervals since the last busy one
 }
+
+// newBurstTracker starts in a burst: start-up is the first one, having
+// touched code all over the executable and left garbage behind.
+func newBurstTracker(p BurstPolicy) burstTracker { return burstTracker{inBurst: p.Burst} }
 
 // observe takes one interval's allocation and reports whether a burst
 // just ended.

@@ -2,6 +2,7 @@ package memtrim
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 )
@@ -21,7 +22,7 @@ func TestBurstTracker(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var tr burstTracker
+			var tr burstTracker // not newBurstTracker: no start-up burst here
 			var ends []int
 			for i, a := range tt.seconds {
 				if tr.observe(p, a) {
@@ -37,6 +38,20 @@ func TestBurstTracker(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestStartUpIsTheFirstBurst(t *testing.T) {
+	p := BurstPolicy{Interval: time.Second, Trickle: 10, Burst: 100, Quiet: 2}
+	tr := newBurstTracker(p)
+	var ends []int
+	for i, a := range []uint64{5, 0, 0, 0, 50, 60, 0, 0} {
+		if tr.observe(p, a) {
+			ends = append(ends, i)
+		}
+	}
+	if !slices.Equal(ends, []int{1, 7}) {
+		t.Fatalf("bursts ended at %v, want the start-up's at 1, then the next at 7", ends)
 	}
 }
 
