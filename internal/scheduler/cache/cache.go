@@ -129,7 +129,7 @@ func (c *Cache) RemoveNode(node *corev1.Node) {
 		return
 	}
 	ni.Node = nil
-	ni.Allocatable = &framework.Resource{}
+	ni.Allocatable = framework.Resource{}
 	ni.ImageStates = nil
 	c.touched(node.Name, ni)
 	if len(ni.Pods) == 0 {

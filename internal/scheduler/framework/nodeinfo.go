@@ -185,17 +185,20 @@ func (h HostPortInfo) Conflicts(p HostPort) bool {
 type NodeInfo struct {
 	Node *corev1.Node
 	Pods []*PodInfo
+	// Allocatable is the node's; Requested sums the pods' requests, and
+	// NonZeroRequested counts the scheduler's defaults for containers that
+	// request no cpu or memory. They are held in the NodeInfo, next to
+	// Pods, rather than behind pointers: the resource filter reads them
+	// for thousands of nodes a pod, and each pointer was a cache miss.
+	Allocatable      Resource
+	Requested        Resource
+	NonZeroRequested Resource
 	// PodsWithAffinity have required or preferred pod affinity or
 	// anti-affinity terms; PodsWithRequiredAntiAffinity required
 	// anti-affinity terms. InterPodAffinity reads only these.
 	PodsWithAffinity             []*PodInfo
 	PodsWithRequiredAntiAffinity []*PodInfo
 	UsedPorts                    HostPortInfo
-	// Requested sums the pods' requests; NonZeroRequested counts the
-	// scheduler's defaults for containers that request no cpu or memory.
-	Requested        *Resource
-	NonZeroRequested *Resource
-	Allocatable      *Resource
 	// ImageStates are the node's images by name, from node.status.images.
 	ImageStates map[string]int64
 	// Generation grows by one on every change, so a snapshot can copy
@@ -210,7 +213,7 @@ type NodeInfo struct {
 
 // NewNodeInfo returns a NodeInfo holding pods and no Node yet.
 func NewNodeInfo(pods ...*corev1.Pod) *NodeInfo {
-	n := &NodeInfo{UsedPorts: HostPortInfo{}, Requested: &Resource{}, NonZeroRequested: &Resource{}, Allocatable: &Resource{}}
+	n := &NodeInfo{UsedPorts: HostPortInfo{}}
 	for _, p := range pods {
 		n.AddPod(p)
 	}
@@ -220,7 +223,7 @@ func NewNodeInfo(pods ...*corev1.Pod) *NodeInfo {
 // SetNode sets or replaces the node object.
 func (n *NodeInfo) SetNode(node *corev1.Node) {
 	n.Node = node
-	n.Allocatable = NewResource(node.Status.Allocatable)
+	n.Allocatable = *NewResource(node.Status.Allocatable)
 	n.ImageStates = make(map[string]int64, len(node.Status.Images))
 	for _, img := range node.Status.Images {
 		for _, name := range img.Names {
@@ -311,9 +314,9 @@ func (n *NodeInfo) Clone() *NodeInfo {
 		PodsWithAffinity:             append([]*PodInfo(nil), n.PodsWithAffinity...),
 		PodsWithRequiredAntiAffinity: append([]*PodInfo(nil), n.PodsWithRequiredAntiAffinity...),
 		UsedPorts:                    make(HostPortInfo, len(n.UsedPorts)),
-		Requested:                    n.Requested.Clone(),
-		NonZeroRequested:             n.NonZeroRequested.Clone(),
-		Allocatable:                  n.Allocatable.Clone(),
+		Requested:                    *n.Requested.Clone(),
+		NonZeroRequested:             *n.NonZeroRequested.Clone(),
+		Allocatable:                  *n.Allocatable.Clone(),
 		ImageStates:                  n.ImageStates,
 		Generation:                   n.Generation,
 	}

@@ -60,7 +60,7 @@ func (*BalancedAllocation) Score(_ context.Context, state *framework.CycleState,
 	if err != nil {
 		return 0, framework.AsStatus(err)
 	}
-	alloc, used := nodeInfo.Allocatable, nodeInfo.Requested
+	alloc, used := &nodeInfo.Allocatable, &nodeInfo.Requested
 	return balancedScore(
 		usage{requested: used.MilliCPU + s.MilliCPU, allocatable: alloc.MilliCPU},
 		usage{requested: used.Memory + s.Memory, allocatable: alloc.Memory},

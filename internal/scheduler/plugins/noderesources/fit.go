@@ -93,7 +93,7 @@ func (*Fit) Filter(_ context.Context, state *framework.CycleState, _ *corev1.Pod
 	}
 	if reasons := InsufficientResources(&s.Resource, nodeInfo); len(reasons) > 0 {
 		code := framework.Unschedulable
-		if exceedsAllocatable(&s.Resource, nodeInfo.Allocatable) {
+		if exceedsAllocatable(&s.Resource, &nodeInfo.Allocatable) {
 			code = framework.UnschedulableAndUnresolvable
 		}
 		return framework.NewStatus(code, reasons...)
@@ -122,7 +122,7 @@ func exceedsAllocatable(req, alloc *framework.Resource) bool {
 // does not fit.
 func InsufficientResources(req *framework.Resource, nodeInfo *framework.NodeInfo) []string {
 	var reasons []string
-	alloc, used := nodeInfo.Allocatable, nodeInfo.Requested
+	alloc, used := &nodeInfo.Allocatable, &nodeInfo.Requested
 	if int64(len(nodeInfo.Pods))+1 > alloc.AllowedPodNumber {
 		reasons = append(reasons, ErrReasonTooManyPods)
 	}

@@ -30,7 +30,7 @@ func (*Fit) Score(_ context.Context, state *framework.CycleState, _ *corev1.Pod,
 	if err != nil {
 		return 0, framework.AsStatus(err)
 	}
-	alloc, used := nodeInfo.Allocatable, nodeInfo.NonZeroRequested
+	alloc, used := &nodeInfo.Allocatable, &nodeInfo.NonZeroRequested
 	return leastAllocatedScore(
 		usage{requested: used.MilliCPU + s.MilliCPU, allocatable: alloc.MilliCPU},
 		usage{requested: used.Memory + s.Memory, allocatable: alloc.Memory},
