@@ -1,6 +1,7 @@
 package endpoints
 
 import (
+	"reflect"
 	"sync"
 	"time"
 
@@ -15,17 +16,20 @@ const maxCreatedFields = 256
 
 // createdFields remembers the managedFields the field manager recorded for
 // recent creates. Creates of one kind repeat: a ReplicaSet's or a Job's
-// pods differ only in their names, and walking the whole new object to
-// learn its fields was nearly half of a pod create's cost.
+// pods differ only in their names, Events in their values, and walking the
+// whole new object to learn its fields was nearly half of a pod create's
+// cost.
 //
-// What a create records is a function of the object alone, less the
-// identity fields the field manager strips from every record (name,
-// namespace, uid, resourceVersion, creationTimestamp, generation,
-// selfLink), of the manager and of the field manager (kind and
-// subresource); only its time is of the moment. The memo is keyed by exactly
-// that: the object's protobuf encoding with those fields cleared. Objects
-// that arrive with managedFields of their own, or that cannot be encoded
-// so, take the field manager's path every time.
+// What a create records is a function of the object's fields (not of most
+// of their values: see fieldShape), less the identity fields the field
+// manager strips from every record (name, namespace, uid, resourceVersion,
+// creationTimestamp, generation, selfLink), of the manager and of the field
+// manager (kind and subresource); only its time is of the moment. The memo
+// is keyed by exactly that: the protobuf encoding of the object's shape with
+// those fields cleared, so that pods whose labels differ in value, or the
+// scheduler's Events, share a record too. Objects that arrive with
+// managedFields of their own, or whose shape cannot be taken or encoded,
+// take the field manager's path every time.
 type createdFields struct {
 	mu   sync.Mutex
 	memo map[createdFieldsKey][]metav1.ManagedFieldsEntry
@@ -90,9 +94,16 @@ func createdFieldsKeyOf(fm *managedfields.FieldManager, obj runtime.Object, mana
 	if err != nil || len(objMeta.GetManagedFields()) > 0 {
 		return createdFieldsKey{}, false
 	}
-	bare := shallowCopy(obj)
+	shape, ok := fieldShape(reflect.ValueOf(obj))
+	if !ok || shape.Kind() != reflect.Pointer || shape.Pointer() == reflect.ValueOf(obj).Pointer() {
+		return createdFieldsKey{}, false
+	}
+	bare, ok := shape.Interface().(runtime.Object)
+	if !ok {
+		return createdFieldsKey{}, false
+	}
 	bareMeta, err := meta.Accessor(bare)
-	if err != nil || bareMeta == objMeta { // metadata not copied with the object: clearing it would clear obj's
+	if err != nil {
 		return createdFieldsKey{}, false
 	}
 	marshaler, ok := bare.(protoMarshaler)

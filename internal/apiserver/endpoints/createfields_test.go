@@ -7,12 +7,15 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/client-go/applyconfigurations"
+	clientscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
 
 	"github.com/tugcluster/tug/internal/apiserver/resources"
@@ -23,7 +26,8 @@ import (
 // managedFields the field manager records for the object itself, with a
 // fresh time; objects that differ in anything else must not share a record.
 func TestCreatedFieldsRecordAsTheFieldManager(t *testing.T) {
-	converter := newTrustedTypeConverter(libraryConverter(t))
+	// The server's converter for built-in kinds: client-go's generated schema.
+	converter := newTrustedTypeConverter(applyconfigurations.NewTypeConverter(clientscheme.Scheme))
 	scheme := resources.Scheme()
 	manager := func(gvr schema.GroupVersionResource, sub string) *managedfields.FieldManager {
 		r, ok := resources.Lookup(gvr)
@@ -40,6 +44,7 @@ func TestCreatedFieldsRecordAsTheFieldManager(t *testing.T) {
 	pods := corev1.SchemeGroupVersion.WithResource("pods")
 	podFM, statusFM := manager(pods, ""), manager(pods, "status")
 	deployFM := manager(appsv1.SchemeGroupVersion.WithResource("deployments"), "")
+	eventFM := manager(eventsv1.SchemeGroupVersion.WithResource("events"), "")
 
 	base := testPod()
 	base.Status = corev1.PodStatus{Phase: corev1.PodPending}
@@ -58,20 +63,47 @@ func TestCreatedFieldsRecordAsTheFieldManager(t *testing.T) {
 		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}}, Spec: base.Spec}},
 	}
+	scheduled := func(pod, node string, at time.Time, series bool) *eventsv1.Event {
+		e := &eventsv1.Event{
+			TypeMeta:            metav1.TypeMeta{APIVersion: "events.k8s.io/v1", Kind: "Event"},
+			EventTime:           metav1.NewMicroTime(at),
+			ReportingController: "default-scheduler", ReportingInstance: "default-scheduler-vm",
+			Action: "Binding", Reason: "Scheduled", Type: corev1.EventTypeNormal,
+			Note:      "Successfully assigned default/" + pod + " to " + node,
+			Regarding: corev1.ObjectReference{Kind: "Pod", Namespace: "default", Name: pod, UID: types.UID("uid-" + pod), APIVersion: "v1"},
+		}
+		if series {
+			e.Series = &eventsv1.EventSeries{Count: 2, LastObservedTime: metav1.NewMicroTime(at)}
+		}
+		return e
+	}
+	// Cases of one group differ only in values that decide no field: they
+	// must share one record, and cases of different groups must not.
 	cases := []struct {
-		name string
-		fm   *managedfields.FieldManager
-		obj  runtime.Object
+		name, group string
+		fm          *managedfields.FieldManager
+		obj         runtime.Object
 	}{
-		{"pod", podFM, base},
-		{"pod with another label", podFM, variant(func(p *corev1.Pod) { p.Labels["tier"] = "front" })},
-		{"pod with another image", podFM, variant(func(p *corev1.Pod) { p.Spec.Containers[0].Image = "nginx:2" })},
-		{"pod with a second container", podFM, variant(func(p *corev1.Pod) {
+		{"pod", "pod", podFM, base},
+		{"pod with other label values", "pod", podFM, variant(func(p *corev1.Pod) { p.Labels["app"] = "db" })},
+		{"pod on a node", "pod on a node", podFM, variant(func(p *corev1.Pod) { p.Spec.NodeName = "n1" })},
+		{"pod on another node", "pod on a node", podFM, variant(func(p *corev1.Pod) { p.Spec.NodeName = "n2" })},
+		// A shape keeps zero values zero, even behind a pointer where
+		// zero and five name the same field: two records, each right.
+		{"pod with a priority of 0", "pod with a zero priority", podFM, variant(func(p *corev1.Pod) { p.Spec.Priority = ptr.To[int32](0) })},
+		{"pod with a priority of 5", "pod with a priority", podFM, variant(func(p *corev1.Pod) { p.Spec.Priority = ptr.To[int32](5) })},
+		{"pod with a priority of 7", "pod with a priority", podFM, variant(func(p *corev1.Pod) { p.Spec.Priority = ptr.To[int32](7) })},
+		{"pod with another label", "pod with another label", podFM, variant(func(p *corev1.Pod) { p.Labels["tier"] = "front" })},
+		{"pod with another image", "pod with another image", podFM, variant(func(p *corev1.Pod) { p.Spec.Containers[0].Image = "nginx:2" })},
+		{"pod with a second container", "pod with a second container", podFM, variant(func(p *corev1.Pod) {
 			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "sidecar", Image: "busybox"})
 		})},
-		{"owned pod", podFM, owned},
-		{"pod through status", statusFM, base},
-		{"deployment", deployFM, deployment},
+		{"owned pod", "owned pod", podFM, owned},
+		{"pod through status", "pod through status", statusFM, base},
+		{"deployment", "deployment", deployFM, deployment},
+		{"event", "event", eventFM, scheduled("web-1", "n1", time.Unix(1767225600, 5000), false)},
+		{"event of another pod", "event", eventFM, scheduled("db-22", "node-7", time.Unix(1767229999, 0), false)},
+		{"event in a series", "event in a series", eventFM, scheduled("web-1", "n1", time.Unix(1767225600, 0), true)},
 	}
 	var c createdFields
 	identities := []struct{ name, namespace, uid string }{{"a", "default", "uid-a"}, {"b", "other", "uid-b"}, {"c", "default", ""}}
@@ -93,7 +125,15 @@ func TestCreatedFieldsRecordAsTheFieldManager(t *testing.T) {
 				empty := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(runtime.Object)
 				wantObj := tc.fm.UpdateNoErrors(empty.DeepCopyObject(), obj.DeepCopyObject(), "kube-controller-manager")
 				before := time.Now().UTC().Truncate(time.Second)
+				unchanged := obj.DeepCopyObject()
 				got := c.track(tc.fm, empty, obj, "kube-controller-manager")
+				withoutFields := got.DeepCopyObject()
+				if m, err := meta.Accessor(withoutFields); err == nil {
+					m.SetManagedFields(nil)
+				}
+				if !reflect.DeepEqual(withoutFields, unchanged) {
+					t.Errorf("round %d, %s as %s: the object changed beyond its managedFields", round, tc.name, id.name)
+				}
 				gotFields, wantFields := fieldsOf(t, got), fieldsOf(t, wantObj)
 				if len(gotFields) != 1 || gotFields[0].Time == nil || gotFields[0].Time.Before(&metav1.Time{Time: before}) {
 					t.Fatalf("round %d, %s as %s: fields %+v, want one entry of now", round, tc.name, id.name, gotFields)
@@ -111,8 +151,12 @@ func TestCreatedFieldsRecordAsTheFieldManager(t *testing.T) {
 			}
 		}
 	}
-	if len(c.memo) != len(cases) {
-		t.Errorf("%d records for %d distinct objects", len(c.memo), len(cases))
+	groups := map[string]bool{}
+	for _, tc := range cases {
+		groups[tc.group] = true
+	}
+	if len(c.memo) != len(groups) {
+		t.Errorf("%d records for %d groups of objects with the same fields", len(c.memo), len(groups))
 	}
 
 	t.Run("objects with managedFields of their own are not served", func(t *testing.T) {
