@@ -34,12 +34,7 @@ func TestCreatedFieldsRecordAsTheFieldManager(t *testing.T) {
 		if !ok {
 			t.Fatalf("no resource %v", gvr)
 		}
-		gvk := r.GroupVersionKind()
-		m, err := managedfields.NewDefaultFieldManager(converter, kindSettingConvertor{scheme}, scheme, scheme, gvk, gvk.GroupVersion(), sub, resetFields(r, sub))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
+		return newFieldManager(t, converter, kindSettingConvertor{scheme}, r.GroupVersionKind(), sub, resetFields(r, sub))
 	}
 	pods := corev1.SchemeGroupVersion.WithResource("pods")
 	podFM, statusFM := manager(pods, ""), manager(pods, "status")

@@ -24,15 +24,7 @@ func TestKindSettingConvertorRecordsAsTheScheme(t *testing.T) {
 	converter := newTrustedTypeConverter(libraryConverter(t))
 	scheme := resources.Scheme()
 	managers := func(gvk schema.GroupVersionKind) (viaScheme, viaKind *managedfields.FieldManager) {
-		a, err := managedfields.NewDefaultFieldManager(converter, scheme, scheme, scheme, gvk, gvk.GroupVersion(), "", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := managedfields.NewDefaultFieldManager(converter, kindSettingConvertor{scheme}, scheme, scheme, gvk, gvk.GroupVersion(), "", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a, b
+		return newFieldManager(t, converter, scheme, gvk, "", nil), newFieldManager(t, converter, kindSettingConvertor{scheme}, gvk, "", nil)
 	}
 	same := func(t *testing.T, what string, a, b runtime.Object) {
 		t.Helper()

@@ -26,12 +26,7 @@ func TestUpdateManagedFieldsMatchesWholeObjects(t *testing.T) {
 	converter := newTrustedTypeConverter(libraryConverter(t))
 	scheme := resources.Scheme()
 	manager := func(obj runtime.Object, sub string) *managedfields.FieldManager {
-		gvk := obj.GetObjectKind().GroupVersionKind()
-		m, err := managedfields.NewDefaultFieldManager(converter, scheme, scheme, scheme, gvk, gvk.GroupVersion(), sub, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
+		return newFieldManager(t, converter, scheme, obj.GetObjectKind().GroupVersionKind(), sub, nil)
 	}
 
 	pod := testPod()

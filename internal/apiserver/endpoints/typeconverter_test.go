@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/managedfields"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/tugcluster/tug/internal/apiserver/openapi"
 	"github.com/tugcluster/tug/internal/apiserver/resources"
@@ -37,6 +38,20 @@ func libraryConverter(t *testing.T) managedfields.TypeConverter {
 		t.Fatal(err)
 	}
 	return tc
+}
+
+// newFieldManager builds the field manager of gvk and sub as
+// FieldManagers.For does, with tc for types, convertor for versions and
+// reset for the fields the endpoint cannot change.
+func newFieldManager(t *testing.T, tc managedfields.TypeConverter, convertor runtime.ObjectConvertor, gvk schema.GroupVersionKind, sub string,
+	reset map[fieldpath.APIVersion]fieldpath.Filter) *managedfields.FieldManager {
+	t.Helper()
+	scheme := resources.Scheme()
+	m, err := managedfields.NewDefaultFieldManager(tc, convertor, scheme, scheme, gvk, gvk.GroupVersion(), sub, reset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 func testPod() *corev1.Pod {
@@ -87,11 +102,7 @@ func TestTrustedTypeConverterMatchesLibrary(t *testing.T) {
 	podGVK := corev1.SchemeGroupVersion.WithKind("Pod")
 
 	manager := func(tc managedfields.TypeConverter, gvk schema.GroupVersionKind, sub string) *managedfields.FieldManager {
-		m, err := managedfields.NewDefaultFieldManager(tc, scheme, scheme, scheme, gvk, gvk.GroupVersion(), sub, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
+		return newFieldManager(t, tc, scheme, gvk, sub, nil)
 	}
 
 	updatedPod := func(p *corev1.Pod) *corev1.Pod {
