@@ -144,10 +144,11 @@ func (s *watchStream) flush() {
 func (s *watchStream) send(ev watch.Event) bool {
 	obj, gv := ev.Object, s.gv
 	// The watch cache hands every watcher the same object: its encoding
-	// can be shared, unlike the tables and metadata made for this watcher.
-	shared := ev.Type != watch.Error && ev.Type != watch.Bookmark && s.out.as != asTable &&
-		s.out.as != asPartialObjectMetadata && s.out.as != asPartialObjectMetadataList && reflect.ValueOf(obj).Kind() == reflect.Pointer
+	// can be shared, unlike errors, bookmarks and the tables and metadata
+	// made for this watcher.
+	shared := ev.Type != watch.Bookmark && reflect.ValueOf(obj).Kind() == reflect.Pointer
 	if ev.Type == watch.Error {
+		shared = false
 		if status, ok := obj.(*metav1.Status); ok {
 			status.Kind, status.APIVersion = "Status", "v1"
 		}
@@ -162,13 +163,13 @@ func (s *watchStream) send(ev watch.Event) bool {
 			if err != nil {
 				return false
 			}
-			obj, gv = table, metav1.SchemeGroupVersion
+			obj, gv, shared = table, metav1.SchemeGroupVersion, false
 		case asPartialObjectMetadata, asPartialObjectMetadataList:
 			pom, err := partialMetadata(obj)
 			if err != nil {
 				return false
 			}
-			obj, gv = pom, metav1.SchemeGroupVersion
+			obj, gv, shared = pom, metav1.SchemeGroupVersion, false
 		}
 	}
 	encoder := s.h.codecs.EncoderForVersion(s.out.info.Serializer, gv)
