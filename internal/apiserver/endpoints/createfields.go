@@ -49,7 +49,7 @@ type protoMarshaler interface {
 // track records manager's create of obj in obj's managedFields, as
 // fm.UpdateNoErrors(empty, obj, manager) does.
 func (c *createdFields) track(fm *managedfields.FieldManager, empty, obj runtime.Object, manager string) runtime.Object {
-	key, ok := createdFieldsKeyOf(fm, obj, manager)
+	key, objMeta, ok := createdFieldsKeyOf(fm, obj, manager)
 	if !ok {
 		return fm.UpdateNoErrors(empty, obj, manager)
 	}
@@ -57,17 +57,14 @@ func (c *createdFields) track(fm *managedfields.FieldManager, empty, obj runtime
 	entries, hit := c.memo[key]
 	c.mu.Unlock()
 	if hit {
-		objMeta, err := meta.Accessor(obj)
-		if err == nil {
-			now := time.Now().UTC()
-			fields := make([]metav1.ManagedFieldsEntry, len(entries))
-			for i := range entries {
-				entries[i].DeepCopyInto(&fields[i])
-				fields[i].Time = &metav1.Time{Time: now}
-			}
-			objMeta.SetManagedFields(fields)
-			return obj
+		now := time.Now().UTC()
+		fields := make([]metav1.ManagedFieldsEntry, len(entries))
+		for i := range entries {
+			entries[i].DeepCopyInto(&fields[i])
+			fields[i].Time = &metav1.Time{Time: now}
 		}
+		objMeta.SetManagedFields(fields)
+		return obj
 	}
 	out := fm.UpdateNoErrors(empty, obj, manager)
 	outMeta, err := meta.Accessor(out)
@@ -87,28 +84,28 @@ func (c *createdFields) track(fm *managedfields.FieldManager, empty, obj runtime
 	return out
 }
 
-// createdFieldsKeyOf is obj's memo key; ok is false for objects the memo
-// does not serve.
-func createdFieldsKeyOf(fm *managedfields.FieldManager, obj runtime.Object, manager string) (createdFieldsKey, bool) {
+// createdFieldsKeyOf is obj's memo key, and obj's metadata; ok is false
+// for objects the memo does not serve.
+func createdFieldsKeyOf(fm *managedfields.FieldManager, obj runtime.Object, manager string) (key createdFieldsKey, objMeta metav1.Object, ok bool) {
 	objMeta, err := meta.Accessor(obj)
 	if err != nil || len(objMeta.GetManagedFields()) > 0 {
-		return createdFieldsKey{}, false
+		return key, nil, false
 	}
 	shape, ok := fieldShape(reflect.ValueOf(obj))
 	if !ok || shape.Kind() != reflect.Pointer || shape.Pointer() == reflect.ValueOf(obj).Pointer() {
-		return createdFieldsKey{}, false
+		return key, nil, false
 	}
 	bare, ok := shape.Interface().(runtime.Object)
 	if !ok {
-		return createdFieldsKey{}, false
+		return key, nil, false
 	}
 	bareMeta, err := meta.Accessor(bare)
 	if err != nil {
-		return createdFieldsKey{}, false
+		return key, nil, false
 	}
 	marshaler, ok := bare.(protoMarshaler)
 	if !ok {
-		return createdFieldsKey{}, false
+		return key, nil, false
 	}
 	bareMeta.SetName("")
 	bareMeta.SetNamespace("")
@@ -119,7 +116,7 @@ func createdFieldsKeyOf(fm *managedfields.FieldManager, obj runtime.Object, mana
 	bareMeta.SetSelfLink("")
 	data, err := marshaler.Marshal()
 	if err != nil {
-		return createdFieldsKey{}, false
+		return key, nil, false
 	}
-	return createdFieldsKey{fm: fm, manager: manager, object: string(data)}, true
+	return createdFieldsKey{fm: fm, manager: manager, object: string(data)}, objMeta, true
 }

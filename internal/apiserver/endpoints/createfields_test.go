@@ -158,7 +158,7 @@ func TestCreatedFieldsRecordAsTheFieldManager(t *testing.T) {
 		obj := base.DeepCopy()
 		obj.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "someone", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "v1",
 			FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:metadata":{"f:labels":{"f:app":{}}}}`)}}
-		if _, ok := createdFieldsKeyOf(podFM, obj, "kubectl"); ok {
+		if _, _, ok := createdFieldsKeyOf(podFM, obj, "kubectl"); ok {
 			t.Error("an object carrying managedFields got a memo key")
 		}
 	})
