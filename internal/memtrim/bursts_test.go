@@ -29,13 +29,8 @@ func TestBurstTracker(t *testing.T) {
 					ends = append(ends, i)
 				}
 			}
-			if len(ends) != len(tt.ends) {
+			if !slices.Equal(ends, tt.ends) {
 				t.Fatalf("bursts ended at %v, want %v", ends, tt.ends)
-			}
-			for i := range ends {
-				if ends[i] != tt.ends[i] {
-					t.Fatalf("bursts ended at %v, want %v", ends, tt.ends)
-				}
 			}
 		})
 	}
