@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/tugcluster/tug/bench/internal/benchkit"
+	"github.com/tugcluster/tug/internal/memtrim"
 	"github.com/tugcluster/tug/internal/scheduler"
 	"github.com/tugcluster/tug/internal/scheduler/plugins"
 )
@@ -38,16 +39,21 @@ func (tugScheduler) start(ctx context.Context, c *benchkit.Cluster, _ string) (f
 		return obj, nil
 	}))
 	profile := plugins.DefaultProfile()
+	// The scheduler runs inside tug server, under the server's collection
+	// target; here it shares the benchmark process with the observer.
+	restoreGC := memtrim.SetServerGCPercent()
 	ctx, cancel := context.WithCancel(ctx)
 	s, err := scheduler.New(ctx, scheduler.Options{Client: client, InformerFactory: factory, Registry: plugins.Registry(), Profile: &profile})
 	if err != nil {
 		cancel()
+		restoreGC()
 		return nil, 0, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	return func() error {
 		cancel()
+		defer restoreGC()
 		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}

@@ -51,6 +51,7 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 	}
 	opts = opts.withDefaults()
 	start := time.Now()
+	defer memtrim.SetServerGCPercent()()
 	logger := klog.FromContext(ctx)
 	if !opts.DisableAgent && opts.Agent.ContainerRuntimeEndpoint == "" {
 		// Say what to install before starting anything.
