@@ -23,8 +23,9 @@ type Interface interface {
 	// Delete removes key after checking preconditions and validateDeletion
 	// against its current state, retrying on concurrent writes, and decodes
 	// the deleted object into out with the delete's resourceVersion.
-	// cachedExistingObject, if not nil, is a possibly stale current state
-	// that saves a read.
+	// cachedExistingObject, if not nil, is a recent decoded copy of the
+	// object (a watch cache's): if it is still the stored state, the
+	// store copies it instead of decoding. It is never modified.
 	Delete(ctx context.Context, key string, out runtime.Object, preconditions *Preconditions,
 		validateDeletion ValidateObjectFunc, cachedExistingObject runtime.Object) error
 	// Watch watches key (or everything under it when opts.Recursive) from
@@ -42,6 +43,7 @@ type Interface interface {
 	// writes the result if nothing changed in between, retrying otherwise. An
 	// update that changes no byte writes nothing. With ignoreNotFound a
 	// missing key is created from tryUpdate's result on an empty object.
+	// cachedExistingObject is as for Delete.
 	GuaranteedUpdate(ctx context.Context, key string, destination runtime.Object, ignoreNotFound bool,
 		preconditions *Preconditions, tryUpdate UpdateFunc, cachedExistingObject runtime.Object) error
 	// Count returns the number of objects under key.

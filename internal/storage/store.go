@@ -116,7 +116,7 @@ func recursivePrefix(key string) string {
 // GuaranteedUpdate implements Interface.
 func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest kruntime.Object, ignoreNotFound bool,
 	preconditions *Preconditions, tryUpdate UpdateFunc, cachedExistingObject kruntime.Object) error {
-	st, stale, err := s.initialState(ctx, key, dest, cachedExistingObject)
+	st, err := s.currentState(ctx, key, dest, cachedExistingObject)
 	if err != nil {
 		return err
 	}
@@ -124,38 +124,14 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest kruntime.
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		// refresh replaces a possibly stale cached state with the stored one.
-		refresh := func() error {
-			st, err = s.currentState(ctx, key, dest)
-			stale = false
-			return err
-		}
 		if st.absent && !ignoreNotFound {
-			if stale {
-				if err := refresh(); err != nil {
-					return err
-				}
-				continue
-			}
 			return NewError(CodeKeyNotFound, key, 0)
 		}
 		if err := preconditions.Check(key, st.obj); err != nil {
-			if stale {
-				if err := refresh(); err != nil {
-					return err
-				}
-				continue
-			}
 			return err
 		}
 		ret, ttl, err := tryUpdate(st.obj, ResponseMeta{ResourceVersion: uint64(st.rev)})
 		if err != nil {
-			if stale {
-				if err := refresh(); err != nil {
-					return err
-				}
-				continue
-			}
 			return err
 		}
 		if err := s.versioner.PrepareObjectForStorage(ret); err != nil {
@@ -166,12 +142,6 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest kruntime.
 			return Errorf(CodeInvalidObject, key, "encode %s: %v", key, err)
 		}
 		if !st.absent && bytes.Equal(data, st.data) {
-			if stale {
-				if err := refresh(); err != nil {
-					return err
-				}
-				continue
-			}
 			// Nothing changed: write nothing, answer with the current state.
 			return s.decode(key, st.data, dest, st.rev)
 		}
@@ -186,7 +156,8 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest kruntime.
 			rev, err = s.backend.Update(ctx, key, data, st.rev, ttlDuration)
 		}
 		if IsConflict(err) || IsExists(err) || IsNotFound(err) {
-			if err := refresh(); err != nil {
+			// Written meanwhile: start again from what is stored now.
+			if st, err = s.currentState(ctx, key, dest, nil); err != nil {
 				return err
 			}
 			continue
@@ -201,7 +172,7 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest kruntime.
 // Delete implements Interface.
 func (s *Store) Delete(ctx context.Context, key string, out kruntime.Object, preconditions *Preconditions,
 	validateDeletion ValidateObjectFunc, cachedExistingObject kruntime.Object) error {
-	st, stale, err := s.initialState(ctx, key, out, cachedExistingObject)
+	st, err := s.currentState(ctx, key, out, cachedExistingObject)
 	if err != nil {
 		return err
 	}
@@ -209,34 +180,22 @@ func (s *Store) Delete(ctx context.Context, key string, out kruntime.Object, pre
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		checkErr := func() error {
-			if st.absent {
-				return NewError(CodeKeyNotFound, key, 0)
-			}
-			if err := preconditions.Check(key, st.obj); err != nil {
+		if st.absent {
+			return NewError(CodeKeyNotFound, key, 0)
+		}
+		if err := preconditions.Check(key, st.obj); err != nil {
+			return err
+		}
+		if validateDeletion != nil {
+			if err := validateDeletion(ctx, st.obj); err != nil {
 				return err
 			}
-			if validateDeletion != nil {
-				return validateDeletion(ctx, st.obj)
-			}
-			return nil
-		}()
-		if checkErr != nil {
-			if !stale {
-				return checkErr
-			}
-			if st, err = s.currentState(ctx, key, out); err != nil {
-				return err
-			}
-			stale = false
-			continue
 		}
 		prev, rev, err := s.backend.Delete(ctx, key, st.rev)
 		if IsConflict(err) {
-			if st, err = s.currentState(ctx, key, out); err != nil {
+			if st, err = s.currentState(ctx, key, out, nil); err != nil {
 				return err
 			}
-			stale = false
 			continue
 		}
 		if err != nil {
@@ -254,51 +213,38 @@ type objectState struct {
 	absent bool
 }
 
-// initialState is where an update or delete starts: the cached object if
-// the caller has one (stale until checked), else the stored state.
-func (s *Store) initialState(ctx context.Context, key string, like, cached kruntime.Object) (*objectState, bool, error) {
-	if cached != nil {
-		st, err := s.stateFromObject(key, cached)
-		return st, true, err
-	}
-	st, err := s.currentState(ctx, key, like)
-	return st, false, err
-}
-
 // currentState reads key from the backend; like is an object of the
-// stored type (its contents are ignored).
-func (s *Store) currentState(ctx context.Context, key string, like kruntime.Object) (*objectState, error) {
+// stored type (its contents are ignored). cached, if not nil, is a recent
+// decoded copy of the key's object: when it is of the stored revision, a
+// copy of it stands in for decoding the stored bytes.
+func (s *Store) currentState(ctx context.Context, key string, like, cached kruntime.Object) (*objectState, error) {
 	kv, _, err := s.backend.Get(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	obj := s.newObject(like)
 	if kv == nil {
-		return &objectState{obj: obj, absent: true}, nil
+		return &objectState{obj: s.newObject(like), absent: true}, nil
 	}
+	if obj := s.copyIfAt(cached, like, kv.ModRevision); obj != nil {
+		return &objectState{obj: obj, data: kv.Value, rev: kv.ModRevision}, nil
+	}
+	obj := s.newObject(like)
 	if err := s.decode(key, kv.Value, obj, kv.ModRevision); err != nil {
 		return nil, err
 	}
 	return &objectState{obj: obj, data: kv.Value, rev: kv.ModRevision}, nil
 }
 
-// stateFromObject builds the state an update starts from out of a cached
-// object, which it copies.
-func (s *Store) stateFromObject(key string, cached kruntime.Object) (*objectState, error) {
-	obj := cached.DeepCopyObject()
-	rev, err := s.versioner.ObjectResourceVersion(obj)
-	if err != nil {
-		return nil, err
+// copyIfAt returns a deep copy of cached if it is an object of like's type
+// at revision rev, else nil.
+func (s *Store) copyIfAt(cached, like kruntime.Object, rev int64) kruntime.Object {
+	if cached == nil || reflect.TypeOf(cached) != reflect.TypeOf(like) {
+		return nil
 	}
-	stored := obj.DeepCopyObject()
-	if err := s.versioner.PrepareObjectForStorage(stored); err != nil {
-		return nil, err
+	if r, err := s.versioner.ObjectResourceVersion(cached); err != nil || int64(r) != rev {
+		return nil
 	}
-	data, err := pooledencode.EncodeToNew(s.codec, stored)
-	if err != nil {
-		return nil, Errorf(CodeInvalidObject, key, "encode %s: %v", key, err)
-	}
-	return &objectState{obj: obj, data: data, rev: int64(rev)}, nil
+	return cached.DeepCopyObject()
 }
 
 func (s *Store) newObject(like kruntime.Object) kruntime.Object {

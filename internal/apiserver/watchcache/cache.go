@@ -284,13 +284,26 @@ func (c *Cache) Create(ctx context.Context, key string, obj, out runtime.Object,
 // Delete implements storage.Interface.
 func (c *Cache) Delete(ctx context.Context, key string, out runtime.Object, pre *storage.Preconditions,
 	validate storage.ValidateObjectFunc, cached runtime.Object) error {
-	return c.cfg.Storage.Delete(ctx, key, out, pre, validate, cached)
+	return c.cfg.Storage.Delete(ctx, key, out, pre, validate, c.orCached(key, cached))
 }
 
 // GuaranteedUpdate implements storage.Interface.
 func (c *Cache) GuaranteedUpdate(ctx context.Context, key string, dest runtime.Object, ignoreNotFound bool,
 	pre *storage.Preconditions, tryUpdate storage.UpdateFunc, cached runtime.Object) error {
-	return c.cfg.Storage.GuaranteedUpdate(ctx, key, dest, ignoreNotFound, pre, tryUpdate, cached)
+	return c.cfg.Storage.GuaranteedUpdate(ctx, key, dest, ignoreNotFound, pre, tryUpdate, c.orCached(key, cached))
+}
+
+// orCached is the caller's cached object for key, or else the cache's own:
+// storage copies it instead of decoding the stored bytes when it is of the
+// stored revision (an object is usually written again well after the cache
+// saw its last write), and never modifies it.
+func (c *Cache) orCached(key string, cached runtime.Object) runtime.Object {
+	if cached != nil {
+		return cached
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.objects[key]
 }
 
 // Count implements storage.Interface.

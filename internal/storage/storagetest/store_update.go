@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"reflect"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -228,6 +229,31 @@ func testStoreGuaranteedUpdateCached(t *testing.T, f Factory, c codec) {
 		wantErr(t, "GuaranteedUpdate of a deleted key from a cached object", err, storage.IsNotFound, "IsNotFound")
 		if e.rev() != before {
 			t.Errorf("failed update moved the revision from %d to %d", before, e.rev())
+		}
+	})
+	t.Run("cached object of the stored revision stands in for it, unmodified", func(t *testing.T) {
+		current := e.createCM(configMap("ns", "f", "n", "1"))
+		// The same revision with other data: only a copy of it can make
+		// the update func see "cached".
+		cached := current.DeepCopy()
+		cached.Data["n"] = "cached"
+		before := cached.DeepCopy()
+		var seen string
+		inPlace := func(in runtime.Object, _ storage.ResponseMeta) (runtime.Object, *uint64, error) {
+			cm := in.(*corev1.ConfigMap)
+			seen = cm.Data["n"]
+			cm.Data["n"] += "+"
+			return cm, nil, nil
+		}
+		dest := &corev1.ConfigMap{}
+		if err := e.cms.GuaranteedUpdate(ctx, cmKey("ns", "f"), dest, false, nil, inPlace, cached); err != nil {
+			t.Fatalf("GuaranteedUpdate: %v", err)
+		}
+		if seen != "cached" || dest.Data["n"] != "cached+" {
+			t.Errorf("update func saw n=%q, stored n=%q; want the cached object's copy: cached, cached+", seen, dest.Data["n"])
+		}
+		if !reflect.DeepEqual(cached, before) {
+			t.Errorf("the cached object was modified: %v, was %v", cached, before)
 		}
 	})
 	t.Run("fresh cached object", func(t *testing.T) {
