@@ -350,9 +350,14 @@ func copyInto(obj, out runtime.Object) error {
 // GetList implements storage.Interface. Paginated and exact-revision lists
 // go to storage; the rest are served from memory at the newest revision,
 // after the cache has caught up with storage (or with the requested
-// minimum revision).
+// minimum revision). A limit on a list that takes any revision
+// (resourceVersion "0", or a minimum with resourceVersionMatch
+// NotOlderThan) is ignored and the whole list served from memory, as
+// Kubernetes' watch cache does: a client-go informer's first list is of
+// this kind.
 func (c *Cache) GetList(ctx context.Context, key string, opts storage.ListOptions, listObj runtime.Object) error {
-	if opts.Predicate.Limit > 0 || opts.Predicate.Continue != "" ||
+	anyRevision := opts.ResourceVersion == "0" || opts.ResourceVersionMatch == metav1.ResourceVersionMatchNotOlderThan
+	if (opts.Predicate.Limit > 0 && !anyRevision) || opts.Predicate.Continue != "" ||
 		opts.ResourceVersionMatch == metav1.ResourceVersionMatchExact || !opts.Recursive {
 		return c.cfg.Storage.GetList(ctx, key, opts, listObj)
 	}

@@ -224,3 +224,40 @@ func TestAppendEventKeepsTheWindow(t *testing.T) {
 		t.Errorf("the window's array grew to %d entries; it is cut back in place", c)
 	}
 }
+
+// TestLimitOnAnyRevisionListIsIgnored: a list that takes any revision is
+// served whole from memory, limit or not, as Kubernetes' watch cache
+// serves it (kube-apiserver 1.37 answers limit=1&resourceVersion=0 with
+// every item and no continue token); a consistent list with a limit is
+// paginated by storage.
+func TestLimitOnAnyRevisionListIsIgnored(t *testing.T) {
+	f := newFixture(t)
+	var last *corev1.ConfigMap
+	for _, n := range []string{"a", "b", "c"} {
+		last = f.create(t, "/cm/ns/"+n, n, nil)
+	}
+	ctx := context.Background()
+	page := func(opts storage.ListOptions) *corev1.ConfigMapList {
+		t.Helper()
+		opts.Recursive = true
+		opts.Predicate = storage.Everything()
+		opts.Predicate.Limit = 1
+		list := &corev1.ConfigMapList{}
+		if err := f.cache.GetList(ctx, "/cm/", opts, list); err != nil {
+			t.Fatalf("list %+v: %v", opts, err)
+		}
+		return list
+	}
+	// The minimum revision first: after it, "0" sees the same state.
+	for _, opts := range []storage.ListOptions{
+		{ResourceVersion: last.ResourceVersion, ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan},
+		{ResourceVersion: "0"},
+	} {
+		if l := page(opts); len(l.Items) != 3 || l.Continue != "" {
+			t.Errorf("rv=%q match=%q limit=1: %d items, continue %q; want all 3 and none", opts.ResourceVersion, opts.ResourceVersionMatch, len(l.Items), l.Continue)
+		}
+	}
+	if l := page(storage.ListOptions{}); len(l.Items) != 1 || l.Continue == "" {
+		t.Errorf("consistent list, limit=1: %d items, continue %q; want one page and a continue token", len(l.Items), l.Continue)
+	}
+}
