@@ -33,6 +33,22 @@ type CycleState struct {
 	// pre-filter or pre-score returned Skip in this cycle.
 	SkipFilterPlugins map[string]bool
 	SkipScorePlugins  map[string]bool
+	// filters, once set, are the filter plugins the cycle runs: the
+	// profile's less those skipped, so the filters of each node need no
+	// lookups in SkipFilterPlugins.
+	filters    []FilterPlugin
+	filtersSet bool
+}
+
+// SetFilters records the filter plugins the cycle runs, in order; the
+// framework sets them once pre-filter is done.
+func (c *CycleState) SetFilters(filters []FilterPlugin) {
+	c.filters, c.filtersSet = filters, true
+}
+
+// Filters returns what SetFilters recorded, and false if it was not called.
+func (c *CycleState) Filters() ([]FilterPlugin, bool) {
+	return c.filters, c.filtersSet
 }
 
 // NewCycleState returns an empty state.
@@ -72,5 +88,6 @@ func (c *CycleState) Clone() *CycleState {
 	out.data.Store(&cloned)
 	out.SkipFilterPlugins = maps.Clone(c.SkipFilterPlugins)
 	out.SkipScorePlugins = maps.Clone(c.SkipScorePlugins)
+	out.filters, out.filtersSet = c.filters, c.filtersSet
 	return out
 }

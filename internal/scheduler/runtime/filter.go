@@ -47,9 +47,17 @@ func (f *Framework) RunPreFilterPlugins(ctx context.Context, state *framework.Cy
 			return nil, framework.NewStatus(framework.UnschedulableAndUnresolvable, msg).WithPlugin(pl.Name())
 		}
 	}
+	filters := f.filter
 	if len(skipped) > 0 {
 		state.SkipFilterPlugins = skipped
+		filters = make([]framework.FilterPlugin, 0, len(f.filter))
+		for _, pl := range f.filter {
+			if !skipped[pl.Name()] {
+				filters = append(filters, pl)
+			}
+		}
 	}
+	state.SetFilters(filters)
 	return result, nil
 }
 
@@ -88,8 +96,12 @@ func (f *Framework) RunPreFilterExtensionRemovePod(ctx context.Context, state *f
 // that does not pass; its status names the plugin. Safe for concurrent
 // use on different nodes.
 func (f *Framework) RunFilterPlugins(ctx context.Context, state *framework.CycleState, pod *corev1.Pod, nodeInfo *framework.NodeInfo) *framework.Status {
-	for _, pl := range f.filter {
-		if state.SkipFilterPlugins[pl.Name()] {
+	filters, set := state.Filters()
+	if !set {
+		filters = f.filter
+	}
+	for _, pl := range filters {
+		if !set && state.SkipFilterPlugins[pl.Name()] {
 			continue
 		}
 		s := pl.Filter(ctx, state, pod, nodeInfo)

@@ -168,6 +168,25 @@ func TestRunFilterPlugins(t *testing.T) {
 	if shared.Plugin() != "" {
 		t.Errorf("the plugin's own status was changed to name %q", shared.Plugin())
 	}
+	t.Run("skipped at pre-filter is not run", func(t *testing.T) {
+		skipper := &testPlugin{name: "SkipTaint",
+			preFilter: func(*corev1.Pod) (*framework.PreFilterResult, *framework.Status) { return nil, framework.NewStatus(framework.Skip) },
+			filter:    func(*corev1.Pod, *framework.NodeInfo) *framework.Status { return shared }}
+		f := newFramework(t, runtime.Profile{PreFilter: []string{"SkipTaint"}, Filter: []string{"SkipTaint", "Fit"}}, nil, skipper, fit)
+		state := framework.NewCycleState()
+		pod := makePod("p", 0, "2")
+		if _, st := f.RunPreFilterPlugins(context.Background(), state, pod, nil); !st.IsSuccess() {
+			t.Fatalf("pre-filter: %v", st)
+		}
+		for _, s := range []*framework.CycleState{state, state.Clone()} {
+			if st := f.RunFilterPlugins(context.Background(), s, pod, node); st.Plugin() != "Fit" {
+				t.Errorf("status from %q, want Fit's", st.Plugin())
+			}
+		}
+		if n := skipper.filterCalls.Load(); n != 0 {
+			t.Errorf("the filter skipped at pre-filter ran %d times", n)
+		}
+	})
 }
 
 func TestFilterWithNominatedPods(t *testing.T) {
