@@ -170,8 +170,10 @@ func TestRunFilterPlugins(t *testing.T) {
 	}
 	t.Run("skipped at pre-filter is not run", func(t *testing.T) {
 		skipper := &testPlugin{name: "SkipTaint",
-			preFilter: func(*corev1.Pod) (*framework.PreFilterResult, *framework.Status) { return nil, framework.NewStatus(framework.Skip) },
-			filter:    func(*corev1.Pod, *framework.NodeInfo) *framework.Status { return shared }}
+			preFilter: func(*corev1.Pod) (*framework.PreFilterResult, *framework.Status) {
+				return nil, framework.NewStatus(framework.Skip)
+			},
+			filter: func(*corev1.Pod, *framework.NodeInfo) *framework.Status { return shared }}
 		f := newFramework(t, runtime.Profile{PreFilter: []string{"SkipTaint"}, Filter: []string{"SkipTaint", "Fit"}}, nil, skipper, fit)
 		state := framework.NewCycleState()
 		pod := makePod("p", 0, "2")
