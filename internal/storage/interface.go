@@ -71,7 +71,8 @@ type ListOptions struct {
 	Recursive bool
 	// ProgressNotify makes a watch send BOOKMARK events (objects carrying
 	// only a resourceVersion) when it has seen changes up to a revision that
-	// included none of its own keys, so the watcher knows it is current.
+	// included none of its own keys, so the watcher knows it is current:
+	// unasked at most every so often, and when asked (ProgressRequester).
 	ProgressNotify bool
 }
 

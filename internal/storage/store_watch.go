@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,6 +29,7 @@ func (s *Store) Watch(ctx context.Context, key string, opts ListOptions) (watch.
 		progress:  opts.ProgressNotify,
 		pred:      opts.Predicate,
 		result:    make(chan watch.Event, 100),
+		requests:  make(chan struct{}, 1),
 		cancel:    cancel,
 	}
 	w.wg.Add(1)
@@ -39,6 +41,13 @@ func (s *Store) Watch(ctx context.Context, key string, opts ListOptions) (watch.
 	return w, nil
 }
 
+// ProgressInterval is how often at most a watch with ProgressNotify
+// reports progress unasked while the backend moves on without events for
+// it. Every write is progress for every other resource's watch; reporting
+// each (thousands a second) cost the API server a few percent of its CPU.
+// Whoever needs a revision sooner asks (RequestProgress).
+const ProgressInterval = 250 * time.Millisecond
+
 // storeWatcher turns backend events into decoded, filtered watch events.
 type storeWatcher struct {
 	store     *Store
@@ -47,8 +56,26 @@ type storeWatcher struct {
 	progress  bool
 	pred      Predicate
 	result    chan watch.Event
+	requests  chan struct{} // RequestProgress calls, coalesced
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
+}
+
+// ProgressRequester is a watch that reports progress when asked.
+type ProgressRequester interface {
+	// RequestProgress asks for a BOOKMARK at the newest revision the watch
+	// has seen, and another once it sees the backend's next revision, so
+	// that a caller waiting for a revision without events for this watch
+	// learns when it is reached.
+	RequestProgress()
+}
+
+// RequestProgress implements ProgressRequester; it never blocks.
+func (w *storeWatcher) RequestProgress() {
+	select {
+	case w.requests <- struct{}{}:
+	default:
+	}
 }
 
 // Stop implements watch.Interface; it returns once the watcher's
@@ -95,27 +122,58 @@ func (w *storeWatcher) run(ctx context.Context, rev int64) {
 			}
 		}
 	}
-	for resp := range w.store.backend.Watch(ctx, w.key, w.recursive, rev) {
-		if resp.Err != nil {
-			w.sendError(ctx, resp.Err)
+	responses := w.store.backend.Watch(ctx, w.key, w.recursive, rev)
+	var seen, reported int64 // the newest revision seen, and reported by a bookmark
+	var lastReport time.Time
+	asked := false // a progress request waits for the backend's next revision
+	report := func(rev int64) bool {
+		reported, lastReport = rev, time.Now()
+		return w.send(ctx, w.bookmark(rev))
+	}
+	for {
+		select {
+		case <-ctx.Done():
 			return
-		}
-		sent := false
-		for _, e := range resp.Events {
-			ev, ok, err := w.transform(e)
-			if err != nil {
-				w.sendError(ctx, err)
+		case <-w.requests:
+			if !w.progress {
+				continue
+			}
+			asked = true
+			if seen > reported && !report(seen) {
 				return
 			}
-			if ok {
-				if !w.send(ctx, ev) {
+		case resp, ok := <-responses:
+			if !ok {
+				return
+			}
+			if resp.Err != nil {
+				w.sendError(ctx, resp.Err)
+				return
+			}
+			sent := false
+			for _, e := range resp.Events {
+				ev, ok, err := w.transform(e)
+				if err != nil {
+					w.sendError(ctx, err)
 					return
 				}
-				sent = true
+				if ok {
+					if !w.send(ctx, ev) {
+						return
+					}
+					sent = true
+				}
 			}
-		}
-		if w.progress && !sent && resp.Revision > 0 && !w.send(ctx, w.bookmark(resp.Revision)) {
-			return
+			if resp.Revision <= 0 {
+				continue
+			}
+			seen = resp.Revision
+			if w.progress && (asked || (!sent && time.Since(lastReport) >= ProgressInterval)) {
+				asked = false
+				if !report(seen) {
+					return
+				}
+			}
 		}
 	}
 }

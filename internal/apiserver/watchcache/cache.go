@@ -52,6 +52,10 @@ type Cache struct {
 	events   []cachedEvent // ring of recent events, oldest first
 	ready    bool
 	watchers map[*cacheWatcher]struct{}
+	// requestProgress asks the storage watch for a bookmark: waiting for
+	// a revision beyond rev, the cache asks instead of storage reporting
+	// every revision unasked. Nil until the watch starts.
+	requestProgress func()
 }
 
 type cachedEvent struct {
@@ -116,6 +120,11 @@ func (c *Cache) listAndWatch(ctx context.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	if pr, ok := w.(storage.ProgressRequester); ok {
+		c.mu.Lock()
+		c.requestProgress = pr.RequestProgress
+		c.mu.Unlock()
 	}
 	defer w.Stop()
 	for {
@@ -243,6 +252,9 @@ func (c *Cache) waitFor(ctx context.Context, rev int64) error {
 	})
 	defer stop()
 	for (!c.ready || c.rev < rev) && ctx.Err() == nil {
+		if c.ready && c.requestProgress != nil {
+			c.requestProgress()
+		}
 		c.cond.Wait()
 	}
 	return ctx.Err()
@@ -301,8 +313,8 @@ func (c *Cache) orCached(key string, cached runtime.Object) runtime.Object {
 	if cached != nil {
 		return cached
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	return c.objects[key]
 }
 
