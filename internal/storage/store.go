@@ -29,6 +29,8 @@ type Store struct {
 	codec     kruntime.Codec
 	newFunc   func() kruntime.Object
 	versioner Versioner
+	objType   reflect.Type // of newFunc's objects; nil without newFunc
+	handoffs  handoffs
 }
 
 var _ Interface = (*Store)(nil)
@@ -39,7 +41,11 @@ func NewStore(backend Backend, cfg Config) *Store {
 	if v == nil {
 		v = APIObjectVersioner{}
 	}
-	return &Store{backend: backend, codec: cfg.Codec, newFunc: cfg.NewFunc, versioner: v}
+	s := &Store{backend: backend, codec: cfg.Codec, newFunc: cfg.NewFunc, versioner: v}
+	if cfg.NewFunc != nil {
+		s.objType = reflect.TypeOf(cfg.NewFunc())
+	}
+	return s
 }
 
 // Versioner implements Interface.
@@ -57,14 +63,15 @@ func (s *Store) Create(ctx context.Context, key string, obj, out kruntime.Object
 	if err != nil {
 		return Errorf(CodeInvalidObject, key, "encode %s: %v", key, err)
 	}
-	rev, err := s.backend.Create(ctx, key, data, time.Duration(ttl)*time.Second)
-	if err != nil {
+	if out == nil {
+		_, err := s.backend.Create(ctx, key, data, time.Duration(ttl)*time.Second)
 		return err
 	}
-	if out == nil {
-		return nil
+	if err := s.decodeWritten(key, data, out); err != nil {
+		return err
 	}
-	return s.decode(key, data, out, rev)
+	rev, err := s.backend.Create(ctx, key, data, time.Duration(ttl)*time.Second)
+	return s.written(key, data, out, rev, err)
 }
 
 // Get implements Interface.
@@ -149,6 +156,9 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest kruntime.
 		if ttl != nil {
 			ttlDuration = time.Duration(*ttl) * time.Second
 		}
+		if err := s.decodeWritten(key, data, dest); err != nil {
+			return err
+		}
 		var rev int64
 		if st.absent {
 			rev, err = s.backend.Create(ctx, key, data, ttlDuration)
@@ -157,16 +167,41 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest kruntime.
 		}
 		if IsConflict(err) || IsExists(err) || IsNotFound(err) {
 			// Written meanwhile: start again from what is stored now.
+			s.handoffs.withdraw(key, data)
 			if st, err = s.currentState(ctx, key, dest, nil); err != nil {
 				return err
 			}
 			continue
 		}
-		if err != nil {
-			return err
-		}
-		return s.decode(key, data, dest, rev)
+		return s.written(key, data, dest, rev, err)
 	}
+}
+
+// decodeWritten decodes data, about to be written at key, into out, and
+// offers a copy to the store's watch (see handoffs) if out is of the type
+// the watch decodes to.
+func (s *Store) decodeWritten(key string, data []byte, out kruntime.Object) error {
+	if err := s.decode(key, data, out, 0); err != nil {
+		return err
+	}
+	if s.objType != nil && reflect.TypeOf(out) == s.objType {
+		s.handoffs.offer(key, data, out.DeepCopyObject())
+	}
+	return nil
+}
+
+// written finishes a write of data at key that decodeWritten decoded into
+// out: it stamps out with the write's revision, or withdraws the offer if
+// the write failed.
+func (s *Store) written(key string, data []byte, out kruntime.Object, rev int64, err error) error {
+	if err != nil {
+		s.handoffs.withdraw(key, data)
+		return err
+	}
+	if err := s.versioner.UpdateObject(out, uint64(rev)); err != nil {
+		return Errorf(CodeInvalidObject, key, "set resourceVersion of %s: %v", key, err)
+	}
+	return nil
 }
 
 // Delete implements Interface.

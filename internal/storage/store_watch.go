@@ -102,7 +102,7 @@ func (w *storeWatcher) run(ctx context.Context, rev int64) {
 			if !w.recursive && kv.Key != w.key {
 				return false
 			}
-			obj, ok, decodeErr := w.decodeMatching(kv.Key, kv.Value, kv.ModRevision)
+			obj, ok, decodeErr := w.decodeMatching(kv.Key, kv.Value, kv.ModRevision, false)
 			if decodeErr != nil {
 				err = decodeErr
 				return false
@@ -186,13 +186,13 @@ func (w *storeWatcher) transform(e Event) (watch.Event, bool, error) {
 	var curOK, prevOK bool
 	var err error
 	if e.Type == EventPut {
-		if cur, curOK, err = w.decodeMatching(e.KV.Key, e.KV.Value, e.KV.ModRevision); err != nil {
+		if cur, curOK, err = w.decodeMatching(e.KV.Key, e.KV.Value, e.KV.ModRevision, true); err != nil {
 			return watch.Event{}, false, err
 		}
 	}
 	needPrev := e.Prev != nil && (e.Type == EventDelete || !w.pred.Empty())
 	if needPrev {
-		if prev, prevOK, err = w.decodeMatching(e.KV.Key, e.Prev.Value, e.KV.ModRevision); err != nil {
+		if prev, prevOK, err = w.decodeMatching(e.KV.Key, e.Prev.Value, e.KV.ModRevision, false); err != nil {
 			return watch.Event{}, false, err
 		}
 	} else {
@@ -219,11 +219,22 @@ func (w *storeWatcher) bookmark(rev int64) watch.Event {
 }
 
 // decodeMatching decodes an object stamped with rev and reports whether
-// the predicate selects it.
-func (w *storeWatcher) decodeMatching(key string, data []byte, rev int64) (kruntime.Object, bool, error) {
-	obj := w.store.newFunc()
-	if err := w.store.decode(key, data, obj, rev); err != nil {
-		return nil, false, err
+// the predicate selects it. A write's new state (written) may come decoded
+// already from its writer.
+func (w *storeWatcher) decodeMatching(key string, data []byte, rev int64, written bool) (kruntime.Object, bool, error) {
+	var obj kruntime.Object
+	if written {
+		obj = w.store.handoffs.take(key, data)
+	}
+	if obj != nil {
+		if err := w.store.versioner.UpdateObject(obj, uint64(rev)); err != nil {
+			return nil, false, Errorf(CodeInvalidObject, key, "set resourceVersion of %s: %v", key, err)
+		}
+	} else {
+		obj = w.store.newFunc()
+		if err := w.store.decode(key, data, obj, rev); err != nil {
+			return nil, false, err
+		}
 	}
 	ok, err := w.pred.Matches(obj)
 	if err != nil {

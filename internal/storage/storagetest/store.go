@@ -45,6 +45,7 @@ func RunStoreSuite(t *testing.T, f Factory) {
 		{"WatchFromResourceVersion", testStoreWatchFromRV},
 		{"WatchPredicate", testStoreWatchPredicate},
 		{"WatchOneKey", testStoreWatchOneKey},
+		{"WatchOwnObjects", testStoreWatchOwnObjects},
 		{"WatchCompacted", testStoreWatchCompacted},
 		{"WatchStop", testStoreWatchStop},
 	}

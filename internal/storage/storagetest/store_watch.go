@@ -247,6 +247,22 @@ func testStoreWatchOneKey(t *testing.T, f Factory, c codec) {
 	}
 }
 
+// testStoreWatchOwnObjects: the objects a watch delivers are its own: a
+// writer changing the object its write returned changes no event.
+func testStoreWatchOwnObjects(t *testing.T, f Factory, c codec) {
+	e := newStoreEnv(t, f, c)
+	e.createPod(pod("ns", "p", nil)) // so the watch starts at a revision above 0
+	w := e.watchCMs(cmKey("ns", "a"), storage.ListOptions{ResourceVersion: rvString(e.rev())})
+	a := e.createCM(configMap("ns", "a", "k", "1"))
+	a2 := e.setData("a", "k", "2")
+	want := []objEvent{expect(watch.Added, a.DeepCopy()), expect(watch.Modified, a2.DeepCopy())}
+	a.Data["k"], a2.Data["k"] = "changed", "changed"
+	a.ResourceVersion, a2.ResourceVersion = "1", "1"
+	if diff := cmp.Diff(want, receiveObjects(t, w, len(want)), objOpts); diff != "" {
+		t.Fatalf("events (-want +got):\n%s", diff)
+	}
+}
+
 // testStoreWatchCompacted: a watch from a compacted resourceVersion gets
 // one watch.Error event with a 410 Expired Status, then the channel closes.
 func testStoreWatchCompacted(t *testing.T, f Factory, c codec) {
