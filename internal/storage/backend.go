@@ -81,3 +81,11 @@ type Backend interface {
 	// Close releases the backend; it waits for its goroutines to exit.
 	Close() error
 }
+
+// WatchProgressRequester is a Backend whose watches tell, when asked, how
+// far they have come even without events: after RequestWatchProgress each
+// of its watches sends a response carrying the newest revision once it has
+// reached it. Unasked, a watch may report such progress only now and then.
+type WatchProgressRequester interface {
+	RequestWatchProgress(ctx context.Context) error
+}

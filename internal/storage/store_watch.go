@@ -94,11 +94,16 @@ func (w *storeWatcher) Stop() {
 func (w *storeWatcher) ResultChan() <-chan watch.Event { return w.result }
 
 func (w *storeWatcher) run(ctx context.Context, rev int64) {
+	var listed int64 // the events up to this revision are in the initial state
 	if rev == 0 {
 		// Start from the current state: every matching object is ADDED.
+		// The watch starts first (from now), so that no write between it
+		// and the read of the state is lost; of what it brings, the state
+		// already holds what is at or below the state's revision.
+		responses := w.store.backend.Watch(ctx, w.key, w.recursive, 0)
 		var initial []watch.Event
 		var err error
-		rev, err = w.store.backend.Range(ctx, w.key, "", 0, func(kv KeyValue) bool {
+		listed, err = w.store.backend.Range(ctx, w.key, "", 0, func(kv KeyValue) bool {
 			if !w.recursive && kv.Key != w.key {
 				return false
 			}
@@ -121,9 +126,16 @@ func (w *storeWatcher) run(ctx context.Context, rev int64) {
 				return
 			}
 		}
+		w.follow(ctx, responses, listed)
+		return
 	}
-	responses := w.store.backend.Watch(ctx, w.key, w.recursive, rev)
-	var seen, reported int64 // the newest revision seen, and reported by a bookmark
+	w.follow(ctx, w.store.backend.Watch(ctx, w.key, w.recursive, rev), 0)
+}
+
+// follow turns the backend's responses into watch events, skipping those
+// at or below revision listed, and reports progress.
+func (w *storeWatcher) follow(ctx context.Context, responses <-chan WatchResponse, listed int64) {
+	seen, reported := listed, listed // the newest revision seen, and reported by a bookmark
 	var lastReport time.Time
 	asked := false // a progress request waits for the backend's next revision
 	report := func(rev int64) bool {
@@ -139,6 +151,10 @@ func (w *storeWatcher) run(ctx context.Context, rev int64) {
 				continue
 			}
 			asked = true
+			if r, ok := w.store.backend.(WatchProgressRequester); ok {
+				// Failing, the asker waits for progress told unasked.
+				_ = r.RequestWatchProgress(ctx)
+			}
 			if seen > reported && !report(seen) {
 				return
 			}
@@ -152,6 +168,9 @@ func (w *storeWatcher) run(ctx context.Context, rev int64) {
 			}
 			sent := false
 			for _, e := range resp.Events {
+				if e.KV.ModRevision <= listed {
+					continue
+				}
 				ev, ok, err := w.transform(e)
 				if err != nil {
 					w.sendError(ctx, err)
@@ -167,7 +186,7 @@ func (w *storeWatcher) run(ctx context.Context, rev int64) {
 			if resp.Revision <= 0 {
 				continue
 			}
-			seen = resp.Revision
+			seen = max(seen, resp.Revision)
 			if w.progress && (asked || (!sent && time.Since(lastReport) >= ProgressInterval)) {
 				asked = false
 				if !report(seen) {

@@ -110,6 +110,15 @@ func (b *instrumentedBackend) Watch(ctx context.Context, key string, prefix bool
 	return out
 }
 
+// RequestWatchProgress implements storage.WatchProgressRequester when the
+// inner backend does; otherwise watches report progress unasked only.
+func (b *instrumentedBackend) RequestWatchProgress(ctx context.Context) error {
+	if r, ok := b.inner.(storage.WatchProgressRequester); ok {
+		return r.RequestWatchProgress(ctx)
+	}
+	return nil
+}
+
 func (b *instrumentedBackend) Revision(ctx context.Context) (int64, error) {
 	return b.inner.Revision(ctx)
 }

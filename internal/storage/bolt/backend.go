@@ -39,14 +39,15 @@ type Backend struct {
 
 	mu        sync.RWMutex
 	closed    bool
-	failed    error             // set when the log cannot be written; writes fail from then on
-	rev       int64             // last revision logged
-	applied   int64             // last revision applied to the file
-	compacted int64             // history holds revisions above this
-	mem       []*event          // consecutive events; every event above applied is here
-	latest    map[string]*event // newest not yet applied event of each key
-	notify    chan struct{}     // closed and replaced whenever mem grows
-	progress  chan struct{}     // closed and replaced whenever applied grows
+	failed    error                  // set when the log cannot be written; writes fail from then on
+	rev       int64                  // last revision logged
+	applied   int64                  // last revision applied to the file
+	compacted int64                  // history holds revisions above this
+	mem       []*event               // consecutive events; every event above applied is here
+	latest    map[string]*event      // newest not yet applied event of each key
+	regs      map[*watchReg]struct{} // the watches, told of the writes to their keys
+	asked     int64                  // counts RequestWatchProgress calls
+	progress  chan struct{}          // closed and replaced whenever applied grows
 
 	stop     context.CancelFunc
 	stopped  context.Context
@@ -85,7 +86,7 @@ func Open(opts Options) (*Backend, error) {
 		writeCh:  make(chan *writeOp, opts.MaxBatch),
 		applyCh:  make(chan struct{}, 1),
 		latest:   map[string]*event{},
-		notify:   make(chan struct{}),
+		regs:     map[*watchReg]struct{}{},
 		progress: make(chan struct{}),
 	}
 	if err := b.recover(walDir); err != nil {

@@ -201,6 +201,58 @@ func TestWatchProgress(t *testing.T) {
 	}
 }
 
+// TestWatchProgressSparinglyAndOnRequest: while keys elsewhere change, a
+// watch reports progress at most every ProgressInterval, and on request
+// once it has reached the newest revision.
+func TestWatchProgressSparinglyAndOnRequest(t *testing.T) {
+	ctx := t.Context()
+	b := openTest(t, t.TempDir(), Options{})
+	defer func() { _ = b.Close() }()
+	ch := b.Watch(ctx, "/a/", true, 0)
+	responses := 0
+	drain := func() {
+		for {
+			select {
+			case resp := <-ch:
+				if len(resp.Events) != 0 || resp.Err != nil {
+					t.Fatalf("got %+v, want progress only", resp)
+				}
+				responses++
+			default:
+				return
+			}
+		}
+	}
+	start := time.Now()
+	var rev int64
+	for i := range 200 {
+		var err error
+		if rev, err = b.Create(ctx, fmt.Sprintf("/b/%d", i), []byte("v"), 0); err != nil {
+			t.Fatal(err)
+		}
+		drain()
+	}
+	elapsed := time.Since(start)
+	drain()
+	if allowed := 2 + int(elapsed/storage.ProgressInterval); responses > allowed {
+		t.Errorf("%d progress responses for 200 writes elsewhere in %v, want at most %d", responses, elapsed, allowed)
+	}
+	if err := b.RequestWatchProgress(ctx); err != nil {
+		t.Fatal(err)
+	}
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case resp := <-ch:
+			if resp.Revision == rev {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("no progress response at revision %d after a request", rev)
+		}
+	}
+}
+
 // TestExpiredContinue checks that a continue token whose revision was
 // compacted fails with Expired and hands out a token that resumes the list
 // at the newest revision.

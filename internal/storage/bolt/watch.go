@@ -3,7 +3,9 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/tugcluster/tug/internal/storage"
 )
@@ -16,11 +18,20 @@ const watchBatch = 1000
 // it holds no buffer of its own. One that falls behind the in-memory events
 // reads history from the file, and is cut off with an expired error once
 // the history it needs has been compacted.
+//
+// A write wakes only the watchers of its keys (see watchReg): with a
+// watcher per resource, waking them all for every write cost more than
+// the writes. The others learn of revisions without events for them every
+// ProgressInterval, or when asked (RequestWatchProgress).
 func (b *Backend) Watch(ctx context.Context, key string, prefix bool, rev int64) <-chan storage.WatchResponse {
 	ch := make(chan storage.WatchResponse)
-	b.mu.RLock()
+	match := func(k string) bool { return k == key }
+	if prefix {
+		match = func(k string) bool { return strings.HasPrefix(k, key) }
+	}
+	b.mu.Lock()
 	if b.closed {
-		b.mu.RUnlock()
+		b.mu.Unlock()
 		closedCh := make(chan storage.WatchResponse, 1)
 		closedCh <- storage.WatchResponse{Err: errClosed}
 		close(closedCh)
@@ -29,25 +40,37 @@ func (b *Backend) Watch(ctx context.Context, key string, prefix bool, rev int64)
 	if rev == 0 {
 		rev = b.rev
 	}
+	// Dirty at first: it may have history to read.
+	reg := &watchReg{match: match, wake: make(chan struct{}, 1), dirty: true, clean: rev}
+	b.regs[reg] = struct{}{}
+	answered := b.asked // progress requests before the watch are not its
 	b.watchers.Add(1)
-	b.mu.RUnlock()
-	match := func(k string) bool { return k == key }
-	if prefix {
-		match = func(k string) bool { return strings.HasPrefix(k, key) }
-	}
+	b.mu.Unlock()
 	go func() {
 		defer b.watchers.Done()
 		defer close(ch)
-		pos := rev
+		defer func() {
+			b.mu.Lock()
+			delete(b.regs, reg)
+			b.mu.Unlock()
+		}()
+		send := func(r storage.WatchResponse) bool {
+			select {
+			case ch <- r:
+				return true
+			case <-ctx.Done():
+			case <-b.stopped.Done():
+			}
+			return false
+		}
+		tick := time.NewTicker(storage.ProgressInterval)
+		defer tick.Stop()
+		pos, told := rev, rev // the revision reached, and the last one sent
 		for {
-			events, err := b.eventsAfter(ctx, pos)
+			events, asked, caughtUp, err := b.eventsFor(ctx, reg, &pos, answered, told, tick.C)
 			if err != nil {
 				if ctx.Err() == nil && b.stopped.Err() == nil {
-					select {
-					case ch <- storage.WatchResponse{Err: err}:
-					case <-ctx.Done():
-					case <-b.stopped.Done():
-					}
+					send(storage.WatchResponse{Err: err})
 				}
 				return
 			}
@@ -57,50 +80,127 @@ func (b *Backend) Watch(ctx context.Context, key string, prefix bool, rev int64)
 					out = append(out, e.storageEvent())
 				}
 			}
-			pos = events[len(events)-1].rev
-			select {
-			case ch <- storage.WatchResponse{Events: out, Revision: pos}:
-			case <-ctx.Done():
+			if len(out) == 0 && len(events) > 0 {
+				continue // history without events for this watch
+			}
+			// Events, or progress: asked for, or due.
+			if !send(storage.WatchResponse{Events: out, Revision: pos}) {
 				return
-			case <-b.stopped.Done():
-				return
+			}
+			told = pos
+			if caughtUp {
+				answered = asked
 			}
 		}
 	}()
 	return ch
 }
 
-// eventsAfter returns the next events after revision pos, blocking until
-// there is at least one.
-func (b *Backend) eventsAfter(ctx context.Context, pos int64) ([]*event, error) {
+// watchReg is what a write knows of a watch: whether any of its keys has
+// changed since the watch last looked (dirty), and up to which revision
+// none has (clean). Guarded by the Backend's mu: written by writes under
+// the write lock, and by its own watch holding the read lock.
+type watchReg struct {
+	match func(key string) bool
+	wake  chan struct{} // signaled when it becomes dirty, or progress is asked for
+	dirty bool
+	clean int64
+}
+
+// routeLocked tells the watches of events' keys; the others' clean
+// revision moves on. b.mu is held for writing.
+func (b *Backend) routeLocked(events []*event) {
+	last := events[len(events)-1].rev
+	for reg := range b.regs {
+		if reg.dirty {
+			continue
+		}
+		first := slices.IndexFunc(events, func(e *event) bool { return reg.match(e.key) })
+		if first < 0 {
+			reg.clean = last
+			continue
+		}
+		reg.clean = events[first].rev - 1
+		reg.dirty = true
+		select {
+		case reg.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// RequestWatchProgress implements storage.WatchProgressRequester: every
+// watch sends a response at the newest revision once it has reached it.
+func (b *Backend) RequestWatchProgress(context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.asked++
+	for reg := range b.regs {
+		select {
+		case reg.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// eventsFor returns the next events after *pos a watch must look at
+// (nil: progress to report at *pos), blocking until there are some, a
+// progress request is not answered (the count of requests answered),
+// or, on a tick, the watch has moved on since it last told (told). It
+// returns the count of requests and whether *pos is the newest revision.
+func (b *Backend) eventsFor(ctx context.Context, reg *watchReg, pos *int64, answered, told int64,
+	tick <-chan time.Time) (events []*event, asked int64, caughtUp bool, err error) {
+	ticked := false
 	for {
 		b.mu.RLock()
-		if pos < b.compacted {
+		asked = b.asked
+		*pos = max(*pos, reg.clean) // nothing for it up to there
+		if *pos < b.compacted {
 			b.mu.RUnlock()
-			return nil, storage.NewError(storage.CodeExpired, "", pos)
+			return nil, asked, false, storage.NewError(storage.CodeExpired, "", *pos)
 		}
-		if pos < b.rev {
-			if n := len(b.mem); n > 0 && pos+1 >= b.mem[0].rev {
-				from := pos + 1 - b.mem[0].rev
+		if reg.dirty && *pos < b.rev {
+			if n := len(b.mem); n > 0 && *pos+1 >= b.mem[0].rev {
+				from := *pos + 1 - b.mem[0].rev
 				events := b.mem[from:min(int64(n), from+watchBatch)]
+				if last := events[len(events)-1].rev; last == b.rev {
+					reg.dirty, reg.clean = false, last // all it must see is in hand
+				}
+				*pos = events[len(events)-1].rev
+				caughtUp = *pos == b.rev
 				b.mu.RUnlock()
-				return events, nil
+				return events, asked, caughtUp, nil
 			}
 			b.mu.RUnlock()
-			events, err := b.historyAfter(pos)
-			if err != nil || len(events) > 0 {
-				return events, err
+			events, err := b.historyAfter(*pos)
+			if err != nil {
+				return nil, asked, false, err
+			}
+			if len(events) > 0 {
+				*pos = events[len(events)-1].rev
+				return events, asked, false, nil
 			}
 			continue // the file and memory moved on meanwhile; look again
 		}
-		notify := b.notify
+		if reg.dirty {
+			reg.dirty, reg.clean = false, *pos // woken for what it has seen
+		}
+		caughtUp = *pos == b.rev
+		if (asked != answered && caughtUp) || (ticked && *pos > told) {
+			b.mu.RUnlock()
+			return nil, asked, caughtUp, nil
+		}
 		b.mu.RUnlock()
+		ticked = false
 		select {
-		case <-notify:
+		case <-reg.wake:
+		case <-tick:
+			ticked = true
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, asked, false, ctx.Err()
 		case <-b.stopped.Done():
-			return nil, errClosed
+			return nil, asked, false, errClosed
 		}
 	}
 }

@@ -265,8 +265,7 @@ func (b *Backend) publish(events []*event) {
 		b.latest[e.key] = e
 	}
 	b.rev = events[len(events)-1].rev
-	close(b.notify)
-	b.notify = make(chan struct{})
+	b.routeLocked(events)
 	b.mu.Unlock()
 	select {
 	case b.applyCh <- struct{}{}:

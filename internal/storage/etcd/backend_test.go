@@ -207,6 +207,36 @@ func TestWatch(t *testing.T) {
 	}
 }
 
+// TestRequestWatchProgress: asked, a watch over quiet keys reports the
+// revision of a write elsewhere.
+func TestRequestWatchProgress(t *testing.T) {
+	ctx := t.Context()
+	b := newBackend(t, etcd.Options{})
+	w := b.Watch(ctx, "/quiet/", true, 0)
+	rev, err := b.Create(ctx, "/busy/x", []byte("1"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	timeout := time.After(10 * time.Second)
+	for {
+		if err := b.RequestWatchProgress(ctx); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case resp := <-w:
+			if resp.Err != nil || len(resp.Events) != 0 {
+				t.Fatalf("got %+v, want progress", resp)
+			}
+			if resp.Revision >= rev {
+				return
+			}
+		case <-time.After(100 * time.Millisecond): // etcd answers once the watch is set up
+		case <-timeout:
+			t.Fatalf("no progress at revision %d after requests", rev)
+		}
+	}
+}
+
 func TestWatchEndsOnCancel(t *testing.T) {
 	b := newBackend(t, etcd.Options{})
 	ctx, cancel := context.WithCancel(t.Context())

@@ -59,6 +59,16 @@ func (b *Backend) Watch(ctx context.Context, key string, prefix bool, rev int64)
 	return out
 }
 
+// RequestWatchProgress implements storage.WatchProgressRequester: etcd
+// sends every watch of the stream Watch uses (the client's streams are
+// told apart by their contexts' metadata) a progress notification.
+func (b *Backend) RequestWatchProgress(ctx context.Context) error {
+	if err := b.client.RequestProgress(clientv3.WithRequireLeader(ctx)); err != nil {
+		return toError(err, "", 0, "request watch progress")
+	}
+	return nil
+}
+
 // send delivers r unless ctx is done first.
 func send(ctx context.Context, out chan<- storage.WatchResponse, r storage.WatchResponse) bool {
 	select {
