@@ -12,16 +12,24 @@ import (
 )
 
 // updateManagedFields records manager's change from live to obj in obj's
-// managedFields.
+// managedFields; key names the entry such a change records into.
 //
 // The field manager learns what changed by walking both objects whole, and
 // that walk is most of its cost; a status write walks the spec, a bind the
-// containers, a lease renewal its holder. Parts the two objects hold equal
-// cannot change anyone's fields, so the manager is shown copies without
-// them (see withoutEqualParts) and its managedFields are carried back to
-// obj. It only reads the objects' metadata and those differences.
-func updateManagedFields(fm *managedfields.FieldManager, live, obj runtime.Object, manager string) runtime.Object {
+// containers, a lease renewal its holder. A change of scalar fields its
+// manager alone owns already needs no walk (see ownedScalarUpdate). For
+// the rest, parts the two objects hold equal cannot change anyone's
+// fields, so the manager is shown copies without them (see
+// withoutEqualParts) and its managedFields are carried back to obj. It
+// only reads the objects' metadata and those differences.
+func updateManagedFields(fm *managedfields.FieldManager, live, obj runtime.Object, manager string, key entryKey) runtime.Object {
 	objMeta, err := meta.Accessor(obj)
+	if err == nil {
+		if entries, ok := ownedScalarUpdate(live, obj, manager, key); ok {
+			objMeta.SetManagedFields(entries)
+			return obj
+		}
+	}
 	liveView, objView, pruned := withoutEqualParts(live, obj)
 	if err != nil || !pruned {
 		return fm.UpdateNoErrors(live, obj, manager)

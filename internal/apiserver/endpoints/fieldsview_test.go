@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/client-go/applyconfigurations"
+	clientscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
 
 	"github.com/tugcluster/tug/internal/apiserver/resources"
@@ -75,6 +77,13 @@ func TestUpdateManagedFieldsMatchesWholeObjects(t *testing.T) {
 	beat := node.DeepCopy()
 	beat.Status.Conditions[0].LastHeartbeatTime = metav1.Unix(1767225660, 0)
 
+	heldBy := func(l *coordinationv1.Lease, holder string) *coordinationv1.Lease {
+		l = l.DeepCopy()
+		l.Spec.HolderIdentity = ptr.To(holder)
+		return l
+	}
+	unheld := renewed.DeepCopy()
+	unheld.Spec.RenewTime = nil
 	cases := []struct {
 		name      string
 		sub       string
@@ -82,36 +91,81 @@ func TestUpdateManagedFieldsMatchesWholeObjects(t *testing.T) {
 		// by is the manager of the change; the live object carries a
 		// create by "creator" and a status write by "kubelet".
 		by string
+		// fast: the change is of scalars by's entry alone owns, or none
+		// (ownedScalarUpdate records it).
+		fast bool
 	}{
-		{"pod status from nothing", "status", pod, running(pod), "kubelet"},
+		{"pod status from nothing", "status", pod, running(pod), "kubelet", false},
 		{"pod status change", "status", running(pod), edit(running(pod), func(p *corev1.Pod) {
 			p.Status.Conditions[0].Status = corev1.ConditionFalse
 			p.Status.PodIP, p.Status.PodIPs = "", nil
-		}), "kubelet"},
-		{"bind", "", pod, edit(pod, func(p *corev1.Pod) { p.Spec.NodeName = "sim-0001" }), "scheduler"},
-		{"labels only", "", running(pod), edit(running(pod), func(p *corev1.Pod) { p.Labels["tier"] = "front" }), "labeler"},
-		{"labels taken over", "", pod, edit(pod, func(p *corev1.Pod) { p.Labels["app"] = "api" }), "other"},
-		{"a container changed among equal fields", "", pod, edit(pod, func(p *corev1.Pod) { p.Spec.Containers[0].Image = "busybox:2" }), "creator"},
-		{"a list removed", "", pod, edit(pod, func(p *corev1.Pod) { p.Spec.Tolerations = nil }), "other"},
-		{"nothing changed", "", running(pod), running(pod), "other"},
-		{"nothing changed by the status writer", "status", running(pod), running(pod), "kubelet"},
+		}), "kubelet", false},
+		{"bind", "", pod, edit(pod, func(p *corev1.Pod) { p.Spec.NodeName = "sim-0001" }), "scheduler", false},
+		{"labels only", "", running(pod), edit(running(pod), func(p *corev1.Pod) { p.Labels["tier"] = "front" }), "labeler", false},
+		{"labels taken over", "", pod, edit(pod, func(p *corev1.Pod) { p.Labels["app"] = "api" }), "other", false},
+		{"a container changed among equal fields", "", pod, edit(pod, func(p *corev1.Pod) { p.Spec.Containers[0].Image = "busybox:2" }), "creator", false},
+		{"a list removed", "", pod, edit(pod, func(p *corev1.Pod) { p.Spec.Tolerations = nil }), "other", false},
+		{"nothing changed", "", running(pod), running(pod), "other", true},
+		{"nothing changed by the status writer", "status", running(pod), running(pod), "kubelet", true},
 		{"managed fields reset by the client", "", pod, edit(pod, func(p *corev1.Pod) {
 			p.ManagedFields = []metav1.ManagedFieldsEntry{{}}
-		}), "other"},
-		{"deployment scaled", "", deployment, scaled, "scaler"},
-		{"deployment status", "status", deployment, scaled, "controller"},
-		{"lease renewed", "", lease, renewed, "sim-0001"},
-		{"node heartbeat", "status", node, beat, "kubelet"},
+		}), "other", false},
+		{"deployment scaled", "", deployment, scaled, "scaler", false},
+		{"deployment status", "status", deployment, scaled, "controller", false},
+		{"lease renewed", "", lease, renewed, "sim-0001", false},
+		{"lease renewed by its creator", "", lease, renewed, "creator", true},
+		{"lease renewed and taken over by its creator", "", lease, heldBy(renewed, "other"), "creator", true},
+		{"lease renewal time dropped", "", lease, unheld, "creator", false},
+		{"deployment scaled by its creator", "", deployment, func() runtime.Object {
+			d := deployment.DeepCopy()
+			d.Spec.Replicas = ptr.To[int32](5)
+			return d
+		}(), "creator", true},
+		{"deployment status by its creator", "", deployment, scaled, "creator", false},
+		{"node heartbeat", "status", node, beat, "kubelet", false},
+		{"pod phase by the kubelet", "status", running(pod), edit(running(pod), func(p *corev1.Pod) {
+			p.Status.Phase = corev1.PodSucceeded
+		}), "kubelet", true},
+		{"pod phase by another", "status", running(pod), edit(running(pod), func(p *corev1.Pod) {
+			p.Status.Phase = corev1.PodSucceeded
+		}), "other", false},
+		{"pod labeled by the kubelet", "status", running(pod), edit(running(pod), func(p *corev1.Pod) {
+			p.Status.Phase = corev1.PodSucceeded
+			p.Labels = map[string]string{"app": "web", "done": "yes"}
+		}), "kubelet", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			live := seedManagedFields(t, manager(c.live, ""), manager(c.live, "status"), c.live)
+			// Entries of distinct past seconds: where a change moves its
+			// entry in the list must match too.
+			entries := live.(metav1.Object).GetManagedFields()
+			for i := range entries {
+				entries[i].Time = ptr.To(metav1.Unix(1767225600+int64(len(entries)-i)*3600, 0))
+			}
+			key := entryKey{apiVersion: c.live.GetObjectKind().GroupVersionKind().GroupVersion().String(), subresource: c.sub}
+			if c.name != "managed fields reset by the client" {
+				sent := c.obj.DeepCopyObject()
+				sent.(metav1.Object).SetManagedFields(live.(metav1.Object).GetManagedFields())
+				withSent, fast := ownedScalarUpdate(live, sent, c.by, key)
+				if fast != c.fast {
+					t.Fatalf("recorded without the field manager: %v, want %v", fast, c.fast)
+				}
+				// A client that sends no managedFields keeps them as one
+				// that sends them back unchanged.
+				withNone, fastNone := ownedScalarUpdate(live, c.obj, c.by, key)
+				if fastNone != fast || len(withNone) != len(withSent) {
+					t.Fatalf("without managedFields sent: %d entries (%v), with: %d (%v)", len(withNone), fastNone, len(withSent), fast)
+				}
+			}
 			var got [2]runtime.Object
 			for i, update := range []func(*managedfields.FieldManager, runtime.Object, runtime.Object, string) runtime.Object{
 				func(fm *managedfields.FieldManager, live, obj runtime.Object, by string) runtime.Object {
 					return fm.UpdateNoErrors(live, obj, by)
 				},
-				updateManagedFields,
+				func(fm *managedfields.FieldManager, live, obj runtime.Object, by string) runtime.Object {
+					return updateManagedFields(fm, live, obj, by, key)
+				},
 			} {
 				obj := c.obj.DeepCopyObject()
 				if c.name != "managed fields reset by the client" {
@@ -175,5 +229,78 @@ func TestWithoutEqualPartsKeepsTheObjects(t *testing.T) {
 	}
 	if _, _, pruned := withoutEqualParts(live, &corev1.Service{}); pruned {
 		t.Fatal("pruned objects of different kinds")
+	}
+}
+
+// TestOwnedScalarUpdateLeavesSharedFields: a scalar its manager owns with
+// another (an applier) is the field manager's to record: the other loses it.
+func TestOwnedScalarUpdateLeavesSharedFields(t *testing.T) {
+	converter := newTrustedTypeConverter(libraryConverter(t))
+	lease := &coordinationv1.Lease{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "coordination.k8s.io/v1", Kind: "Lease"},
+		ObjectMeta: metav1.ObjectMeta{Name: "sim-0001", Namespace: "kube-node-lease"},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("sim-0001"),
+			RenewTime: ptr.To(metav1.NewMicroTime(time.Unix(1767225600, 0)))},
+	}
+	fm := newFieldManager(t, converter, resources.Scheme(), lease.GroupVersionKind(), "", nil)
+	live := seedManagedFields(t, fm, nil, lease).(*coordinationv1.Lease)
+	live.ManagedFields = append(live.ManagedFields, metav1.ManagedFieldsEntry{
+		Manager: "applier", Operation: metav1.ManagedFieldsOperationApply, APIVersion: "coordination.k8s.io/v1",
+		Time: ptr.To(metav1.Unix(1767225600, 0)), FieldsType: "FieldsV1",
+		FieldsV1: metav1.NewFieldsV1(`{"f:spec":{"f:renewTime":{}}}`),
+	})
+	renewed := live.DeepCopy()
+	renewed.Spec.RenewTime = ptr.To(metav1.NewMicroTime(time.Unix(1767225610, 0)))
+	key := entryKey{apiVersion: "coordination.k8s.io/v1"}
+	if _, fast := ownedScalarUpdate(live, renewed, "creator", key); fast {
+		t.Fatal("a renewal of a time the applier also owns was recorded without the field manager")
+	}
+	got := updateManagedFields(fm, live.DeepCopy(), renewed, "creator", key).(*coordinationv1.Lease)
+	for _, e := range got.ManagedFields {
+		if e.Manager == "applier" {
+			t.Fatalf("the applier still owns %s after the creator changed its only field", e.FieldsV1.String())
+		}
+	}
+}
+
+// BenchmarkLeaseRenewalFields records a node's lease renewal, the write a
+// cluster at rest makes most: through the field manager (whole), and as
+// the server does (updateManagedFields).
+func BenchmarkLeaseRenewalFields(b *testing.B) {
+	converter := newTrustedTypeConverter(applyconfigurations.NewTypeConverter(clientscheme.Scheme))
+	r, ok := resources.Lookup(coordinationv1.SchemeGroupVersion.WithResource("leases"))
+	if !ok {
+		b.Fatal("no leases")
+	}
+	t := &testing.T{}
+	fm := newFieldManager(t, converter, kindSettingConvertor{resources.Scheme()}, r.GroupVersionKind(), "", resetFields(r, ""))
+	start := time.Unix(1767225600, 0)
+	lease := &coordinationv1.Lease{
+		TypeMeta: metav1.TypeMeta{APIVersion: "coordination.k8s.io/v1", Kind: "Lease"},
+		ObjectMeta: metav1.ObjectMeta{Name: "sim-0001", Namespace: "kube-node-lease", UID: "u1", ResourceVersion: "5",
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: "sim-0001", UID: "n1"}}},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("sim-0001"), LeaseDurationSeconds: ptr.To[int32](40),
+			RenewTime: ptr.To(metav1.NewMicroTime(start))},
+	}
+	empty := &coordinationv1.Lease{TypeMeta: lease.TypeMeta}
+	live := fm.UpdateNoErrors(empty, lease.DeepCopy(), "tug-agent").(*coordinationv1.Lease)
+	key := entryKey{apiVersion: "coordination.k8s.io/v1"}
+	for _, bc := range []struct {
+		name   string
+		update func(live, obj runtime.Object) runtime.Object
+	}{
+		{"whole", func(live, obj runtime.Object) runtime.Object { return fm.UpdateNoErrors(live, obj, "tug-agent") }},
+		{"server", func(live, obj runtime.Object) runtime.Object {
+			return updateManagedFields(fm, live, obj, "tug-agent", key)
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				next := live.DeepCopy()
+				next.Spec.RenewTime = ptr.To(metav1.NewMicroTime(start.Add(time.Duration(i+1) * 10 * time.Second)))
+				_ = bc.update(live, next)
+			}
+		})
 	}
 }

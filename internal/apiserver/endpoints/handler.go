@@ -262,7 +262,8 @@ func (h *Handler) trackFields(store *registry.Store, subresource string, live, o
 	if live == nil {
 		return h.fields.created.track(fm, store.Resource.New(), obj, manager), nil
 	}
-	return updateManagedFields(fm, live, obj, manager), nil
+	key := entryKey{apiVersion: store.Resource.GroupVersionKind().GroupVersion().String(), subresource: subresource}
+	return updateManagedFields(fm, live, obj, manager, key), nil
 }
 
 // checkNamespace refuses creates in namespaces that do not exist or are
