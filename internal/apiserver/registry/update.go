@@ -14,8 +14,8 @@ import (
 )
 
 // UpdateFunc returns the object the client wants, given the current one
-// (nil when the object does not exist and creation is allowed). It must not
-// modify current.
+// (nil when the object does not exist and creation is allowed). current is
+// the function's own copy: it may change and return it.
 type UpdateFunc func(ctx context.Context, current runtime.Object) (runtime.Object, error)
 
 // UpdateOptions tune Update.
