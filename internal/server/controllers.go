@@ -11,7 +11,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/metadata"
-	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 
@@ -76,7 +75,7 @@ func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.Gro
 		}
 	}
 	typed := newSharedInformerFactory(client, stores, 10*time.Minute)
-	metaFactory := metadatainformer.NewSharedInformerFactory(meta, 10*time.Minute)
+	metaFactory := newStoreMetadataFactory(meta, stores, 10*time.Minute)
 	nsController, err := namespace.New(client, meta, typed.Core().V1().Namespaces(), namespaced)
 	if err != nil {
 		return err

@@ -2,7 +2,10 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"reflect"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -12,12 +15,16 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/tugcluster/tug/internal/apiserver/registry"
@@ -124,4 +131,174 @@ func (lw *storeListerWatcher) List(opts metav1.ListOptions) (runtime.Object, err
 // Watch implements cache.ListerWatcher.
 func (lw *storeListerWatcher) Watch(opts metav1.ListOptions) (watch.Interface, error) {
 	return lw.WatchWithContext(context.Background(), opts)
+}
+
+// storeMetadataFactory is a metadata informer factory whose informers of
+// resources with a store list and watch it directly, each object's
+// metadata copied out of the watch cache's object into a
+// PartialObjectMetadata (its lists and maps still the cache's, read-only);
+// other resources go through the metadata client. The garbage collector
+// watches every resource so, and over the loopback connection each of
+// its events was encoded and decoded once more.
+type storeMetadataFactory struct {
+	metadatainformer.SharedInformerFactory
+	stores map[schema.GroupVersionResource]*registry.Store
+	resync time.Duration
+
+	mu        sync.Mutex
+	informers map[schema.GroupVersionResource]informers.GenericInformer
+	started   map[schema.GroupVersionResource]bool
+	running   sync.WaitGroup
+}
+
+func newStoreMetadataFactory(client metadata.Interface, stores map[schema.GroupVersionResource]*registry.Store, resync time.Duration) *storeMetadataFactory {
+	return &storeMetadataFactory{
+		SharedInformerFactory: metadatainformer.NewSharedInformerFactory(client, resync),
+		stores:                stores, resync: resync,
+		informers: map[schema.GroupVersionResource]informers.GenericInformer{},
+		started:   map[schema.GroupVersionResource]bool{},
+	}
+}
+
+// ForResource implements metadatainformer.SharedInformerFactory.
+func (f *storeMetadataFactory) ForResource(gvr schema.GroupVersionResource) informers.GenericInformer {
+	store := f.stores[gvr]
+	if store == nil {
+		return f.SharedInformerFactory.ForResource(gvr)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if inf, ok := f.informers[gvr]; ok {
+		return inf
+	}
+	inf := cache.NewSharedIndexInformer(&metadataListerWatcher{store: store}, &metav1.PartialObjectMetadata{}, f.resync,
+		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	generic := &genericInformer{informer: inf, resource: gvr.GroupResource()}
+	f.informers[gvr] = generic
+	return generic
+}
+
+// Start implements metadatainformer.SharedInformerFactory.
+func (f *storeMetadataFactory) Start(stop <-chan struct{}) {
+	f.SharedInformerFactory.Start(stop)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for gvr, inf := range f.informers {
+		if !f.started[gvr] {
+			f.started[gvr] = true
+			f.running.Go(func() { inf.Informer().Run(stop) })
+		}
+	}
+}
+
+// WaitForCacheSync implements metadatainformer.SharedInformerFactory.
+func (f *storeMetadataFactory) WaitForCacheSync(stop <-chan struct{}) map[schema.GroupVersionResource]bool {
+	synced := f.SharedInformerFactory.WaitForCacheSync(stop)
+	f.mu.Lock()
+	own := maps.Clone(f.informers)
+	f.mu.Unlock()
+	for gvr, inf := range own {
+		synced[gvr] = cache.WaitForCacheSync(stop, inf.Informer().HasSynced)
+	}
+	return synced
+}
+
+// Shutdown implements metadatainformer.SharedInformerFactory; the stop
+// channel given to Start must be closed, as for the factory it wraps.
+func (f *storeMetadataFactory) Shutdown() {
+	f.SharedInformerFactory.Shutdown()
+	f.running.Wait()
+}
+
+type genericInformer struct {
+	informer cache.SharedIndexInformer
+	resource schema.GroupResource
+}
+
+func (g *genericInformer) Informer() cache.SharedIndexInformer { return g.informer }
+
+func (g *genericInformer) Lister() cache.GenericLister {
+	return cache.NewGenericLister(g.informer.GetIndexer(), g.resource)
+}
+
+// metadataListerWatcher lists and watches a registry store in process as
+// PartialObjectMetadata.
+type metadataListerWatcher struct{ store *registry.Store }
+
+var _ cache.ListerWatcherWithContext = &metadataListerWatcher{}
+
+// ListWithContext lists everything at once: there is no response to page.
+func (lw *metadataListerWatcher) ListWithContext(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+	opts.Limit, opts.Continue = 0, ""
+	list, err := lw.store.List(ctx, metav1.NamespaceAll, &opts)
+	if err != nil {
+		return nil, err
+	}
+	listMeta, err := meta.ListAccessor(list)
+	if err != nil {
+		return nil, err
+	}
+	out := &metav1.PartialObjectMetadataList{TypeMeta: partialListType}
+	out.ResourceVersion = listMeta.GetResourceVersion()
+	err = meta.EachListItem(list, func(obj runtime.Object) error {
+		m, err := partialMetadata(obj)
+		if err == nil {
+			out.Items = append(out.Items, *m)
+		}
+		return err
+	})
+	return out, err
+}
+
+// WatchWithContext watches the store, each object's metadata copied out.
+func (lw *metadataListerWatcher) WatchWithContext(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+	w, err := lw.store.Watch(ctx, metav1.NamespaceAll, &opts)
+	if err != nil {
+		return nil, err
+	}
+	return watch.Filter(w, func(ev watch.Event) (watch.Event, bool) {
+		if ev.Type == watch.Error {
+			return ev, true
+		}
+		m, err := partialMetadata(ev.Object)
+		if err != nil {
+			return watch.Event{Type: watch.Error, Object: &apierrors.NewInternalError(err).ErrStatus}, true
+		}
+		ev.Object = m
+		return ev, true
+	}), nil
+}
+
+// IsWatchListSemanticsUnSupported tells the reflector to list, then watch.
+func (lw *metadataListerWatcher) IsWatchListSemanticsUnSupported() bool { return true }
+
+// List implements cache.ListerWatcher.
+func (lw *metadataListerWatcher) List(opts metav1.ListOptions) (runtime.Object, error) {
+	return lw.ListWithContext(context.Background(), opts)
+}
+
+// Watch implements cache.ListerWatcher.
+func (lw *metadataListerWatcher) Watch(opts metav1.ListOptions) (watch.Interface, error) {
+	return lw.WatchWithContext(context.Background(), opts)
+}
+
+var (
+	partialType     = metav1.TypeMeta{APIVersion: "meta.k8s.io/v1", Kind: "PartialObjectMetadata"}
+	partialListType = metav1.TypeMeta{APIVersion: "meta.k8s.io/v1", Kind: "PartialObjectMetadataList"}
+)
+
+// partialMetadata copies obj's metadata, without managedFields, into a
+// PartialObjectMetadata.
+func partialMetadata(obj runtime.Object) (*metav1.PartialObjectMetadata, error) {
+	accessor, ok := obj.(metav1.ObjectMetaAccessor)
+	if !ok {
+		return nil, fmt.Errorf("%T has no object metadata", obj)
+	}
+	m, ok := accessor.GetObjectMeta().(*metav1.ObjectMeta)
+	if !ok {
+		return nil, fmt.Errorf("%T has no ObjectMeta", obj)
+	}
+	out := &metav1.PartialObjectMetadata{TypeMeta: partialType, ObjectMeta: *m}
+	out.ManagedFields = nil
+	return out, nil
 }
