@@ -92,6 +92,9 @@ func (n *Nominator) UpdateNominatedPod(oldPod *corev1.Pod, newInfo *framework.Po
 	n.add(newInfo, nodeName)
 }
 
+// HasNominatedPods reports whether any pod is nominated, without the lock.
+func (n *Nominator) HasNominatedPods() bool { return n.count.Load() > 0 }
+
 // NominatedPodsForNode returns the pods nominated to nodeName; the slice is
 // the caller's, the pods are shared.
 func (n *Nominator) NominatedPodsForNode(nodeName string) []*framework.PodInfo {

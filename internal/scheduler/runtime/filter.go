@@ -135,7 +135,9 @@ func (f *Framework) RunFilterPluginsWithNominatedPods(ctx context.Context, state
 }
 
 func (f *Framework) addNominatedPods(ctx context.Context, state *framework.CycleState, pod *corev1.Pod, nodeInfo *framework.NodeInfo) (bool, *framework.CycleState, *framework.NodeInfo, *framework.Status) {
-	if nodeInfo.Node == nil {
+	// Asked before the node is looked at: its object is often not in the
+	// processor's cache, and there is rarely a nomination.
+	if f.cfg.Nominator == nil || !f.cfg.Nominator.HasNominatedPods() || nodeInfo.Node == nil {
 		return false, state, nodeInfo, nil
 	}
 	nominated := f.NominatedPodsForNode(nodeInfo.Node.Name)

@@ -17,6 +17,9 @@ import (
 // Nominator reports pods nominated to a node by preemption.
 type Nominator interface {
 	NominatedPodsForNode(nodeName string) []*framework.PodInfo
+	// HasNominatedPods reports whether any pod is nominated: filters ask
+	// for every node, and there rarely is one.
+	HasNominatedPods() bool
 }
 
 // Config is what a Framework is built from.

@@ -155,3 +155,5 @@ func cpuFit(pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
 type staticNominator map[string][]*framework.PodInfo
 
 func (n staticNominator) NominatedPodsForNode(node string) []*framework.PodInfo { return n[node] }
+
+func (n staticNominator) HasNominatedPods() bool { return len(n) > 0 }
