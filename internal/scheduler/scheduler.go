@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 
+	"github.com/tugcluster/tug/internal/controller"
 	"github.com/tugcluster/tug/internal/scheduler/cache"
 	"github.com/tugcluster/tug/internal/scheduler/queue"
 	"github.com/tugcluster/tug/internal/scheduler/runtime"
@@ -53,7 +54,7 @@ func New(ctx context.Context, opts Options) (*Scheduler, error) {
 		bindSlots: make(chan struct{}, opts.MaxInFlightBindings),
 	}
 	if s.recorder == nil {
-		s.broadcaster = events.NewBroadcaster(&events.EventSinkImpl{Interface: opts.Client.EventsV1()})
+		s.broadcaster = events.NewBroadcaster(controller.NewEventSink(opts.Client))
 		s.recorder = s.broadcaster.NewRecorder(scheme.Scheme, opts.SchedulerName)
 	}
 	profile := *opts.Profile

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tugcluster/tug/internal/apiserver/registry"
 	"github.com/tugcluster/tug/internal/apiserver/resources"
+	"github.com/tugcluster/tug/internal/controller"
 	"github.com/tugcluster/tug/internal/controllers/cronjob"
 	"github.com/tugcluster/tug/internal/controllers/csrsigning"
 	"github.com/tugcluster/tug/internal/controllers/daemonset"
@@ -115,7 +116,7 @@ func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.Gro
 	if err != nil {
 		return err
 	}
-	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: eventClient.EventsV1()})
+	broadcaster := events.NewBroadcaster(controller.NewEventSink(eventClient))
 	nodeController, err := nodelifecycle.New(nodelifecycle.Config{
 		Client: client, Nodes: typed.Core().V1().Nodes(), Leases: typed.Coordination().V1().Leases(),
 		Pods: typed.Core().V1().Pods(), GracePeriod: nodeGrace,

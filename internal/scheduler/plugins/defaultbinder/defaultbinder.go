@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/tugcluster/tug/internal/scheduler/framework"
 )
@@ -19,13 +20,21 @@ const Name = "DefaultBinder"
 // sets the pod's PodScheduled condition.
 type DefaultBinder struct {
 	client kubernetes.Interface
+	// rest posts bindings without the typed client's per-request
+	// conversion of empty CreateOptions to query parameters, by
+	// reflection; nil for fake clientsets, which have no REST client.
+	rest *rest.RESTClient
 }
 
 var _ framework.BindPlugin = (*DefaultBinder)(nil)
 
 // New returns the plugin.
 func New(_ context.Context, h framework.Handle) (framework.Plugin, error) {
-	return &DefaultBinder{client: h.ClientSet()}, nil
+	b := &DefaultBinder{client: h.ClientSet()}
+	if rc, ok := b.client.CoreV1().RESTClient().(*rest.RESTClient); ok && rc != nil {
+		b.rest = rc
+	}
+	return b, nil
 }
 
 // Name implements framework.Plugin.
@@ -39,7 +48,13 @@ func (b *DefaultBinder) Bind(ctx context.Context, _ *framework.CycleState, pod *
 		ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID},
 		Target:     corev1.ObjectReference{Kind: "Node", Name: nodeName},
 	}
-	if err := b.client.CoreV1().Pods(pod.Namespace).Bind(ctx, binding, metav1.CreateOptions{}); err != nil {
+	var err error
+	if b.rest != nil {
+		err = b.rest.Post().Namespace(pod.Namespace).Resource("pods").Name(pod.Name).SubResource("binding").Body(binding).Do(ctx).Error()
+	} else {
+		err = b.client.CoreV1().Pods(pod.Namespace).Bind(ctx, binding, metav1.CreateOptions{})
+	}
+	if err != nil {
 		return framework.AsStatus(err)
 	}
 	return nil
