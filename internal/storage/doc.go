@@ -22,6 +22,13 @@
 // revision, in revision order, with no gaps and no duplicates. A watcher that
 // cannot keep up never slows writers: it falls back to reading history and is
 // cut off with an expired error once the history it needs is compacted.
+// Revisions without changes for a watch are reported as progress now and
+// then, and promptly when asked (WatchProgressRequester, RequestProgress).
+//
+// A cachedExistingObject handed to Store (a watch cache's object) is only
+// read: when it is of the stored revision, a copy of it stands in for
+// decoding the stored bytes. Store hands the object it decodes for a
+// write's caller (a copy) on to its own watch (handoffs).
 //
 // All methods are safe for concurrent use. Objects passed in are not retained;
 // they are not mutated except for the out parameters named in each method
