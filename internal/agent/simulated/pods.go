@@ -159,7 +159,12 @@ func (s *Simulator) patchPodStatus(ctx context.Context, key string, uid types.UI
 	if err != nil {
 		return err
 	}
-	_, err = s.client.CoreV1().Pods(namespace).Patch(ctx, name, types.MergePatchType, data, metav1.PatchOptions{}, "status")
+	if s.core != nil {
+		err = s.core.Patch(types.MergePatchType).Namespace(namespace).Resource("pods").Name(name).SubResource("status").
+			Body(data).Do(ctx).Error()
+	} else {
+		_, err = s.client.CoreV1().Pods(namespace).Patch(ctx, name, types.MergePatchType, data, metav1.PatchOptions{}, "status")
+	}
 	switch {
 	case apierrors.IsNotFound(err):
 		s.ips.release(key)

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -33,7 +34,11 @@ const byNode = "node"
 type Simulator struct {
 	cfg    Config
 	client kubernetes.Interface
-	clock  clock.PassiveClock
+	// core patches pod status without decoding the pod the server sends
+	// back (a third of the pods the agent would decode); nil for fake
+	// clientsets, which have no REST client.
+	core  *rest.RESTClient
+	clock clock.PassiveClock
 
 	names []string       // node i's name
 	index map[string]int // node name → i
@@ -63,6 +68,9 @@ func New(client kubernetes.Interface, cfg Config) (*Simulator, error) {
 		index:  make(map[string]int, cfg.Nodes),
 		nodes:  make([]nodeState, cfg.Nodes),
 		ips:    newPodIPs(),
+	}
+	if rc, ok := client.CoreV1().RESTClient().(*rest.RESTClient); ok && rc != nil {
+		s.core = rc
 	}
 	for i := range s.names {
 		s.names[i] = NodeName(cfg.NamePrefix, i)
