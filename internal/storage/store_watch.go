@@ -45,7 +45,8 @@ func (s *Store) Watch(ctx context.Context, key string, opts ListOptions) (watch.
 // reports progress unasked while the backend moves on without events for
 // it. Every write is progress for every other resource's watch; reporting
 // each (thousands a second) cost the API server a few percent of its CPU.
-// Whoever needs a revision sooner asks (RequestProgress).
+// Whoever needs a revision sooner asks (RequestProgress). The bolt
+// backend's watches report such revisions at the same pace.
 const ProgressInterval = 250 * time.Millisecond
 
 // storeWatcher turns backend events into decoded, filtered watch events.
@@ -64,9 +65,10 @@ type storeWatcher struct {
 // ProgressRequester is a watch that reports progress when asked.
 type ProgressRequester interface {
 	// RequestProgress asks for a BOOKMARK at the newest revision the watch
-	// has seen, and another once it sees the backend's next revision, so
-	// that a caller waiting for a revision without events for this watch
-	// learns when it is reached.
+	// has seen, and, through the backend (WatchProgressRequester), another
+	// at the backend's newest revision once the watch reaches it, so that a
+	// caller waiting for a revision without events for this watch learns
+	// when it is reached.
 	RequestProgress()
 }
 
