@@ -100,22 +100,44 @@ func newSharedInformerFactory(client kubernetes.Interface, stores map[schema.Gro
 	return factory
 }
 
-// storeListerWatcher lists and watches a registry store in process.
-type storeListerWatcher struct{ store *registry.Store }
+// storeListerWatcher lists and watches a registry store in process, as
+// the store's objects or, with metadataOnly, as PartialObjectMetadata.
+type storeListerWatcher struct {
+	store        *registry.Store
+	metadataOnly bool
+}
 
 var _ cache.ListerWatcherWithContext = &storeListerWatcher{}
 
 // ListWithContext lists everything at once: there is no response to page.
 func (lw *storeListerWatcher) ListWithContext(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 	opts.Limit, opts.Continue = 0, ""
-	return lw.store.List(ctx, metav1.NamespaceAll, &opts)
+	list, err := lw.store.List(ctx, metav1.NamespaceAll, &opts)
+	if err != nil || !lw.metadataOnly {
+		return list, err
+	}
+	return partialMetadataList(list)
 }
 
 // WatchWithContext watches from the listed resourceVersion until ctx ends
 // or the cache ends the watch (a slow consumer), when the reflector
 // watches again.
 func (lw *storeListerWatcher) WatchWithContext(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-	return lw.store.Watch(ctx, metav1.NamespaceAll, &opts)
+	w, err := lw.store.Watch(ctx, metav1.NamespaceAll, &opts)
+	if err != nil || !lw.metadataOnly {
+		return w, err
+	}
+	return watch.Filter(w, func(ev watch.Event) (watch.Event, bool) {
+		if ev.Type == watch.Error {
+			return ev, true
+		}
+		m, err := partialMetadata(ev.Object)
+		if err != nil {
+			return watch.Event{Type: watch.Error, Object: &apierrors.NewInternalError(err).ErrStatus}, true
+		}
+		ev.Object = m
+		return ev, true
+	}), nil
 }
 
 // IsWatchListSemanticsUnSupported tells the reflector to list, then watch:
@@ -171,7 +193,7 @@ func (f *storeMetadataFactory) ForResource(gvr schema.GroupVersionResource) info
 	if inf, ok := f.informers[gvr]; ok {
 		return inf
 	}
-	inf := cache.NewSharedIndexInformer(&metadataListerWatcher{store: store}, &metav1.PartialObjectMetadata{}, f.resync,
+	inf := cache.NewSharedIndexInformer(&storeListerWatcher{store: store, metadataOnly: true}, &metav1.PartialObjectMetadata{}, f.resync,
 		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	generic := &genericInformer{informer: inf, resource: gvr.GroupResource()}
 	f.informers[gvr] = generic
@@ -221,19 +243,9 @@ func (g *genericInformer) Lister() cache.GenericLister {
 	return cache.NewGenericLister(g.informer.GetIndexer(), g.resource)
 }
 
-// metadataListerWatcher lists and watches a registry store in process as
-// PartialObjectMetadata.
-type metadataListerWatcher struct{ store *registry.Store }
-
-var _ cache.ListerWatcherWithContext = &metadataListerWatcher{}
-
-// ListWithContext lists everything at once: there is no response to page.
-func (lw *metadataListerWatcher) ListWithContext(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-	opts.Limit, opts.Continue = 0, ""
-	list, err := lw.store.List(ctx, metav1.NamespaceAll, &opts)
-	if err != nil {
-		return nil, err
-	}
+// partialMetadataList copies the metadata of list's items into a
+// PartialObjectMetadataList.
+func partialMetadataList(list runtime.Object) (*metav1.PartialObjectMetadataList, error) {
 	listMeta, err := meta.ListAccessor(list)
 	if err != nil {
 		return nil, err
@@ -248,38 +260,6 @@ func (lw *metadataListerWatcher) ListWithContext(ctx context.Context, opts metav
 		return err
 	})
 	return out, err
-}
-
-// WatchWithContext watches the store, each object's metadata copied out.
-func (lw *metadataListerWatcher) WatchWithContext(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-	w, err := lw.store.Watch(ctx, metav1.NamespaceAll, &opts)
-	if err != nil {
-		return nil, err
-	}
-	return watch.Filter(w, func(ev watch.Event) (watch.Event, bool) {
-		if ev.Type == watch.Error {
-			return ev, true
-		}
-		m, err := partialMetadata(ev.Object)
-		if err != nil {
-			return watch.Event{Type: watch.Error, Object: &apierrors.NewInternalError(err).ErrStatus}, true
-		}
-		ev.Object = m
-		return ev, true
-	}), nil
-}
-
-// IsWatchListSemanticsUnSupported tells the reflector to list, then watch.
-func (lw *metadataListerWatcher) IsWatchListSemanticsUnSupported() bool { return true }
-
-// List implements cache.ListerWatcher.
-func (lw *metadataListerWatcher) List(opts metav1.ListOptions) (runtime.Object, error) {
-	return lw.ListWithContext(context.Background(), opts)
-}
-
-// Watch implements cache.ListerWatcher.
-func (lw *metadataListerWatcher) Watch(opts metav1.ListOptions) (watch.Interface, error) {
-	return lw.WatchWithContext(context.Background(), opts)
 }
 
 var (
