@@ -19,8 +19,8 @@ import (
 // REST client, get the typed client's sink.
 func NewEventSink(client kubernetes.Interface) events.EventSink {
 	typed := &events.EventSinkImpl{Interface: client.EventsV1()}
-	rc, ok := client.EventsV1().RESTClient().(*rest.RESTClient)
-	if !ok || rc == nil {
+	rc := RESTClientOf(client.EventsV1().RESTClient())
+	if rc == nil {
 		return typed
 	}
 	return &eventSink{EventSinkImpl: typed, rest: rc}

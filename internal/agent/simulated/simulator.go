@@ -68,9 +68,7 @@ func New(client kubernetes.Interface, cfg Config) (*Simulator, error) {
 		index:  make(map[string]int, cfg.Nodes),
 		nodes:  make([]nodeState, cfg.Nodes),
 		ips:    newPodIPs(),
-	}
-	if rc, ok := client.CoreV1().RESTClient().(*rest.RESTClient); ok && rc != nil {
-		s.core = rc
+		core:   controller.RESTClientOf(client.CoreV1().RESTClient()),
 	}
 	for i := range s.names {
 		s.names[i] = NodeName(cfg.NamePrefix, i)

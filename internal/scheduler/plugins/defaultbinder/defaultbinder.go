@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/tugcluster/tug/internal/controller"
 	"github.com/tugcluster/tug/internal/scheduler/framework"
 )
 
@@ -21,8 +22,8 @@ const Name = "DefaultBinder"
 type DefaultBinder struct {
 	client kubernetes.Interface
 	// rest posts bindings without the typed client's per-request
-	// conversion of empty CreateOptions to query parameters, by
-	// reflection; nil for fake clientsets, which have no REST client.
+	// conversion of empty CreateOptions (controller.RESTClientOf); nil
+	// for fake clientsets.
 	rest *rest.RESTClient
 }
 
@@ -30,11 +31,8 @@ var _ framework.BindPlugin = (*DefaultBinder)(nil)
 
 // New returns the plugin.
 func New(_ context.Context, h framework.Handle) (framework.Plugin, error) {
-	b := &DefaultBinder{client: h.ClientSet()}
-	if rc, ok := b.client.CoreV1().RESTClient().(*rest.RESTClient); ok && rc != nil {
-		b.rest = rc
-	}
-	return b, nil
+	client := h.ClientSet()
+	return &DefaultBinder{client: client, rest: controller.RESTClientOf(client.CoreV1().RESTClient())}, nil
 }
 
 // Name implements framework.Plugin.
