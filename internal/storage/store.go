@@ -198,10 +198,7 @@ func (s *Store) written(key string, data []byte, out kruntime.Object, rev int64,
 		s.handoffs.withdraw(key, data)
 		return err
 	}
-	if err := s.versioner.UpdateObject(out, uint64(rev)); err != nil {
-		return Errorf(CodeInvalidObject, key, "set resourceVersion of %s: %v", key, err)
-	}
-	return nil
+	return s.stamp(key, out, rev)
 }
 
 // Delete implements Interface.
@@ -300,7 +297,12 @@ func (s *Store) decode(key string, data []byte, out kruntime.Object, rev int64) 
 	if err := kruntime.DecodeInto(s.codec, data, out); err != nil {
 		return Errorf(CodeInvalidObject, key, "decode %s: %v", key, err)
 	}
-	if err := s.versioner.UpdateObject(out, uint64(rev)); err != nil {
+	return s.stamp(key, out, rev)
+}
+
+// stamp sets obj's resourceVersion to rev.
+func (s *Store) stamp(key string, obj kruntime.Object, rev int64) error {
+	if err := s.versioner.UpdateObject(obj, uint64(rev)); err != nil {
 		return Errorf(CodeInvalidObject, key, "set resourceVersion of %s: %v", key, err)
 	}
 	return nil

@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"sync"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,14 +39,6 @@ func (s *Store) Watch(ctx context.Context, key string, opts ListOptions) (watch.
 	}()
 	return w, nil
 }
-
-// ProgressInterval is how often at most a watch with ProgressNotify
-// reports progress unasked while the backend moves on without events for
-// it. Every write is progress for every other resource's watch; reporting
-// each (thousands a second) cost the API server a few percent of its CPU.
-// Whoever needs a revision sooner asks (RequestProgress). The bolt
-// backend's watches report such revisions at the same pace.
-const ProgressInterval = 250 * time.Millisecond
 
 // storeWatcher turns backend events into decoded, filtered watch events.
 type storeWatcher struct {
@@ -138,10 +129,9 @@ func (w *storeWatcher) run(ctx context.Context, rev int64) {
 // at or below revision listed, and reports progress.
 func (w *storeWatcher) follow(ctx context.Context, responses <-chan WatchResponse, listed int64) {
 	seen, reported := listed, listed // the newest revision seen, and reported by a bookmark
-	var lastReport time.Time
-	asked := false // a progress request waits for the backend's next revision
+	asked := false                   // a progress request waits for the backend's next revision
 	report := func(rev int64) bool {
-		reported, lastReport = rev, time.Now()
+		reported = rev
 		return w.send(ctx, w.bookmark(rev))
 	}
 	for {
@@ -189,7 +179,9 @@ func (w *storeWatcher) follow(ctx context.Context, responses <-chan WatchRespons
 				continue
 			}
 			seen = max(seen, resp.Revision)
-			if w.progress && (asked || (!sent && time.Since(lastReport) >= ProgressInterval)) {
+			// A response without events is the backend's progress report,
+			// which it paces (WatchProgressRequester).
+			if w.progress && (asked || !sent) {
 				asked = false
 				if !report(seen) {
 					return
@@ -248,8 +240,8 @@ func (w *storeWatcher) decodeMatching(key string, data []byte, rev int64, writte
 		obj = w.store.handoffs.take(key, data)
 	}
 	if obj != nil {
-		if err := w.store.versioner.UpdateObject(obj, uint64(rev)); err != nil {
-			return nil, false, Errorf(CodeInvalidObject, key, "set resourceVersion of %s: %v", key, err)
+		if err := w.store.stamp(key, obj, rev); err != nil {
+			return nil, false, err
 		}
 	} else {
 		obj = w.store.newFunc()

@@ -234,7 +234,7 @@ func TestWatchProgressSparinglyAndOnRequest(t *testing.T) {
 	}
 	elapsed := time.Since(start)
 	drain()
-	if allowed := 2 + int(elapsed/storage.ProgressInterval); responses > allowed {
+	if allowed := 2 + int(elapsed/ProgressInterval); responses > allowed {
 		t.Errorf("%d progress responses for 200 writes elsewhere in %v, want at most %d", responses, elapsed, allowed)
 	}
 	if err := b.RequestWatchProgress(ctx); err != nil {

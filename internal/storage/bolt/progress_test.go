@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/tugcluster/tug/internal/storage"
+	"github.com/tugcluster/tug/internal/storage/bolt"
 )
 
 // TestProgressIsReportedSparinglyAndOnRequest: a watch with ProgressNotify
@@ -61,7 +62,7 @@ func TestProgressIsReportedSparinglyAndOnRequest(t *testing.T) {
 	}
 	elapsed := time.Since(start)
 	drain()
-	if allowed := 2 + int(elapsed/storage.ProgressInterval); bookmarks > allowed {
+	if allowed := 2 + int(elapsed/bolt.ProgressInterval); bookmarks > allowed {
 		t.Errorf("%d bookmarks for %d writes elsewhere in %v, want at most %d", bookmarks, writes, elapsed, allowed)
 	}
 	lastRev, _ := strconv.ParseInt(last, 10, 64)
