@@ -4,13 +4,11 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/tugcluster/tug/internal/apiserver/treeequal"
 )
@@ -56,7 +54,6 @@ func ownedScalarUpdate(live, obj runtime.Object, manager string, key entryKey) (
 		return entries, true
 	}
 	mine, updates := -1, 0
-	sets := make([]*fieldpath.Set, len(current))
 	for i, e := range current {
 		if e.Operation == metav1.ManagedFieldsOperationUpdate {
 			updates++
@@ -64,11 +61,6 @@ func ownedScalarUpdate(live, obj runtime.Object, manager string, key entryKey) (
 		if e.FieldsType != "FieldsV1" || e.FieldsV1 == nil {
 			return nil, false
 		}
-		set, err := fieldSetOf(e.FieldsV1)
-		if err != nil {
-			return nil, false
-		}
-		sets[i] = set
 		if e.Manager == manager && e.Operation == metav1.ManagedFieldsOperationUpdate &&
 			e.APIVersion == key.apiVersion && e.Subresource == key.subresource {
 			mine = i
@@ -78,8 +70,9 @@ func ownedScalarUpdate(live, obj runtime.Object, manager string, key entryKey) (
 		return nil, false
 	}
 	for _, path := range changed {
-		for i, set := range sets {
-			if set.Has(path) != (i == mine) {
+		for i, e := range current {
+			has, err := ownsField(e.FieldsV1.GetRawString(), path)
+			if err != nil || has != (i == mine) {
 				return nil, false
 			}
 		}
@@ -94,7 +87,7 @@ func ownedScalarUpdate(live, obj runtime.Object, manager string, key entryKey) (
 // differ, if each is a scalar that o holds, directly in the object or in
 // one of its top-level structs (spec.renewTime); ok is false if anything
 // else differs, metadata included (managedFields aside).
-func changedScalars(l, o reflect.Value) (paths []fieldpath.Path, ok bool) {
+func changedScalars(l, o reflect.Value) (paths [][]string, ok bool) {
 	t := l.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -118,7 +111,7 @@ func changedScalars(l, o reflect.Value) (paths []fieldpath.Path, ok bool) {
 			if !present(of, omitEmpty) {
 				return nil, false
 			}
-			paths = append(paths, fieldpath.MakePathOrDie(name))
+			paths = append(paths, []string{name})
 			continue
 		}
 		if f.Type.Kind() != reflect.Struct {
@@ -134,7 +127,7 @@ func changedScalars(l, o reflect.Value) (paths []fieldpath.Path, ok bool) {
 			if !subNamed || g.Anonymous || !isScalar(g.Type) || !present(og, subOmitEmpty) {
 				return nil, false
 			}
-			paths = append(paths, fieldpath.MakePathOrDie(name, sub))
+			paths = append(paths, []string{name, sub})
 		}
 	}
 	return paths, true
@@ -155,39 +148,6 @@ var managedFieldsIndex = func() int {
 	f, _ := objectMetaType.FieldByName("ManagedFields")
 	return f.Index[0]
 }()
-
-// maxParsedFieldSets bounds parsedFieldSets.
-const maxParsedFieldSets = 1024
-
-// parsedFieldSets holds the field sets of recent managedFields entries by
-// their JSON: the entries of a kind of writer are alike (every node's
-// Lease has the same), so each is parsed once. Sets are only read.
-var parsedFieldSets struct {
-	sync.Mutex
-	sets map[string]*fieldpath.Set
-}
-
-// fieldSetOf parses an entry's fields.
-func fieldSetOf(f *metav1.FieldsV1) (*fieldpath.Set, error) {
-	key := f.String()
-	parsedFieldSets.Lock()
-	set, ok := parsedFieldSets.sets[key]
-	parsedFieldSets.Unlock()
-	if ok {
-		return set, nil
-	}
-	set = &fieldpath.Set{}
-	if err := set.FromJSON(f.GetRawReader()); err != nil {
-		return nil, err
-	}
-	parsedFieldSets.Lock()
-	defer parsedFieldSets.Unlock()
-	if parsedFieldSets.sets == nil || len(parsedFieldSets.sets) >= maxParsedFieldSets {
-		parsedFieldSets.sets = map[string]*fieldpath.Set{}
-	}
-	parsedFieldSets.sets[key] = set
-	return set, nil
-}
 
 // scalarStructs are the structs the API serializes as strings.
 var scalarStructs = map[reflect.Type]bool{timeType: true, microTimeType: true, reflect.TypeFor[resource.Quantity](): true}

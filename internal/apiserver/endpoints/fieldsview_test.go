@@ -1,6 +1,7 @@
 package endpoints
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/client-go/applyconfigurations"
@@ -275,15 +277,21 @@ func BenchmarkLeaseRenewalFields(b *testing.B) {
 	t := &testing.T{}
 	fm := newFieldManager(t, converter, kindSettingConvertor{resources.Scheme()}, r.GroupVersionKind(), "", resetFields(r, ""))
 	start := time.Unix(1767225600, 0)
-	lease := &coordinationv1.Lease{
-		TypeMeta: metav1.TypeMeta{APIVersion: "coordination.k8s.io/v1", Kind: "Lease"},
-		ObjectMeta: metav1.ObjectMeta{Name: "sim-0001", Namespace: "kube-node-lease", UID: "u1", ResourceVersion: "5",
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: "sim-0001", UID: "n1"}}},
-		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("sim-0001"), LeaseDurationSeconds: ptr.To[int32](40),
-			RenewTime: ptr.To(metav1.NewMicroTime(start))},
+	// Leases of 5,000 nodes, each owned by its node, so each entry's
+	// fields name a different owner uid, as in a cluster.
+	lives := make([]*coordinationv1.Lease, 5000)
+	for n := range lives {
+		name := fmt.Sprintf("sim-%04d", n)
+		lease := &coordinationv1.Lease{
+			TypeMeta: metav1.TypeMeta{APIVersion: "coordination.k8s.io/v1", Kind: "Lease"},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "kube-node-lease", UID: types.UID("u" + name), ResourceVersion: "5",
+				OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: name, UID: types.UID("n" + name)}}},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To(name), LeaseDurationSeconds: ptr.To[int32](40),
+				RenewTime: ptr.To(metav1.NewMicroTime(start))},
+		}
+		empty := &coordinationv1.Lease{TypeMeta: lease.TypeMeta}
+		lives[n] = fm.UpdateNoErrors(empty, lease, "tug-agent").(*coordinationv1.Lease)
 	}
-	empty := &coordinationv1.Lease{TypeMeta: lease.TypeMeta}
-	live := fm.UpdateNoErrors(empty, lease.DeepCopy(), "tug-agent").(*coordinationv1.Lease)
 	key := entryKey{apiVersion: "coordination.k8s.io/v1"}
 	for _, bc := range []struct {
 		name   string
@@ -297,6 +305,7 @@ func BenchmarkLeaseRenewalFields(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
+				live := lives[i%len(lives)]
 				next := live.DeepCopy()
 				next.Spec.RenewTime = ptr.To(metav1.NewMicroTime(start.Add(time.Duration(i+1) * 10 * time.Second)))
 				_ = bc.update(live, next)
