@@ -137,9 +137,10 @@ func TestSyncNodeRegistersAndRenews(t *testing.T) {
 	if got := h.syncNode("sim-0001"); got != 3*time.Second {
 		t.Errorf("requeue before renewal = %v, want 3s", got)
 	}
-	// Due: renewed, next in 10s less up to 4% jitter (Rand 0.5: 2%).
+	// Due: renewed, next in 10s less up to 4% jitter (Rand 0.5: 2%),
+	// rounded up to the heartbeat slots: 9.8s becomes 10s.
 	h.clock.Step(3 * time.Second)
-	if got, want := h.syncNode("sim-0001"), 10*time.Second-200*time.Millisecond; got != want {
+	if got, want := h.syncNode("sim-0001"), 10*time.Second; got != want {
 		t.Errorf("requeue after renewal = %v, want %v", got, want)
 	}
 	lease, err = h.client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, "sim-0001", metav1.GetOptions{})
@@ -148,6 +149,19 @@ func TestSyncNodeRegistersAndRenews(t *testing.T) {
 	}
 	if want := t0.Add(5 * time.Second); !lease.Spec.RenewTime.Time.Equal(want) {
 		t.Errorf("renewTime = %v, want %v", lease.Spec.RenewTime.Time, want)
+	}
+}
+
+func TestSlotAfter(t *testing.T) {
+	for _, tc := range []struct{ after, want time.Duration }{
+		{0, 0},
+		{time.Nanosecond, heartbeatSlot},
+		{9800 * time.Millisecond, 10 * time.Second},
+		{10 * time.Second, 10 * time.Second},
+	} {
+		if got := slotAfter(t0.Add(tc.after)).Sub(t0); got != tc.want {
+			t.Errorf("slotAfter(t0+%v) = t0+%v, want t0+%v", tc.after, got, tc.want)
+		}
 	}
 }
 

@@ -29,6 +29,13 @@ type nodeState struct {
 // minRequeue keeps a node due right now from spinning the queue.
 const minRequeue = 10 * time.Millisecond
 
+// heartbeatSlot is the grid that nodes' next heartbeats are rounded up
+// to. Thousands of nodes renewing at their own instants would wake the
+// agent and the server for every lease; renewals due in the same slot go
+// out together, sharing wake-ups and the server's commits. A lease is
+// renewed at most one slot late, far inside its duration.
+const heartbeatSlot = 250 * time.Millisecond
+
 // syncNode registers node name if it is missing, posts its status when it
 // is due or wrong, and renews its Lease when due. It returns a Requeue for
 // the next of these.
@@ -86,8 +93,19 @@ func (s *Simulator) syncNode(ctx context.Context, name string) error {
 			st.nextRenew = now.Add(interval - time.Duration(float64(interval)*0.04*s.cfg.Rand()))
 		}
 	}
-	next := min(st.nextRenew.Sub(now), st.heartbeat.Add(s.cfg.StatusReportInterval).Sub(now))
-	return controller.Requeue{After: max(next, minRequeue)}
+	next := st.heartbeat.Add(s.cfg.StatusReportInterval)
+	if st.nextRenew.Before(next) {
+		next = st.nextRenew
+	}
+	return controller.Requeue{After: max(slotAfter(next).Sub(now), minRequeue)}
+}
+
+// slotAfter rounds t up to the heartbeat slot grid.
+func slotAfter(t time.Time) time.Time {
+	if r := t.Truncate(heartbeatSlot); !r.Equal(t) {
+		return r.Add(heartbeatSlot)
+	}
+	return t
 }
 
 // registerNode creates node i, or fetches it when it exists already
