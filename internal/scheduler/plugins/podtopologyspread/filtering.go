@@ -125,8 +125,8 @@ func (pl *PodTopologySpread) PreFilter(ctx context.Context, cs *framework.CycleS
 // each node: result[n*len(cons)+i] for node n and constraint i, -1 where
 // the node does not count for the constraint. With requireAll, nodes
 // lacking one of the keys count for none. With want, only constraints for
-// which want(i, node) holds are counted.
-func (pl *PodTopologySpread) countPerNode(ctx context.Context, pod *corev1.Pod, nodes []*framework.NodeInfo, cons []constraint, f *nodeFilter, requireAll bool, want func(i int, node *corev1.Node) bool) ([]int32, *countPass) {
+// which want(i, n) holds are counted.
+func (pl *PodTopologySpread) countPerNode(ctx context.Context, pod *corev1.Pod, nodes []*framework.NodeInfo, cons []constraint, f *nodeFilter, requireAll bool, want func(i, n int) bool) ([]int32, *countPass) {
 	k := len(cons)
 	out := make([]int32, len(nodes)*k)
 	queries := make([]string, k)
@@ -148,7 +148,7 @@ func (pl *PodTopologySpread) countPerNode(ctx context.Context, pod *corev1.Pod, 
 		affinityOK, taintsOK := f.check(node)
 		for i := range cons {
 			c := &cons[i]
-			if !c.includes(affinityOK, taintsOK) || (want != nil && !want(i, node)) {
+			if !c.includes(affinityOK, taintsOK) || (want != nil && !want(i, n)) {
 				continue
 			}
 			row[i] = pass.count(n, ni, c.selector, pod.Namespace, queries[i])

@@ -34,8 +34,10 @@ type PodTopologySpread struct {
 	controllers  corelisters.ReplicationControllerLister
 	replicaSets  appslisters.ReplicaSetLister
 	statefulSets appslisters.StatefulSetLister
-	// counts memoizes per-node match counts across cycles.
-	counts matchCounts
+	// counts memoizes per-node match counts across cycles, domains the
+	// nodes' topology domains.
+	counts  matchCounts
+	domains nodeDomains
 }
 
 var (

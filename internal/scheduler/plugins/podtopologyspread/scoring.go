@@ -24,10 +24,16 @@ type preScoreState struct {
 	// ignored are filtered nodes lacking a key of the pod's own
 	// constraints: they score 0.
 	ignored sets.Set[string]
-	// counts[i] maps each domain of constraint i that a filtered node lies
-	// in to the matching pods there. Hostname constraints have no map:
-	// a node is its own domain and Score counts its pods directly.
-	counts []map[string]int64
+	// nodes is the snapshot's list of all nodes this cycle.
+	nodes []*framework.NodeInfo
+	// domains[i] is the domain of constraint i of each of nodes, by
+	// position; values[i] the label value of each domain number; and
+	// counts[i] the matching pods in each domain that a filtered node lies
+	// in, by number. Hostname constraints have none of these: a node is
+	// its own domain and Score counts its pods directly.
+	domains [][]nodeDomain
+	values  [][]string
+	counts  [][]int64
 	// memos[i] holds the per-node counts of hostname constraint i, by
 	// SnapshotIndex, which Score reads.
 	memos [][]countEntry
@@ -35,6 +41,22 @@ type preScoreState struct {
 	// domains, so that a constraint over few domains (zones) does not
 	// drown one over many (hosts), and the reverse.
 	weights []float64
+}
+
+// domainOf returns the domain of constraint i of ni, a node of this
+// cycle's snapshot: -1 if its label value is not that of any listed node.
+func (s *preScoreState) domainOf(i int, ni *framework.NodeInfo) nodeDomain {
+	if n := ni.SnapshotIndex; n >= 0 && n < len(s.nodes) && s.nodes[n] == ni {
+		return s.domains[i][n]
+	}
+	// Not from the snapshot (the scheduler never does this): by value.
+	value, labeled := ni.Node.Labels[s.constraints[i].topologyKey]
+	for id, v := range s.values[i] {
+		if v == value {
+			return nodeDomain{id: int32(id), labeled: labeled}
+		}
+	}
+	return nodeDomain{id: -1, labeled: labeled}
 }
 
 // Clone returns s: nothing changes it after PreScore.
@@ -65,18 +87,28 @@ func (pl *PodTopologySpread) PreScore(ctx context.Context, cs *framework.CycleSt
 	if len(cons) == 0 {
 		return framework.NewStatus(framework.Skip)
 	}
+	k := len(cons)
 	s := &preScoreState{
 		constraints: cons,
 		ignored:     sets.New[string](),
-		counts:      make([]map[string]int64, len(cons)),
-		memos:       make([][]countEntry, len(cons)),
-		weights:     make([]float64, len(cons)),
+		nodes:       all,
+		domains:     make([][]nodeDomain, k),
+		values:      make([][]string, k),
+		counts:      make([][]int64, k),
+		memos:       make([][]countEntry, k),
+		weights:     make([]float64, k),
 	}
+	// present[i] marks the domains of constraint i a filtered node lies
+	// in: only those are counted.
+	present := make([][]bool, k)
 	for i := range cons {
 		if cons[i].topologyKey != corev1.LabelHostname {
-			s.counts[i] = map[string]int64{}
+			s.domains[i], s.values[i] = pl.domains.resolve(cons[i].topologyKey, all)
+			s.counts[i] = make([]int64, len(s.values[i]))
+			present[i] = make([]bool, len(s.values[i]))
 		}
 	}
+	sizes := make([]int, k)
 	for _, ni := range filtered {
 		node := ni.Node
 		if requireAll && !hasAllKeys(node.Labels, cons) {
@@ -84,41 +116,37 @@ func (pl *PodTopologySpread) PreScore(ctx context.Context, cs *framework.CycleSt
 			continue
 		}
 		for i := range cons {
-			if s.counts[i] != nil {
-				// Without requireAll, nodes lacking the key make up one
-				// unnamed domain for sizing (as upstream counts them).
-				s.counts[i][node.Labels[cons[i].topologyKey]] += 0
+			if s.counts[i] == nil {
+				sizes[i]++
+				continue
+			}
+			// Without requireAll, nodes lacking the key make up one
+			// unnamed domain for sizing (as upstream counts them).
+			if d := s.domainOf(i, ni); d.id >= 0 && !present[i][d.id] {
+				present[i][d.id] = true
+				sizes[i]++
 			}
 		}
 	}
 	for i := range cons {
-		size := len(s.counts[i])
-		if s.counts[i] == nil {
-			size = len(filtered) - s.ignored.Len()
-		}
-		s.weights[i] = math.Log(float64(size + 2))
+		s.weights[i] = math.Log(float64(sizes[i] + 2))
 	}
 	// Count over all nodes, not just the filtered ones: pods on nodes the
 	// pod cannot use still make a domain fuller.
 	// Hostname constraints are counted on every node too, filling the
 	// memo Score reads.
-	perNode, pass := pl.countPerNode(ctx, pod, all, cons, newNodeFilter(ctx, pod, cons), requireAll, func(i int, node *corev1.Node) bool {
-		if s.counts[i] == nil {
-			return true
-		}
-		_, ok := s.counts[i][node.Labels[cons[i].topologyKey]]
-		return ok
+	perNode, pass := pl.countPerNode(ctx, pod, all, cons, newNodeFilter(ctx, pod, cons), requireAll, func(i, n int) bool {
+		return present[i] == nil || present[i][s.domains[i][n].id]
 	})
 	for i := range cons {
 		if s.counts[i] == nil {
 			s.memos[i] = pass.memo(countQuery(pod.Namespace, cons[i].selector))
 		}
 	}
-	k := len(cons)
-	for n, ni := range all {
+	for n := range all {
 		for i, count := range perNode[n*k : (n+1)*k] {
 			if count > 0 && s.counts[i] != nil {
-				s.counts[i][ni.Node.Labels[cons[i].topologyKey]] += int64(count)
+				s.counts[i][s.domains[i][n].id] += int64(count)
 			}
 		}
 	}
@@ -145,17 +173,22 @@ func (pl *PodTopologySpread) Score(_ context.Context, cs *framework.CycleState, 
 	var score float64
 	for i := range s.constraints {
 		c := &s.constraints[i]
-		value, ok := node.Labels[c.topologyKey]
-		if !ok {
-			continue
-		}
 		var count int64
 		if s.counts[i] == nil {
+			if _, ok := node.Labels[c.topologyKey]; !ok {
+				continue
+			}
 			// Upstream counts a node's own pods here, whatever the node
 			// inclusion policies; PreScore memoized them.
 			count = int64(lookupCount(s.memos[i], nodeInfo, c.selector, pod.Namespace))
 		} else {
-			count = s.counts[i][value]
+			d := s.domainOf(i, nodeInfo)
+			if !d.labeled {
+				continue
+			}
+			if d.id >= 0 {
+				count = s.counts[i][d.id]
+			}
 		}
 		score += float64(count)*s.weights[i] + float64(c.maxSkew-1)
 	}

@@ -1,6 +1,7 @@
 package podtopologyspread
 
 import (
+	"context"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -160,5 +161,45 @@ func TestDefaultSelector(t *testing.T) {
 				t.Errorf("selector = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestScoreFollowsRelabeledNodes: the domains PreScore remembers by node
+// follow a node that moves to another zone, and Score gives a NodeInfo
+// that is not the snapshot's (a copy) the score of the node it copies.
+func TestScoreFollowsRelabeledNodes(t *testing.T) {
+	web := func(name string) *corev1.Pod { return makePod("default", name, "app", "web").Obj() }
+	nodes := cluster(map[string][]*corev1.Pod{"n1": {web("a"), web("b")}, "n3": {web("c")}})
+	pl := newPlugin(t, nodes)
+	pod := makePod("default", "p", "app", "web").Spread(1, zone, corev1.ScheduleAnyway, "web").Obj()
+	// z1 (n1, n2) holds 2, z2 (n3) 1, z3 (n4) 0; weight ln(3+2).
+	raw, _ := scoreAll(t, pl, nodes, pod)
+	if diff := cmp.Diff(map[string]int64{"n1": 3, "n2": 3, "n3": 2, "n4": 0, "n5": 0}, raw); diff != "" {
+		t.Fatalf("raw scores (-want +got):\n%s", diff)
+	}
+
+	// n3 moves to z1 (a new Node object, as the cache would make): z1
+	// holds 3, z3 none, and z2 is gone: weight ln(2+2).
+	moved := nodes[2].Node.DeepCopy()
+	moved.Labels[zone] = "z1"
+	nodes[2].Node = moved
+	want := map[string]int64{"n1": 4, "n2": 4, "n3": 4, "n4": 0, "n5": 0}
+	raw, _ = scoreAll(t, pl, nodes, pod)
+	if diff := cmp.Diff(want, raw); diff != "" {
+		t.Errorf("raw scores after n3 moved (-want +got):\n%s", diff)
+	}
+
+	ctx := context.Background()
+	cs := framework.NewCycleState()
+	if st := pl.PreScore(ctx, cs, pod, nodes); !st.IsSuccess() {
+		t.Fatal(st.Message())
+	}
+	for _, ni := range nodes {
+		clone := ni.Clone()
+		clone.SnapshotIndex = -1
+		got, st := pl.Score(ctx, cs, pod, clone)
+		if !st.IsSuccess() || got != want[ni.NodeName()] {
+			t.Errorf("Score of a copy of %s = %d (%v), want %d", ni.NodeName(), got, st.Message(), want[ni.NodeName()])
+		}
 	}
 }
