@@ -12,9 +12,9 @@ import (
 	"github.com/tugcluster/tug/internal/scheduler/framework"
 )
 
-// benchCluster builds 1,000 nodes in 10 zones holding 5,000 pods in 250
-// apps of 20, each spread over zones (DoNotSchedule) and hosts
-// (ScheduleAnyway).
+// benchCluster builds 1,000 nodes in 10 zones, labeled as kubelets label
+// them, holding 5,000 pods in 250 apps of 20, each spread over zones
+// (DoNotSchedule) and hosts (ScheduleAnyway).
 func benchCluster() []*framework.NodeInfo {
 	const numNodes, numPods = 1000, 5000
 	pods := make([][]*corev1.Pod, numNodes)
@@ -28,7 +28,9 @@ func benchCluster() []*framework.NodeInfo {
 	nodes := make([]*framework.NodeInfo, numNodes)
 	for i := range nodes {
 		name := fmt.Sprintf("node-%d", i)
-		nodes[i] = makeNode(name, map[string]string{host: name, zone: fmt.Sprintf("zone-%d", i%10)}, pods[i]...)
+		nodes[i] = makeNode(name, map[string]string{host: name, zone: fmt.Sprintf("zone-%d", i%10),
+			corev1.LabelOSStable: "linux", corev1.LabelArchStable: "amd64",
+			corev1.LabelTopologyRegion: "region-1", corev1.LabelInstanceTypeStable: "sim"}, pods[i]...)
 	}
 	return nodes
 }

@@ -42,8 +42,8 @@ type nodeDomain struct {
 }
 
 // resolve returns the domain of key of each of nodes, the snapshot's list
-// of all nodes, by position, and the label value of each domain number.
-// Both are the caller's.
+// of all nodes, by position (the caller's), and the label value of each
+// domain number (read-only: later calls only append).
 func (d *nodeDomains) resolve(key string, nodes []*framework.NodeInfo) ([]nodeDomain, []string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -79,5 +79,5 @@ func (d *nodeDomains) resolve(key string, nodes []*framework.NodeInfo) ([]nodeDo
 		}
 		out[n] = e.nodeDomain
 	}
-	return out, append([]string(nil), kd.values...)
+	return out, kd.values
 }

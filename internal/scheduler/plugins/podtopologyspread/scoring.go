@@ -27,9 +27,9 @@ type preScoreState struct {
 	// nodes is the snapshot's list of all nodes this cycle.
 	nodes []*framework.NodeInfo
 	// domains[i] is the domain of constraint i of each of nodes, by
-	// position; values[i] the label value of each domain number; and
-	// counts[i] the matching pods in each domain that a filtered node lies
-	// in, by number. Hostname constraints have none of these: a node is
+	// position, and values[i] the label value of each domain number.
+	// counts[i] holds the matching pods in each domain that a filtered
+	// node lies in, by number; hostname constraints have none: a node is
 	// its own domain and Score counts its pods directly.
 	domains [][]nodeDomain
 	values  [][]string
@@ -102,8 +102,8 @@ func (pl *PodTopologySpread) PreScore(ctx context.Context, cs *framework.CycleSt
 	// in: only those are counted.
 	present := make([][]bool, k)
 	for i := range cons {
+		s.domains[i], s.values[i] = pl.domains.resolve(cons[i].topologyKey, all)
 		if cons[i].topologyKey != corev1.LabelHostname {
-			s.domains[i], s.values[i] = pl.domains.resolve(cons[i].topologyKey, all)
 			s.counts[i] = make([]int64, len(s.values[i]))
 			present[i] = make([]bool, len(s.values[i]))
 		}
@@ -173,22 +173,18 @@ func (pl *PodTopologySpread) Score(_ context.Context, cs *framework.CycleState, 
 	var score float64
 	for i := range s.constraints {
 		c := &s.constraints[i]
+		d := s.domainOf(i, nodeInfo)
+		if !d.labeled {
+			continue
+		}
 		var count int64
-		if s.counts[i] == nil {
-			if _, ok := node.Labels[c.topologyKey]; !ok {
-				continue
-			}
+		switch {
+		case s.counts[i] == nil:
 			// Upstream counts a node's own pods here, whatever the node
 			// inclusion policies; PreScore memoized them.
 			count = int64(lookupCount(s.memos[i], nodeInfo, c.selector, pod.Namespace))
-		} else {
-			d := s.domainOf(i, nodeInfo)
-			if !d.labeled {
-				continue
-			}
-			if d.id >= 0 {
-				count = s.counts[i][d.id]
-			}
+		case d.id >= 0:
+			count = s.counts[i][d.id]
 		}
 		score += float64(count)*s.weights[i] + float64(c.maxSkew-1)
 	}
