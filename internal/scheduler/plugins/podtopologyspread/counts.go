@@ -74,14 +74,16 @@ func (m *matchCounts) begin(queries []string, nodes int) *countPass {
 // end unlocks the memo.
 func (m *matchCounts) end() { m.mu.Unlock() }
 
-// memo returns query's entries, for Score to read after the pass.
+// memo returns query's entries, for countAt during the pass and Score
+// after it.
 func (p *countPass) memo(query string) []countEntry { return p.memos[query] }
 
-// count returns the number of pods on ni, at position i of the node list,
-// in namespace ns matching sel; query is countQuery(ns, sel) and was
-// passed to begin. Safe for concurrent use at distinct positions.
-func (p *countPass) count(i int, ni *framework.NodeInfo, sel labels.Selector, ns, query string) int32 {
-	e := &p.memos[query][i]
+// countAt returns the number of pods on ni, at position i of the node
+// list, in namespace ns matching sel, from memo, a query's entries in a
+// pass (memo(countQuery(ns, sel))), counting and remembering them if the
+// entry is not ni's. Safe for concurrent use at distinct positions.
+func countAt(memo []countEntry, i int, ni *framework.NodeInfo, sel labels.Selector, ns string) int32 {
+	e := &memo[i]
 	if e.nodeInfo == ni && e.generation == ni.Generation {
 		return e.count
 	}

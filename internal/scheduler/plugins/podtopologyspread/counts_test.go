@@ -23,7 +23,7 @@ func TestMatchCountsRecountsOnlyChangedNodes(t *testing.T) {
 	count := func(i int, ni *framework.NodeInfo, ns, query string) int32 {
 		p := m.begin([]string{query}, 2)
 		defer m.end()
-		return p.count(i, ni, sel, ns, query)
+		return countAt(p.memo(query), i, ni, sel, ns)
 	}
 	if got := count(0, ni, "ns", q); got != 2 {
 		t.Fatalf("first count = %d, want 2", got)

@@ -135,6 +135,10 @@ func (pl *PodTopologySpread) countPerNode(ctx context.Context, pod *corev1.Pod, 
 	}
 	pass := pl.counts.begin(queries, len(nodes))
 	defer pl.counts.end()
+	memos := make([][]countEntry, k)
+	for i, q := range queries {
+		memos[i] = pass.memo(q)
+	}
 	pl.parallel(ctx, len(nodes), func(n int) {
 		row := out[n*k : (n+1)*k]
 		for i := range row {
@@ -151,7 +155,7 @@ func (pl *PodTopologySpread) countPerNode(ctx context.Context, pod *corev1.Pod, 
 			if !c.includes(affinityOK, taintsOK) || (want != nil && !want(i, n)) {
 				continue
 			}
-			row[i] = pass.count(n, ni, c.selector, pod.Namespace, queries[i])
+			row[i] = countAt(memos[i], n, ni, c.selector, pod.Namespace)
 		}
 	})
 	return out, pass
