@@ -22,10 +22,14 @@ func calculateStatus(rs *appsv1.ReplicaSet, pods podSet, manageErr error, diff i
 		TerminatingReplicas: ptr.To(pods.terminating),
 	}
 	templateLabels := labels.Set(rs.Spec.Template.Labels).AsSelectorPreValidated()
+	// Active pods matched the selector; when it requires every template
+	// label (a Deployment's sets), they all carry them, and a set of
+	// 30,000 pods is not matched twice per sync.
+	allLabeled := requiresAll(rs.Spec.Selector, rs.Spec.Template.Labels)
 	minReady := time.Duration(rs.Spec.MinReadySeconds) * time.Second
 	var wait time.Duration
 	for _, pod := range pods.active {
-		if templateLabels.Matches(labels.Set(pod.Labels)) {
+		if allLabeled || templateLabels.Matches(labels.Set(pod.Labels)) {
 			status.FullyLabeledReplicas++
 		}
 		c := readyCondition(pod)
@@ -42,6 +46,20 @@ func calculateStatus(rs *appsv1.ReplicaSet, pods podSet, manageErr error, diff i
 	}
 	status.Conditions = failureCondition(rs.Status.Conditions, manageErr, diff, now)
 	return status, wait
+}
+
+// requiresAll reports whether every object sel selects carries all of
+// set's labels: sel's matchLabels hold each of them.
+func requiresAll(sel *metav1.LabelSelector, set map[string]string) bool {
+	if sel == nil {
+		return false
+	}
+	for k, v := range set {
+		if w, ok := sel.MatchLabels[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }
 
 // failureCondition returns conditions with ReplicaFailure set while

@@ -112,3 +112,27 @@ func TestCalculateStatus(t *testing.T) {
 		})
 	}
 }
+
+func TestRequiresAll(t *testing.T) {
+	template := map[string]string{"app": "web", "pod-template-hash": "5d4f"}
+	tests := []struct {
+		name string
+		sel  *metav1.LabelSelector
+		want bool
+	}{
+		{"no selector", nil, false},
+		{"a Deployment's set: the same labels", &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web", "pod-template-hash": "5d4f"}}, true},
+		{"more labels than the template", &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web", "pod-template-hash": "5d4f", "x": "y"}}, true},
+		{"a template label not required", &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}, false},
+		{"another value", &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web", "pod-template-hash": "other"}}, false},
+		{"expressions only", &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+			{Key: "app", Operator: metav1.LabelSelectorOpIn, Values: []string{"web"}},
+			{Key: "pod-template-hash", Operator: metav1.LabelSelectorOpIn, Values: []string{"5d4f"}},
+		}}, false},
+	}
+	for _, tt := range tests {
+		if got := requiresAll(tt.sel, template); got != tt.want {
+			t.Errorf("%s: requiresAll = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
