@@ -196,8 +196,21 @@ func (c *Cache) AddPod(pod *corev1.Pod) {
 	c.pods[pod.UID] = &podState{pod: pod}
 }
 
-// UpdatePod replaces an assigned pod.
-func (c *Cache) UpdatePod(_, newPod *corev1.Pod) { c.AddPod(newPod) }
+// UpdatePod replaces an assigned pod. An update that changes nothing a
+// scheduler reads of an assigned pod (its node reporting it running:
+// conditions, IPs, container statuses) keeps the cached pod, so its node's
+// NodeInfo stays as it is: the next snapshot does not copy it, and the
+// plugins' per-node memos hold.
+func (c *Cache) UpdatePod(_, newPod *corev1.Pod) {
+	c.mu.Lock()
+	ps, ok := c.pods[newPod.UID]
+	if ok && !ps.assumed && sameForScheduling(ps.pod, newPod) {
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	c.AddPod(newPod)
+}
 
 // RemovePod forgets an assigned pod (deleted or finished).
 func (c *Cache) RemovePod(pod *corev1.Pod) {

@@ -311,3 +311,61 @@ func TestSnapshotAffinityLists(t *testing.T) {
 	c.RemoveNode(makeNode("c", "4"))
 	check("node removed", nil, nil)
 }
+
+// TestUpdatePodKeepsNodeForStatusOnlyChanges: a node reporting a pod
+// running changes nothing the scheduler reads, so the node's NodeInfo is
+// not copied into the next snapshot; changes it does read are.
+func TestUpdatePodKeepsNodeForStatusOnlyChanges(t *testing.T) {
+	c := New(Options{})
+	c.AddNode(makeNode("a", "4"))
+	pod := makePod("p", "a", "1")
+	c.AddPod(pod)
+	s := NewSnapshot()
+	c.UpdateSnapshot(s)
+
+	running := pod.DeepCopy()
+	running.ResourceVersion = "7"
+	running.Status.PodIP = "10.0.0.5"
+	running.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+	running.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "c", Ready: true}}
+	tests := []struct {
+		name    string
+		update  func(p *corev1.Pod)
+		copied  bool
+		current func(p *corev1.Pod) bool // what the cached pod then shows
+	}{
+		{"conditions, IPs and container statuses", func(*corev1.Pod) {}, false, nil},
+		{"phase", func(p *corev1.Pod) { p.Status.Phase = corev1.PodRunning }, true,
+			func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning }},
+		{"start time", func(p *corev1.Pod) { p.Status.StartTime = &metav1.Time{Time: time.Unix(100, 0)} }, true,
+			func(p *corev1.Pod) bool { return p.Status.StartTime != nil }},
+		{"labels", func(p *corev1.Pod) { p.Labels = map[string]string{"app": "web"} }, true,
+			func(p *corev1.Pod) bool { return p.Labels["app"] == "web" }},
+		{"a DisruptionTarget condition", func(p *corev1.Pod) {
+			p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue})
+		}, true, func(p *corev1.Pod) bool { return disruptionTarget(p) != nil }},
+		{"deletion", func(p *corev1.Pod) { p.DeletionTimestamp = &metav1.Time{Time: time.Unix(200, 0)} }, true,
+			func(p *corev1.Pod) bool { return p.DeletionTimestamp != nil }},
+	}
+	prev := pod
+	for _, tt := range tests {
+		next := prev.DeepCopy()
+		if tt.name == tests[0].name {
+			next = running.DeepCopy()
+		}
+		tt.update(next)
+		before, _ := s.Get("a")
+		c.UpdatePod(prev, next)
+		c.UpdateSnapshot(s)
+		after, _ := s.Get("a")
+		if copied := after != before; copied != tt.copied {
+			t.Errorf("%s: node copied = %v, want %v", tt.name, copied, tt.copied)
+		}
+		if tt.current != nil {
+			if got, _ := c.GetPod(next); !tt.current(got) {
+				t.Errorf("%s: the cached pod does not show the change", tt.name)
+			}
+		}
+		prev = next
+	}
+}
