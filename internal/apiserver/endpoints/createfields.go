@@ -21,13 +21,13 @@ const maxCreatedFields = 256
 // cost.
 //
 // What a create records is a function of the object's fields (not of most
-// of their values: see fieldShape), less the identity fields the field
+// of their values: see appendShape), less the identity fields the field
 // manager strips from every record (name, namespace, uid, resourceVersion,
 // creationTimestamp, generation, selfLink), of the manager and of the field
 // manager (kind and subresource); only its time is of the moment. The memo
-// is keyed by exactly that: the protobuf encoding of the object's shape with
-// those fields cleared, so that pods whose labels differ in value, or the
-// scheduler's Events, share a record too. Objects that arrive with
+// is keyed by exactly that: an encoding of the object's shape without those
+// fields, so that pods whose labels differ in value, or the scheduler's
+// Events, share a record too. Objects that arrive with
 // managedFields of their own, or whose shape cannot be taken or encoded,
 // take the field manager's path every time.
 type createdFields struct {
@@ -39,11 +39,6 @@ type createdFieldsKey struct {
 	fm      *managedfields.FieldManager
 	manager string
 	object  string
-}
-
-// protoMarshaler is implemented by the generated API types.
-type protoMarshaler interface {
-	Marshal() ([]byte, error)
 }
 
 // track records manager's create of obj in obj's managedFields, as
@@ -91,31 +86,12 @@ func createdFieldsKeyOf(fm *managedfields.FieldManager, obj runtime.Object, mana
 	if err != nil || len(objMeta.GetManagedFields()) > 0 {
 		return key, nil, false
 	}
-	shape, ok := fieldShape(reflect.ValueOf(obj))
-	if !ok || shape.Kind() != reflect.Pointer || shape.Pointer() == reflect.ValueOf(obj).Pointer() {
+	v := reflect.ValueOf(obj)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
 		return key, nil, false
 	}
-	bare, ok := shape.Interface().(runtime.Object)
+	data, ok := appendShape(make([]byte, 0, 256), v.Elem(), true)
 	if !ok {
-		return key, nil, false
-	}
-	bareMeta, err := meta.Accessor(bare)
-	if err != nil {
-		return key, nil, false
-	}
-	marshaler, ok := bare.(protoMarshaler)
-	if !ok {
-		return key, nil, false
-	}
-	bareMeta.SetName("")
-	bareMeta.SetNamespace("")
-	bareMeta.SetUID("")
-	bareMeta.SetResourceVersion("")
-	bareMeta.SetCreationTimestamp(metav1.Time{})
-	bareMeta.SetGeneration(0)
-	bareMeta.SetSelfLink("")
-	data, err := marshaler.Marshal()
-	if err != nil {
 		return key, nil, false
 	}
 	return createdFieldsKey{fm: fm, manager: manager, object: string(data)}, objMeta, true

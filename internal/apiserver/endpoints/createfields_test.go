@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -90,6 +91,14 @@ func TestCreatedFieldsRecordAsTheFieldManager(t *testing.T) {
 		{"pod with a priority of 7", "pod with a priority", podFM, variant(func(p *corev1.Pod) { p.Spec.Priority = ptr.To[int32](7) })},
 		{"pod with another label", "pod with another label", podFM, variant(func(p *corev1.Pod) { p.Labels["tier"] = "front" })},
 		{"pod with another image", "pod with another image", podFM, variant(func(p *corev1.Pod) { p.Spec.Containers[0].Image = "nginx:2" })},
+		// Quantities are kept whole (in a list here, as a map's values
+		// elsewhere), by value: 0.1 is the base pod's 100m.
+		{"pod requesting 0.1 cpu", "pod", podFM, variant(func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("0.1")}
+		})},
+		{"pod requesting more cpu", "pod requesting 200m", podFM, variant(func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m")}
+		})},
 		{"pod with a second container", "pod with a second container", podFM, variant(func(p *corev1.Pod) {
 			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "sidecar", Image: "busybox"})
 		})},
@@ -154,6 +163,12 @@ func TestCreatedFieldsRecordAsTheFieldManager(t *testing.T) {
 		t.Errorf("%d records for %d groups of objects with the same fields", len(c.memo), len(groups))
 	}
 
+	t.Run("objects holding interfaces are not served", func(t *testing.T) {
+		revision := &appsv1.ControllerRevision{Data: runtime.RawExtension{Raw: []byte(`{}`)}, Revision: 1}
+		if _, _, ok := createdFieldsKeyOf(podFM, revision, "kube-controller-manager"); ok {
+			t.Error("a ControllerRevision (its data holds a runtime.Object) got a memo key")
+		}
+	})
 	t.Run("objects with managedFields of their own are not served", func(t *testing.T) {
 		obj := base.DeepCopy()
 		obj.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "someone", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "v1",
@@ -171,4 +186,28 @@ func fieldsOf(t *testing.T, obj runtime.Object) []metav1.ManagedFieldsEntry {
 		t.Fatal(err)
 	}
 	return m.GetManagedFields()
+}
+
+// BenchmarkCreatedFieldsKey takes the memo key of a pod and of the
+// scheduler's Event, the creates a busy cluster makes most.
+func BenchmarkCreatedFieldsKey(b *testing.B) {
+	event := &eventsv1.Event{
+		TypeMeta:            metav1.TypeMeta{APIVersion: "events.k8s.io/v1", Kind: "Event"},
+		ObjectMeta:          metav1.ObjectMeta{GenerateName: "web-1.", Namespace: "default"},
+		EventTime:           metav1.NewMicroTime(time.Unix(1767225600, 5000)),
+		ReportingController: "default-scheduler", ReportingInstance: "default-scheduler-vm",
+		Action: "Binding", Reason: "Scheduled", Type: corev1.EventTypeNormal,
+		Note:      "Successfully assigned default/web-1 to n1",
+		Regarding: corev1.ObjectReference{Kind: "Pod", Namespace: "default", Name: "web-1", UID: "uid-web-1", APIVersion: "v1"},
+	}
+	for name, obj := range map[string]runtime.Object{"pod": testPod(), "event": event} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, ok := createdFieldsKeyOf(nil, obj, "m"); !ok {
+					b.Fatal("no key")
+				}
+			}
+		})
+	}
 }
