@@ -42,13 +42,25 @@ func startSimAgent(t *testing.T, s *testutil.Server, n int, prefix string, taint
 }
 
 // podEvents records, from a watch, the order pods were added and deleted
-// and, for each added pod, which pods were Ready at that moment.
+// (deletion requested: the controller counts a terminating pod as gone
+// before its node removes it) and, for each added pod, which pods were
+// Ready at that moment.
 type podEvents struct {
 	mu         sync.Mutex
 	added      []string
 	deleted    []string
 	readyAtAdd map[string]map[string]bool
 	ready      map[string]bool
+	deleting   map[string]bool // recorded in deleted, not re-created since
+}
+
+// markDeleted records name's deletion once per pod of that name; mu is
+// held.
+func (ev *podEvents) markDeleted(name string) {
+	if !ev.deleting[name] {
+		ev.deleted = append(ev.deleted, name)
+		ev.deleting[name] = true
+	}
 }
 
 func watchPods(t *testing.T, c kubernetes.Interface, selector string) *podEvents {
@@ -57,7 +69,7 @@ func watchPods(t *testing.T, c kubernetes.Interface, selector string) *podEvents
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &podEvents{readyAtAdd: map[string]map[string]bool{}, ready: map[string]bool{}}
+	ev := &podEvents{readyAtAdd: map[string]map[string]bool{}, ready: map[string]bool{}, deleting: map[string]bool{}}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -70,6 +82,7 @@ func watchPods(t *testing.T, c kubernetes.Interface, selector string) *podEvents
 			switch e.Type {
 			case watch.Added:
 				ev.added = append(ev.added, pod.Name)
+				delete(ev.deleting, pod.Name)
 				snapshot := map[string]bool{}
 				for name, r := range ev.ready {
 					snapshot[name] = r
@@ -78,8 +91,11 @@ func watchPods(t *testing.T, c kubernetes.Interface, selector string) *podEvents
 				ev.ready[pod.Name] = webPodReady(pod)
 			case watch.Modified:
 				ev.ready[pod.Name] = webPodReady(pod) && pod.DeletionTimestamp == nil
+				if pod.DeletionTimestamp != nil {
+					ev.markDeleted(pod.Name)
+				}
 			case watch.Deleted:
-				ev.deleted = append(ev.deleted, pod.Name)
+				ev.markDeleted(pod.Name)
 				delete(ev.ready, pod.Name)
 			}
 			ev.mu.Unlock()

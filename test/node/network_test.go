@@ -34,7 +34,7 @@ func TestNetwork(t *testing.T) {
 	kubectl := testutil.Kubectl(t, "1.33")
 
 	t.Run("PodToPodAcrossNodes", func(t *testing.T) {
-		out, err := c.RunKubectl(t, kubectl, "", "exec", client.Name, "--", "timeout", "5", "wget", "-q", "-O", "-", "http://"+server.Status.PodIP+":8080/")
+		out, err := c.RunKubectlStdout(t, kubectl, "", "exec", client.Name, "--", "timeout", "5", "wget", "-q", "-O", "-", "http://"+server.Status.PodIP+":8080/")
 		if err != nil || strings.TrimSpace(out) != "hello from web-0" {
 			t.Errorf("pod on node-1 → pod IP %s on node-0: %q, %v", server.Status.PodIP, out, err)
 		}
@@ -42,7 +42,7 @@ func TestNetwork(t *testing.T) {
 	t.Run("UnknownPodAddressIsDroppedLocally", func(t *testing.T) {
 		// An address in the cluster CIDR that no node has hits the
 		// blackhole route on the node: it fails at once, never leaving.
-		out, err := c.RunKubectl(t, kubectl, "", "exec", client.Name, "--", "sh", "-c", "timeout 3 wget -q -O - http://10.42.250.7:80/ 2>&1; echo rc=$?")
+		out, err := c.RunKubectlStdout(t, kubectl, "", "exec", client.Name, "--", "sh", "-c", "timeout 3 wget -q -O - http://10.42.250.7:80/ 2>&1; echo rc=$?")
 		if err != nil || !strings.Contains(out, "rc=1") {
 			t.Errorf("request to an unassigned pod address: %q, %v; want a failure", out, err)
 		}

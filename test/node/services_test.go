@@ -51,7 +51,9 @@ func TestServices(t *testing.T) {
 
 	exec := func(t *testing.T, script string) string {
 		t.Helper()
-		out, err := c.RunKubectl(t, testutil.Kubectl(t, "1.33"), "", "exec", client.Name, "--", "sh", "-c", script)
+		// Standard output alone: kubectl 1.33's websocket client may log
+		// to standard error ("Unknown stream id 1") while it works.
+		out, err := c.RunKubectlStdout(t, testutil.Kubectl(t, "1.33"), "", "exec", client.Name, "--", "sh", "-c", script)
 		if err != nil {
 			t.Fatalf("exec %q: %v\n%s", script, err, out)
 		}
@@ -75,7 +77,7 @@ func TestServices(t *testing.T) {
 		hostClient.Spec.HostNetwork = true
 		create(t, c.Client, on(hostClient, "node-0"))
 		waitPod(t, c.Client, "default", hostClient.Name, 60*time.Second, "running", running)
-		out, err := c.RunKubectl(t, testutil.Kubectl(t, "1.33"), "", "exec", hostClient.Name, "--",
+		out, err := c.RunKubectlStdout(t, testutil.Kubectl(t, "1.33"), "", "exec", hostClient.Name, "--",
 			"timeout", "5", "wget", "-q", "-O", "-", "http://"+web.Spec.ClusterIP+"/")
 		if err != nil || !strings.HasPrefix(out, "hello from web-") {
 			t.Errorf("host-network pod → ClusterIP: %q, %v", out, err)
