@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"reflect"
 	"sync"
@@ -270,15 +269,12 @@ var (
 // partialMetadata copies obj's metadata, without managedFields, into a
 // PartialObjectMetadata.
 func partialMetadata(obj runtime.Object) (*metav1.PartialObjectMetadata, error) {
-	accessor, ok := obj.(metav1.ObjectMetaAccessor)
-	if !ok {
-		return nil, fmt.Errorf("%T has no object metadata", obj)
+	accessor, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, err
 	}
-	m, ok := accessor.GetObjectMeta().(*metav1.ObjectMeta)
-	if !ok {
-		return nil, fmt.Errorf("%T has no ObjectMeta", obj)
-	}
-	out := &metav1.PartialObjectMetadata{TypeMeta: partialType, ObjectMeta: *m}
+	out := meta.AsPartialObjectMetadata(accessor)
+	out.TypeMeta = partialType
 	out.ManagedFields = nil
 	return out, nil
 }
