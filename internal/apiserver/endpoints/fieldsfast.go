@@ -58,7 +58,7 @@ func ownedScalarUpdate(live, obj runtime.Object, manager string, key entryKey) (
 		if e.Operation == metav1.ManagedFieldsOperationUpdate {
 			updates++
 		}
-		if e.FieldsType != "FieldsV1" || e.FieldsV1 == nil {
+		if e.FieldsType != "FieldsV1" || e.FieldsV1 == nil || checkFieldsJSON(e.FieldsV1.GetRawString()) != nil {
 			return nil, false
 		}
 		if e.Manager == manager && e.Operation == metav1.ManagedFieldsOperationUpdate &&

@@ -10,20 +10,26 @@ import (
 // the field manager writes.
 var errFieldsJSON = errors.New("malformed FieldsV1")
 
-// ownsField reports whether the field set in FieldsV1 JSON raw holds the
-// field at names (a struct field, then fields within it) as a member, as
-// fieldpath.Set.Has would after parsing it whole. Only the objects on the
-// way are decoded (the rest is only checked), so a renewal does not parse every entry's set; sets
-// of one kind differ (a lease's names its owner's uid), so caching parsed
-// sets does not help.
+// checkFieldsJSON reports whether raw is FieldsV1 JSON as the field
+// manager writes it (objects of objects), as parsing it whole would.
+func checkFieldsJSON(raw string) error {
+	s := fieldsScanner{raw: raw}
+	if err := s.skipObject(); err != nil {
+		return err
+	}
+	if s.space(); s.at != len(raw) {
+		return errFieldsJSON
+	}
+	return nil
+}
+
+// ownsField reports whether the field set in FieldsV1 JSON raw, which
+// checkFieldsJSON accepted, holds the field at names (a struct field, then
+// fields within it) as a member, as fieldpath.Set.Has would after parsing
+// it whole. Only the objects on the way are decoded, so a renewal does not
+// parse every entry's set; sets of one kind differ (a lease's names its
+// owner's uid), so caching parsed sets does not help.
 func ownsField(raw string, names []string) (bool, error) {
-	whole := fieldsScanner{raw: raw}
-	if err := whole.skipObject(); err != nil {
-		return false, err
-	}
-	if whole.space(); whole.at != len(raw) {
-		return false, errFieldsJSON
-	}
 	s := fieldsScanner{raw: raw}
 	for _, name := range names {
 		found, err := s.enter("f:" + name)

@@ -33,7 +33,7 @@ func TestOwnsFieldMatchesParsedSet(t *testing.T) {
 			for i, n := range names {
 				elems[i] = n
 			}
-			got, err := ownsField(raw, names)
+			got, err := checkedOwnsField(raw, names)
 			if err != nil {
 				t.Errorf("ownsField(%s, %q): %v", raw, names, err)
 				continue
@@ -51,8 +51,17 @@ func TestOwnsFieldRejectsMalformed(t *testing.T) {
 	for _, raw := range []string{``, `[]`, `{"f:spec"}`, `{"f:spec":{"f:renewTime":{}}`, `{"f:spec":1}`,
 		`{"f:other":{"x":"unterminated}}`, `{"f:other":{},}`, `{"f:spec":{"f:renewTime":[]}}`,
 		`{"f:spec":{"f:renewTime":{}}} x`, `{"f:other":{"a"},"f:spec":{"f:renewTime":{}}}`} {
-		if got, err := ownsField(raw, []string{"spec", "renewTime"}); err == nil {
+		if got, err := checkedOwnsField(raw, []string{"spec", "renewTime"}); err == nil {
 			t.Errorf("ownsField(%q) = %v, nil error; want an error", raw, got)
 		}
 	}
+}
+
+// checkedOwnsField is what ownedScalarUpdate asks of an entry: is it
+// well-formed, and does it own the field.
+func checkedOwnsField(raw string, names []string) (bool, error) {
+	if err := checkFieldsJSON(raw); err != nil {
+		return false, err
+	}
+	return ownsField(raw, names)
 }
