@@ -201,6 +201,7 @@ func New(cfg Config) (*APIServer, error) {
 		handler = cfg.Metrics.InstrumentHTTP(handler, requestLabels(stores))
 	}
 	handler = filters.Recover(handler, writeError)
+	handler = filters.OnWorkers(handler, filters.DefaultMaxWorkers, isLongRunning)
 	handler = endpoints.WithRequestInfo(handler)
 	return &APIServer{Handler: handler, Stores: stores, caches: caches}, nil
 }

@@ -1,4 +1,5 @@
 // Package filters wraps the API handler in the stages every request
-// passes: panic recovery, then authentication. Authorization and admission
-// plug in here as their own stages.
+// passes: a long-lived worker goroutine, panic recovery, authentication,
+// authorization and the in-flight limit. Admission plugs in here as its own
+// stage.
 package filters
