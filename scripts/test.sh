@@ -58,5 +58,8 @@ echo "== tests"
 # (internal/server/shared.go): client-go's detector panics if anything
 # changes an object it handed out.
 export KUBE_CACHE_MUTATION_DETECTOR=true
+# Every update checks that its update function left the stored object alone
+# (internal/apiserver/registry/checkupdate.go).
+export TUG_CHECK_UPDATES=true
 gotestsum="$(tool gotestsum "$gotestsum_version" gotest.tools/gotestsum)"
 exec "$gotestsum" --format testname -- -tags fieldsv1string -count=1 -timeout 30m ./...

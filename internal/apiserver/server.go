@@ -265,7 +265,10 @@ func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admi
 			return list.(*corev1.ResourceQuotaList).Items, nil
 		}, UpdateStatus: func(ctx context.Context, q *corev1.ResourceQuota) error {
 			_, _, err := quotas.Update(ctx, q.Namespace, q.Name, func(context.Context, runtime.Object) (runtime.Object, error) {
-				return q, nil // q's resourceVersion makes this a compare-and-swap
+				// q's resourceVersion makes this a compare-and-swap; each
+				// attempt gets its own copy, as the update changes (and
+				// clears the resourceVersion of) what it is given.
+				return q.DeepCopy(), nil
 			}, registry.UpdateOptions{Subresource: "status"})
 			return err
 		}},

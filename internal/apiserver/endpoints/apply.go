@@ -34,8 +34,10 @@ func (h *Handler) serverSideApply(store *registry.Store, info RequestInfo, subre
 	}
 	force := opts.Force != nil && *opts.Force
 	return func(_ context.Context, current runtime.Object) (runtime.Object, error) {
-		live := current
-		if live == nil {
+		var live runtime.Object
+		if current != nil {
+			live = current.DeepCopyObject() // the field manager's merge is not promised to leave it alone
+		} else {
 			live = store.Resource.New()
 			accessor, err := registry.ObjectMeta(live)
 			if err != nil {

@@ -67,8 +67,7 @@ func (h *Handler) serveBinding(ctx context.Context, w http.ResponseWriter, r *ht
 	h.respond(w, r, http.StatusCreated, status, schema.GroupVersion{Version: "v1"})
 }
 
-// bindPod returns current, its caller's to change, bound to the binding's
-// node.
+// bindPod returns a copy of current bound to the binding's node.
 func bindPod(pods *registry.Store, current runtime.Object, binding *corev1.Binding) (runtime.Object, error) {
 	pod, ok := current.(*corev1.Pod)
 	if !ok || pod == nil {
@@ -84,7 +83,7 @@ func bindPod(pods *registry.Store, current runtime.Object, binding *corev1.Bindi
 	if binding.UID != "" && binding.UID != pod.UID {
 		return nil, apierrors.NewConflict(pods.GroupResource(), pod.Name, fmt.Errorf("the UID in the binding does not match the pod's"))
 	}
-	bound := pod
+	bound := pod.DeepCopy()
 	bound.Spec.NodeName = binding.Target.Name
 	for k, v := range binding.Annotations {
 		if bound.Annotations == nil {

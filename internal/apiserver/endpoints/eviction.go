@@ -193,7 +193,7 @@ func (h *Handler) takeDisruption(ctx context.Context, pod *corev1.Pod, budgets [
 		if !ok || pdb == nil {
 			return nil, apierrors.NewNotFound(store.GroupResource(), budgets[0].Name)
 		}
-		return spendDisruption(pdb, pod, now)
+		return spendDisruption(pdb.DeepCopy(), pod, now)
 	}, registry.UpdateOptions{DryRun: dryRun, Subresource: "status"})
 	if errors.Is(err, errNoSpend) {
 		return nil

@@ -15,7 +15,11 @@ import (
 
 // UpdateFunc returns the object the client wants, given the current one
 // (nil when the object does not exist and creation is allowed). current is
-// the function's own copy: it may change and return it.
+// read, never changed: the update's rules compare the result with it, so a
+// function that builds on it changes a copy. The object returned becomes
+// the update's own, to change as it stores it. (Copying current for every
+// function was two pod copies on each status write, where most functions
+// only read it; tests check the rule, see checkUnchanged.)
 type UpdateFunc func(ctx context.Context, current runtime.Object) (runtime.Object, error)
 
 // UpdateOptions tune Update.
@@ -100,9 +104,9 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 	exists := curMeta.GetName() != ""
 	var input runtime.Object
 	if exists {
-		input = current.DeepCopyObject()
+		input = current
 	}
-	obj, err := update(ctx, input)
+	obj, err := checkUnchanged(input, func() (runtime.Object, error) { return update(ctx, input) })
 	if err != nil {
 		return nil, false, err
 	}
@@ -221,14 +225,13 @@ func (s *Store) waitsForGrace(obj runtime.Object) bool {
 	return g != nil && *g > 0
 }
 
-// withStatusOf returns obj with everything but metadata and status taken
-// from current: a status update may change status, labels and annotations,
-// never the spec.
+// withStatusOf returns obj, the update's own, with everything but metadata
+// and status taken from current: a status update may change status, labels
+// and annotations, never the spec.
 func withStatusOf(current, obj runtime.Object) runtime.Object {
-	out := obj.DeepCopyObject()
-	dst, src := reflect.ValueOf(out).Elem(), reflect.ValueOf(current).Elem()
+	dst, src := reflect.ValueOf(obj).Elem(), reflect.ValueOf(current).Elem()
 	if dst.Type() != src.Type() || dst.Kind() != reflect.Struct {
-		return out
+		return obj
 	}
 	for i := range dst.NumField() {
 		switch dst.Type().Field(i).Name {
@@ -237,5 +240,5 @@ func withStatusOf(current, obj runtime.Object) runtime.Object {
 		}
 		dst.Field(i).Set(reflect.ValueOf(src.Field(i).Interface()))
 	}
-	return out
+	return obj
 }
