@@ -94,6 +94,7 @@ func (h *Handler) watch(ctx context.Context, w http.ResponseWriter, r *http.Requ
 			return
 		}
 	}
+	s.flush()
 	ticker := time.NewTicker(bookmarkInterval)
 	defer ticker.Stop()
 	for {
@@ -105,11 +106,35 @@ func (h *Handler) watch(ctx context.Context, w http.ResponseWriter, r *http.Requ
 				return
 			}
 		case ev, ok := <-watcher.ResultChan():
-			if !ok || !s.send(ev) {
+			if !ok || !s.send(ev) || !s.sendReady(watcher.ResultChan()) {
 				return
 			}
 		}
+		s.flush()
 	}
+}
+
+// maxUnflushedEvents bounds the events a watch writes before it flushes
+// even though more are ready.
+const maxUnflushedEvents = 100
+
+// sendReady sends the events already waiting in events, up to
+// maxUnflushedEvents, so that a burst leaves in one flush (each a frame
+// handed to the connection's writer, a TLS record and a write) rather than
+// one per event; false means the client is gone or the watch ended.
+func (s *watchStream) sendReady(events <-chan watch.Event) bool {
+	for range maxUnflushedEvents - 1 {
+		select {
+		case ev, ok := <-events:
+			if !ok || !s.send(ev) {
+				s.flush()
+				return false
+			}
+		default:
+			return true
+		}
+	}
+	return true
 }
 
 // watchStream writes watch events to one response.
@@ -140,7 +165,7 @@ func (s *watchStream) flush() {
 	}
 }
 
-// send writes one event; false means the client is gone.
+// send writes one event, unflushed; false means the client is gone.
 func (s *watchStream) send(ev watch.Event) bool {
 	obj, gv := ev.Object, s.gv
 	// The watch cache hands every watcher the same object: its encoding
@@ -190,11 +215,7 @@ func (s *watchStream) send(ev watch.Event) bool {
 	} else {
 		err = pooledencode.Encode(encoder, shallowCopy(obj), write)
 	}
-	if err != nil {
-		return false
-	}
-	s.flush()
-	return true
+	return err == nil
 }
 
 // bookmark sends a BOOKMARK event at the last resourceVersion seen.
