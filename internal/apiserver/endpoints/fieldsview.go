@@ -45,9 +45,10 @@ func updateManagedFields(fm *managedfields.FieldManager, live, obj runtime.Objec
 // withoutEqualParts returns shallow copies of live and obj (pointers to
 // structs of one type) with the top-level fields they hold deeply equal
 // cleared in both, and within the top-level structs that differ (a spec,
-// a status), their fields held equal. Metadata is kept whole: the field
-// manager reads managedFields and annotations from it. pruned is false when
-// nothing was cleared, or the objects are not typed structs.
+// a status, the metadata), their fields held equal. Of the metadata, the
+// field manager reads managedFields and annotations (last-applied) for
+// themselves, and the name in what it logs: those are kept. pruned is
+// false when nothing was cleared, or the objects are not typed structs.
 func withoutEqualParts(live, obj runtime.Object) (liveView, objView runtime.Object, pruned bool) {
 	l, o := reflect.ValueOf(live), reflect.ValueOf(obj)
 	if l.Type() != o.Type() || l.Kind() != reflect.Pointer || l.IsNil() || o.IsNil() || l.Elem().Kind() != reflect.Struct {
@@ -69,6 +70,9 @@ func withoutEqualParts(live, obj runtime.Object) (liveView, objView runtime.Obje
 
 var objectMetaType = reflect.TypeFor[metav1.ObjectMeta]()
 
+// keptMetadata are the ObjectMeta fields withoutEqualParts leaves alone.
+var keptMetadata = map[string]bool{"Name": true, "Namespace": true, "Annotations": true, "ManagedFields": true}
+
 // clearEqualFields zeroes the exported fields of structs l and o (the
 // copies' own memory) that are deeply equal, descending one level into the
 // struct fields that are not when top is set, and reports whether it
@@ -78,10 +82,16 @@ func clearEqualFields(l, o reflect.Value, top bool) bool {
 	t := l.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() || (top && (f.Anonymous || f.Type == objectMetaType)) {
+		lf, of := l.Field(i), o.Field(i)
+		if top && f.Type == objectMetaType { // never cleared whole: see keptMetadata
+			if clearEqualFields(lf, of, false) {
+				cleared = true
+			}
 			continue
 		}
-		lf, of := l.Field(i), o.Field(i)
+		if !f.IsExported() || (top && f.Anonymous) || (t == objectMetaType && keptMetadata[f.Name]) {
+			continue
+		}
 		if lf.IsZero() && of.IsZero() {
 			continue
 		}

@@ -105,6 +105,16 @@ func TestUpdateManagedFieldsMatchesWholeObjects(t *testing.T) {
 		{"bind", "", pod, edit(pod, func(p *corev1.Pod) { p.Spec.NodeName = "sim-0001" }), "scheduler", false},
 		{"labels only", "", running(pod), edit(running(pod), func(p *corev1.Pod) { p.Labels["tier"] = "front" }), "labeler", false},
 		{"labels taken over", "", pod, edit(pod, func(p *corev1.Pod) { p.Labels["app"] = "api" }), "other", false},
+		{"owner added with the status", "status", pod, edit(running(pod), func(p *corev1.Pod) {
+			p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web", UID: "rs"}}
+		}), "kubelet", false},
+		{"annotated among equal metadata", "", running(pod), edit(running(pod), func(p *corev1.Pod) {
+			p.Annotations = map[string]string{"note": "x"}
+			p.Finalizers = []string{"example.com/keep"}
+		}), "other", false},
+		{"metadata equal, status changed", "status", running(pod), edit(running(pod), func(p *corev1.Pod) {
+			p.Status.PodIP = "10.42.0.6"
+		}), "other", false},
 		{"a container changed among equal fields", "", pod, edit(pod, func(p *corev1.Pod) { p.Spec.Containers[0].Image = "busybox:2" }), "creator", false},
 		{"a list removed", "", pod, edit(pod, func(p *corev1.Pod) { p.Spec.Tolerations = nil }), "other", false},
 		{"nothing changed", "", running(pod), running(pod), "other", true},
@@ -309,6 +319,60 @@ func BenchmarkLeaseRenewalFields(b *testing.B) {
 				next := live.DeepCopy()
 				next.Spec.RenewTime = ptr.To(metav1.NewMicroTime(start.Add(time.Duration(i+1) * 10 * time.Second)))
 				_ = bc.update(live, next)
+			}
+		})
+	}
+}
+
+// BenchmarkPodStatusFields records a node's first status report of a
+// ReplicaSet's pod (pending to running), the field manager's largest
+// share of a scale-up: through the field manager (whole), and as the
+// server does (updateManagedFields).
+func BenchmarkPodStatusFields(b *testing.B) {
+	converter := newTrustedTypeConverter(applyconfigurations.NewTypeConverter(clientscheme.Scheme))
+	r, ok := resources.Lookup(corev1.SchemeGroupVersion.WithResource("pods"))
+	if !ok {
+		b.Fatal("no pods")
+	}
+	t := &testing.T{}
+	created := newFieldManager(t, converter, kindSettingConvertor{resources.Scheme()}, r.GroupVersionKind(), "", resetFields(r, ""))
+	fm := newFieldManager(t, converter, kindSettingConvertor{resources.Scheme()}, r.GroupVersionKind(), "status", resetFields(r, "status"))
+	start := metav1.Unix(1767225600, 0)
+	pending := testPod()
+	pending.GenerateName, pending.UID, pending.ResourceVersion, pending.CreationTimestamp = "web-5d8f7c9b4-", "uid-web", "7", start
+	pending.Labels = map[string]string{"app": "web", "pod-template-hash": "5d8f7c9b4"}
+	pending.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-5d8f7c9b4",
+		UID: "uid-rs", Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}}
+	pending.Spec.NodeName = "sim-0001"
+	pending.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: corev1.PodQOSBurstable,
+		Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: start}}}
+	pending = created.UpdateNoErrors(&corev1.Pod{TypeMeta: pending.TypeMeta}, pending, "kube-controller-manager").(*corev1.Pod)
+	running := pending.DeepCopy()
+	ip := "10.42.1.7"
+	condition := func(t corev1.PodConditionType) corev1.PodCondition {
+		return corev1.PodCondition{Type: t, Status: corev1.ConditionTrue, LastTransitionTime: start}
+	}
+	running.Status = corev1.PodStatus{Phase: corev1.PodRunning, QOSClass: corev1.PodQOSBurstable, HostIP: "10.0.0.1",
+		HostIPs: []corev1.HostIP{{IP: "10.0.0.1"}}, PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}}, StartTime: &start,
+		Conditions: []corev1.PodCondition{condition("PodReadyToStartContainers"), condition(corev1.PodInitialized),
+			condition(corev1.PodReady), condition(corev1.ContainersReady), condition(corev1.PodScheduled)},
+		ContainerStatuses: []corev1.ContainerStatus{{Name: "web", Ready: true, Started: ptr.To(true), Image: "busybox",
+			ImageID: "busybox@sha256:0123", ContainerID: "containerd://0123",
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: start}}}}}
+	key := entryKey{apiVersion: "v1", subresource: "status"}
+	for _, bc := range []struct {
+		name   string
+		update func(live, obj runtime.Object) runtime.Object
+	}{
+		{"whole", func(live, obj runtime.Object) runtime.Object { return fm.UpdateNoErrors(live, obj, "tug-agent") }},
+		{"server", func(live, obj runtime.Object) runtime.Object {
+			return updateManagedFields(fm, live, obj, "tug-agent", key)
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = bc.update(pending, running.DeepCopy())
 			}
 		})
 	}
