@@ -44,6 +44,10 @@ func Merge(obj any, patch []byte, strategic bool) bool {
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
 		return false
 	}
+	// Validated once here: parseObject then only splits members.
+	if !json.Valid(patch) {
+		return false
+	}
 	members, ok := parseObject(patch)
 	if !ok {
 		return false
@@ -59,17 +63,119 @@ func Merge(obj any, patch []byte, strategic bool) bool {
 	return mergeStruct(v.Elem(), members, strategic)
 }
 
-// parseObject splits a JSON object into its members, undecoded.
+// parseObject splits a JSON object, valid JSON (Merge checks the whole
+// patch once), into its members, undecoded: slices of data. A member
+// named twice keeps its last value, as decoding into a map does.
+// Unmarshaling into a map of raw messages instead would check and scan
+// each nested object again at every level it is split at.
 func parseObject(data []byte) (map[string]json.RawMessage, bool) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 || data[0] != '{' {
 		return nil, false
 	}
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(data, &members); err != nil {
-		return nil, false
+	members := map[string]json.RawMessage{}
+	i := skipSpace(data, 1)
+	if i < len(data) && data[i] == '}' {
+		return members, true
 	}
-	return members, true
+	for i < len(data) && data[i] == '"' {
+		end := skipString(data, i)
+		name, ok := memberName(data[i:end])
+		if !ok {
+			return nil, false
+		}
+		i = skipSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return nil, false
+		}
+		start := skipSpace(data, i+1)
+		end = skipValue(data, start)
+		members[name] = data[start:end]
+		i = skipSpace(data, end)
+		if i < len(data) && data[i] == '}' {
+			return members, true
+		}
+		if i >= len(data) || data[i] != ',' {
+			return nil, false
+		}
+		i = skipSpace(data, i+1)
+	}
+	return nil, false
+}
+
+// memberName decodes a quoted member name; only one with escapes needs
+// the decoder.
+func memberName(quoted []byte) (string, bool) {
+	if bytes.IndexByte(quoted, '\\') < 0 {
+		return string(quoted[1 : len(quoted)-1]), true
+	}
+	var name string
+	return name, json.Unmarshal(quoted, &name) == nil
+}
+
+func endsLiteral(c byte) bool {
+	switch c {
+	case ',', '}', ']', ' ', '\t', '\n', '\r':
+		return true
+	}
+	return false
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string that starts (with its
+// quote) at i.
+func skipString(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(data)
+}
+
+// skipValue returns the index after the value that starts at i: a string,
+// an object or array (to its matching bracket), or a literal or number (to
+// the next delimiter).
+func skipValue(data []byte, i int) int {
+	if i >= len(data) {
+		return i
+	}
+	switch data[i] {
+	case '"':
+		return skipString(data, i)
+	case '{', '[':
+		depth := 0
+		for i < len(data) {
+			switch data[i] {
+			case '"':
+				i = skipString(data, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	default:
+		for i < len(data) && !endsLiteral(data[i]) {
+			i++
+		}
+		return i
+	}
 }
 
 // mergeStruct merges an object's members into the fields of struct v. A
@@ -173,6 +279,17 @@ var (
 // themselves (times, quantities, int-or-strings, raw extensions), whose
 // JSON need not mirror their fields.
 func isLeaf(t reflect.Type) bool {
+	if cached, ok := leafTypes.Load(t); ok {
+		return cached.(bool)
+	}
+	leaf := typeIsLeaf(t)
+	leafTypes.Store(t, leaf)
+	return leaf
+}
+
+var leafTypes sync.Map // reflect.Type → bool
+
+func typeIsLeaf(t reflect.Type) bool {
 	for _, c := range []reflect.Type{t, reflect.PointerTo(t)} {
 		if c.Implements(jsonUnmarshaler) || c.Implements(jsonMarshaler) || c.Implements(textUnmarshaler) {
 			return true
@@ -182,7 +299,7 @@ func isLeaf(t reflect.Type) bool {
 	case reflect.Struct, reflect.Map:
 		return false
 	case reflect.Pointer:
-		return isLeaf(t.Elem()) || t.Elem().Kind() != reflect.Struct
+		return typeIsLeaf(t.Elem()) || t.Elem().Kind() != reflect.Struct
 	default:
 		return true
 	}

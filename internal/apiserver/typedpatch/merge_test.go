@@ -1,6 +1,7 @@
 package typedpatch
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
@@ -356,4 +357,42 @@ func BenchmarkPodStatusPatch(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestParseObjectSplitsAsTheDecoderDoes compares parseObject with
+// decoding into a map of raw messages, on valid objects.
+func TestParseObjectSplitsAsTheDecoderDoes(t *testing.T) {
+	for _, doc := range []string{
+		`{}`, ` { } `, `{"a":1}`, "{\n\t\"a\" : 1 ,\r\n \"b\":[1, 2 ,{\"c\":null}] }",
+		`{"s":"a string with } ] { [ , : and \" quotes","n":-1.5e+3,"t":true,"f":false,"z":null}`,
+		`{"nested":{"deeper":{"x":"}"},"list":[[],[{}]]},"after":"y"}`,
+		`{"esc\"aped":1,"uni\u00e9":2,"back\\slash":3}`,
+		`{"dup":1,"dup":{"second":true}}`,
+		`{"empty":"","e":{},"l":[]}`,
+	} {
+		var want map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(doc), &want); err != nil {
+			t.Fatalf("test input %s: %v", doc, err)
+		}
+		got, ok := parseObject([]byte(doc))
+		if !ok {
+			t.Fatalf("parseObject(%s) refused a valid object", doc)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("parseObject(%s) = %d members, want %d", doc, len(got), len(want))
+		}
+		for name, raw := range want {
+			if string(bytes.TrimSpace(got[name])) != string(raw) {
+				t.Fatalf("parseObject(%s)[%q] = %q, want %q", doc, name, got[name], raw)
+			}
+		}
+	}
+	for _, notObject := range []string{`[]`, `"s"`, `1`, ``} {
+		if _, ok := parseObject([]byte(notObject)); ok {
+			t.Fatalf("parseObject(%s) accepted what is not an object", notObject)
+		}
+	}
+	if Merge(&corev1.Pod{}, []byte(`{"metadata":{"name":"x"}`), false) {
+		t.Fatal("Merge accepted an unterminated patch")
+	}
 }
