@@ -262,8 +262,13 @@ func (c *Cache) waitFor(ctx context.Context, rev int64) error {
 
 // catchUp waits, for a bounded time, until the cache reflects rev; a
 // revision it does not reach in time is reported as too large, as
-// Kubernetes does. c.mu is held.
+// Kubernetes does. c.mu is held. A cache already there answers without
+// the timer and wake-up a wait sets up (most reads: a pod create's
+// admission reads several).
 func (c *Cache) catchUp(ctx context.Context, rev int64) error {
+	if c.ready && c.rev >= rev {
+		return ctx.Err()
+	}
 	waitCtx, cancel := context.WithTimeout(ctx, catchUpTimeout)
 	defer cancel()
 	err := c.waitFor(waitCtx, rev)
