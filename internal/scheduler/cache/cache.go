@@ -96,6 +96,7 @@ func (c *Cache) Run(ctx context.Context) {
 func (c *Cache) touched(name string, ni *framework.NodeInfo) {
 	c.generation++
 	ni.Generation = c.generation
+	ni.LabelsGeneration = c.generation
 	c.dirty[name] = struct{}{}
 }
 
@@ -189,10 +190,26 @@ func (c *Cache) ForgetPod(pod *corev1.Pod) error {
 func (c *Cache) AddPod(pod *corev1.Pod) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if ps, ok := c.pods[pod.UID]; ok {
-		c.removePodFromNode(ps.pod)
+	ps, ok := c.pods[pod.UID]
+	if !ok {
+		c.addPodToNode(pod)
+		c.pods[pod.UID] = &podState{pod: pod}
+		return
 	}
+	// A pod replaced on its node with the same labels (the binding's
+	// confirmation, the node reporting it running) leaves what selectors
+	// count there as it was.
+	ni := c.nodes[ps.pod.Spec.NodeName]
+	keep := ni != nil && ps.pod.Spec.NodeName == pod.Spec.NodeName && sameForSelectors(ps.pod, pod)
+	var labelsGeneration int64
+	if keep {
+		labelsGeneration = ni.LabelsGeneration
+	}
+	c.removePodFromNode(ps.pod)
 	c.addPodToNode(pod)
+	if keep && c.nodes[pod.Spec.NodeName] == ni {
+		ni.LabelsGeneration = labelsGeneration
+	}
 	c.pods[pod.UID] = &podState{pod: pod}
 }
 

@@ -333,19 +333,22 @@ func TestUpdatePodKeepsNodeForStatusOnlyChanges(t *testing.T) {
 		update  func(p *corev1.Pod)
 		copied  bool
 		current func(p *corev1.Pod) bool // what the cached pod then shows
+		// relabeled: the node's LabelsGeneration changes (what label
+		// selectors count there changed).
+		relabeled bool
 	}{
-		{"conditions, IPs and container statuses", func(*corev1.Pod) {}, false, nil},
+		{"conditions, IPs and container statuses", func(*corev1.Pod) {}, false, nil, false},
 		{"phase", func(p *corev1.Pod) { p.Status.Phase = corev1.PodRunning }, true,
-			func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning }},
+			func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning }, false},
 		{"start time", func(p *corev1.Pod) { p.Status.StartTime = &metav1.Time{Time: time.Unix(100, 0)} }, true,
-			func(p *corev1.Pod) bool { return p.Status.StartTime != nil }},
+			func(p *corev1.Pod) bool { return p.Status.StartTime != nil }, false},
 		{"labels", func(p *corev1.Pod) { p.Labels = map[string]string{"app": "web"} }, true,
-			func(p *corev1.Pod) bool { return p.Labels["app"] == "web" }},
+			func(p *corev1.Pod) bool { return p.Labels["app"] == "web" }, true},
 		{"a DisruptionTarget condition", func(p *corev1.Pod) {
 			p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue})
-		}, true, func(p *corev1.Pod) bool { return disruptionTarget(p) != nil }},
+		}, true, func(p *corev1.Pod) bool { return disruptionTarget(p) != nil }, false},
 		{"deletion", func(p *corev1.Pod) { p.DeletionTimestamp = &metav1.Time{Time: time.Unix(200, 0)} }, true,
-			func(p *corev1.Pod) bool { return p.DeletionTimestamp != nil }},
+			func(p *corev1.Pod) bool { return p.DeletionTimestamp != nil }, true},
 	}
 	prev := pod
 	for _, tt := range tests {
@@ -361,11 +364,49 @@ func TestUpdatePodKeepsNodeForStatusOnlyChanges(t *testing.T) {
 		if copied := after != before; copied != tt.copied {
 			t.Errorf("%s: node copied = %v, want %v", tt.name, copied, tt.copied)
 		}
+		if relabeled := after.LabelsGeneration != before.LabelsGeneration; relabeled != tt.relabeled {
+			t.Errorf("%s: labels generation changed = %v, want %v", tt.name, relabeled, tt.relabeled)
+		}
 		if tt.current != nil {
 			if got, _ := c.GetPod(next); !tt.current(got) {
 				t.Errorf("%s: the cached pod does not show the change", tt.name)
 			}
 		}
 		prev = next
+	}
+}
+
+func TestLabelsGenerationFollowsWhatSelectorsCount(t *testing.T) {
+	c := New(Options{})
+	c.AddNode(makeNode("a", "4"))
+	c.AddNode(makeNode("b", "4"))
+	labelsGen := func(node string) int64 {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.nodes[node].LabelsGeneration
+	}
+	pod := makePod("p", "a", "1")
+	pod.Labels = map[string]string{"app": "web"}
+	before := labelsGen("a")
+	if err := c.AssumePod(pod); err != nil {
+		t.Fatal(err)
+	}
+	assumed := labelsGen("a")
+	if assumed == before {
+		t.Fatal("assuming a pod left the node's labels generation")
+	}
+	confirmed := pod.DeepCopy()
+	confirmed.ResourceVersion = "9"
+	c.AddPod(confirmed) // the informer confirms the binding
+	if got := labelsGen("a"); got != assumed {
+		t.Errorf("the binding's confirmation changed the labels generation (%d -> %d)", assumed, got)
+	}
+	moved := confirmed.DeepCopy()
+	moved.Spec.NodeName = "b"
+	beforeB := labelsGen("b")
+	c.AddPod(moved)
+	if labelsGen("a") == assumed || labelsGen("b") == beforeB {
+		t.Errorf("a pod confirmed on another node left a labels generation: a %d -> %d, b %d -> %d",
+			assumed, labelsGen("a"), beforeB, labelsGen("b"))
 	}
 }

@@ -1,6 +1,8 @@
 package cache
 
 import (
+	"maps"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 )
@@ -21,6 +23,14 @@ func sameForScheduling(a, b *corev1.Pod) bool {
 	am.ResourceVersion, bm.ResourceVersion = "", ""
 	am.ManagedFields, bm.ManagedFields = nil, nil
 	return equality.Semantic.DeepEqual(am, bm) && equality.Semantic.DeepEqual(a.Spec, b.Spec)
+}
+
+// sameForSelectors reports whether a and b (two versions of one pod)
+// count alike for label selectors: the same namespace and labels, and
+// both or neither being deleted.
+func sameForSelectors(a, b *corev1.Pod) bool {
+	return a.Namespace == b.Namespace && maps.Equal(a.Labels, b.Labels) &&
+		(a.DeletionTimestamp == nil) == (b.DeletionTimestamp == nil)
 }
 
 // disruptionTarget is pod's DisruptionTarget condition, or nil.

@@ -204,6 +204,12 @@ type NodeInfo struct {
 	// Generation grows by one on every change, so a snapshot can copy
 	// only the NodeInfos that changed since it last looked.
 	Generation int64
+	// LabelsGeneration changes (in the scheduler's cache) only when a pod
+	// comes or goes, or one changes what label selectors count: its
+	// namespace, labels or deletion. A pod's node reporting it running
+	// changes Generation, not this: plugins that count matching pods
+	// (PodTopologySpread) keep their counts of the node.
+	LabelsGeneration int64
 	// SnapshotIndex is the NodeInfo's position in its snapshot's list of
 	// all nodes, set by the snapshot (0 outside one). Plugins index
 	// per-node memos by it instead of hashing node names; a memo entry
@@ -231,6 +237,7 @@ func (n *NodeInfo) SetNode(node *corev1.Node) {
 		}
 	}
 	n.Generation++
+	n.LabelsGeneration++
 }
 
 // NodeName is the node's name, or "" before SetNode.
@@ -259,6 +266,7 @@ func (n *NodeInfo) AddPodInfo(pi *PodInfo) {
 		n.UsedPorts[p] = struct{}{}
 	}
 	n.Generation++
+	n.LabelsGeneration++
 }
 
 // RemovePod forgets pod (matched by UID); it reports whether it was there.
@@ -285,6 +293,7 @@ func (n *NodeInfo) RemovePod(pod *corev1.Pod) bool {
 		}
 	}
 	n.Generation++
+	n.LabelsGeneration++
 	return true
 }
 
@@ -319,6 +328,7 @@ func (n *NodeInfo) Clone() *NodeInfo {
 		Allocatable:                  *n.Allocatable.Clone(),
 		ImageStates:                  n.ImageStates,
 		Generation:                   n.Generation,
+		LabelsGeneration:             n.LabelsGeneration,
 	}
 	for p := range n.UsedPorts {
 		out.UsedPorts[p] = struct{}{}

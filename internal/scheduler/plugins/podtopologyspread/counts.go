@@ -3,6 +3,8 @@ package podtopologyspread
 import (
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/tugcluster/tug/internal/scheduler/framework"
@@ -21,9 +23,10 @@ const maxCountEntries = 1 << 18
 // snapshot's node list (SnapshotIndex), which stays put between cycles: a lookup is an
 // index and two comparisons, where hashing the node and query on every
 // node of every cycle cost most of the plugin's time in large clusters.
-// An entry holds for the very NodeInfo it was counted on (the snapshot
-// replaces a node's NodeInfo when it changes) at the same generation, so
-// a node that moved position is simply recounted.
+// An entry holds for the node object it was counted on at the same
+// LabelsGeneration (which changes only when the node's pods change in a
+// way a selector sees, not when a pod starts running), so a node that
+// moved position, or was replaced, is simply recounted.
 type matchCounts struct {
 	// mu is held for a whole counting pass: passes come from the
 	// scheduling goroutine, one cycle at a time, and a pass's parallel
@@ -35,9 +38,14 @@ type matchCounts struct {
 }
 
 type countEntry struct {
-	nodeInfo   *framework.NodeInfo
-	generation int64
+	node       *corev1.Node
+	generation int64 // the node's LabelsGeneration
 	count      int32
+}
+
+// holds reports whether e was counted on ni's pods as they are.
+func (e *countEntry) holds(ni *framework.NodeInfo) bool {
+	return e.node == ni.Node && e.node != nil && e.generation == ni.LabelsGeneration
 }
 
 // countQuery names what count counts: pods in namespace ns matching sel.
@@ -84,11 +92,11 @@ func (p *countPass) memo(query string) []countEntry { return p.memos[query] }
 // entry is not ni's. Safe for concurrent use at distinct positions.
 func countAt(memo []countEntry, i int, ni *framework.NodeInfo, sel labels.Selector, ns string) int32 {
 	e := &memo[i]
-	if e.nodeInfo == ni && e.generation == ni.Generation {
+	if e.holds(ni) {
 		return e.count
 	}
 	n := int32(countMatching(ni.Pods, sel, ns))
-	*e = countEntry{nodeInfo: ni, generation: ni.Generation, count: n}
+	*e = countEntry{node: ni.Node, generation: ni.LabelsGeneration, count: n}
 	return n
 }
 
@@ -98,7 +106,7 @@ func countAt(memo []countEntry, i int, ni *framework.NodeInfo, sel labels.Select
 // for).
 func lookupCount(memo []countEntry, ni *framework.NodeInfo, sel labels.Selector, ns string) int32 {
 	if i := ni.SnapshotIndex; i >= 0 && i < len(memo) {
-		if e := &memo[i]; e.nodeInfo == ni && e.generation == ni.Generation {
+		if e := &memo[i]; e.holds(ni) {
 			return e.count
 		}
 	}

@@ -49,16 +49,35 @@ func TestMatchCountsRecountsOnlyChangedNodes(t *testing.T) {
 	if got := count(0, ni, "ns", q); got != 1 {
 		t.Errorf("count after a change = %d, want 1 (only d is left)", got)
 	}
-	// Another NodeInfo for the same node (a new snapshot copy) at the same
-	// generation and position: recounted too.
+	// A copy of the node whose pods changed in nothing a selector sees
+	// (a pod reported running: a new Generation, the same
+	// LabelsGeneration) keeps the count; pods swapped behind the memo's
+	// back show it was not recounted.
+	running := ni.Clone()
+	running.Generation++
+	running.Pods = nil
+	if got := lookupCount(memo, running, sel, "ns"); got != 1 {
+		t.Errorf("lookup of a copy at the same labels generation = %d, want the memo's 1", got)
+	}
+	if got := count(0, running, "ns", q); got != 1 {
+		t.Errorf("count of a copy at the same labels generation = %d, want the memo's 1", got)
+	}
+	// Another NodeInfo of the same node at another labels generation, or
+	// of a replaced node object: recounted.
 	other := framework.NewNodeInfo(pod("e", "web"), pod("f", "web"), pod("g", "web"))
 	other.SetNode(ni.Node)
-	other.Generation = ni.Generation
+	other.LabelsGeneration = ni.LabelsGeneration + 100
 	if got := lookupCount(memo, other, sel, "ns"); got != 3 {
 		t.Errorf("lookup of another NodeInfo = %d, want 3", got)
 	}
 	if got := count(0, other, "ns", q); got != 3 {
 		t.Errorf("count of another NodeInfo = %d, want 3", got)
+	}
+	replaced := other.Clone()
+	replaced.Node = ni.Node.DeepCopy()
+	replaced.Pods = replaced.Pods[:1]
+	if got := count(0, replaced, "ns", q); got != 1 {
+		t.Errorf("count of a replaced node object = %d, want 1", got)
 	}
 	// The same NodeInfo at another position is counted there afresh.
 	if got := count(1, ni, "ns", q); got != 1 {
