@@ -3,7 +3,9 @@ package endpoints
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -67,7 +69,11 @@ func (h *Handler) serveBinding(ctx context.Context, w http.ResponseWriter, r *ht
 	h.respond(w, r, http.StatusCreated, status, schema.GroupVersion{Version: "v1"})
 }
 
-// bindPod returns a copy of current bound to the binding's node.
+// bindPod returns current bound to the binding's node: a shallow copy
+// with its own node name, annotations and conditions, sharing the rest
+// with current, which it leaves alone (the update's defaulting of what
+// they share writes back the values already there). A deep copy of the
+// pod was a third of a bind's cost.
 func bindPod(pods *registry.Store, current runtime.Object, binding *corev1.Binding) (runtime.Object, error) {
 	pod, ok := current.(*corev1.Pod)
 	if !ok || pod == nil {
@@ -83,14 +89,16 @@ func bindPod(pods *registry.Store, current runtime.Object, binding *corev1.Bindi
 	if binding.UID != "" && binding.UID != pod.UID {
 		return nil, apierrors.NewConflict(pods.GroupResource(), pod.Name, fmt.Errorf("the UID in the binding does not match the pod's"))
 	}
-	bound := pod.DeepCopy()
+	bound := *pod
 	bound.Spec.NodeName = binding.Target.Name
-	for k, v := range binding.Annotations {
+	if len(binding.Annotations) > 0 {
+		bound.Annotations = maps.Clone(pod.Annotations)
 		if bound.Annotations == nil {
 			bound.Annotations = map[string]string{}
 		}
-		bound.Annotations[k] = v
+		maps.Copy(bound.Annotations, binding.Annotations)
 	}
+	bound.Status.Conditions = slices.Clone(pod.Status.Conditions)
 	cond := corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}
 	replaced := false
 	for i := range bound.Status.Conditions {
@@ -101,5 +109,5 @@ func bindPod(pods *registry.Store, current runtime.Object, binding *corev1.Bindi
 	if !replaced {
 		bound.Status.Conditions = append(bound.Status.Conditions, cond)
 	}
-	return bound, nil
+	return &bound, nil
 }
