@@ -275,6 +275,21 @@ func TestOwnedScalarUpdateLeavesSharedFields(t *testing.T) {
 	}
 }
 
+// fieldRecorder is one way to record manager's change in managedFields.
+type fieldRecorder struct {
+	name   string
+	update func(live, obj runtime.Object) runtime.Object
+}
+
+// fieldRecorders are the field manager shown the whole objects, and the
+// server's way (updateManagedFields), for the benchmarks to compare.
+func fieldRecorders(fm *managedfields.FieldManager, manager string, key entryKey) []fieldRecorder {
+	return []fieldRecorder{
+		{"whole", func(live, obj runtime.Object) runtime.Object { return fm.UpdateNoErrors(live, obj, manager) }},
+		{"server", func(live, obj runtime.Object) runtime.Object { return updateManagedFields(fm, live, obj, manager, key) }},
+	}
+}
+
 // BenchmarkLeaseRenewalFields records a node's lease renewal, the write a
 // cluster at rest makes most: through the field manager (whole), and as
 // the server does (updateManagedFields).
@@ -302,16 +317,7 @@ func BenchmarkLeaseRenewalFields(b *testing.B) {
 		empty := &coordinationv1.Lease{TypeMeta: lease.TypeMeta}
 		lives[n] = fm.UpdateNoErrors(empty, lease, "tug-agent").(*coordinationv1.Lease)
 	}
-	key := entryKey{apiVersion: "coordination.k8s.io/v1"}
-	for _, bc := range []struct {
-		name   string
-		update func(live, obj runtime.Object) runtime.Object
-	}{
-		{"whole", func(live, obj runtime.Object) runtime.Object { return fm.UpdateNoErrors(live, obj, "tug-agent") }},
-		{"server", func(live, obj runtime.Object) runtime.Object {
-			return updateManagedFields(fm, live, obj, "tug-agent", key)
-		}},
-	} {
+	for _, bc := range fieldRecorders(fm, "tug-agent", entryKey{apiVersion: "coordination.k8s.io/v1"}) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
@@ -359,16 +365,7 @@ func BenchmarkPodStatusFields(b *testing.B) {
 		ContainerStatuses: []corev1.ContainerStatus{{Name: "web", Ready: true, Started: ptr.To(true), Image: "busybox",
 			ImageID: "busybox@sha256:0123", ContainerID: "containerd://0123",
 			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: start}}}}}
-	key := entryKey{apiVersion: "v1", subresource: "status"}
-	for _, bc := range []struct {
-		name   string
-		update func(live, obj runtime.Object) runtime.Object
-	}{
-		{"whole", func(live, obj runtime.Object) runtime.Object { return fm.UpdateNoErrors(live, obj, "tug-agent") }},
-		{"server", func(live, obj runtime.Object) runtime.Object {
-			return updateManagedFields(fm, live, obj, "tug-agent", key)
-		}},
-	} {
+	for _, bc := range fieldRecorders(fm, "tug-agent", entryKey{apiVersion: "v1", subresource: "status"}) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
