@@ -27,7 +27,8 @@ const (
 )
 
 // nodeAddressBase is the start of 198.18.0.0/15, the range RFC 2544 sets
-// aside for benchmarks: addresses nodes report and nothing ever contacts.
+// aside for benchmarks: addresses nodes report and nothing ever contacts
+// (the API server refuses to proxy to a node of the simulated runtime).
 var nodeAddressBase = netip.MustParseAddr("198.18.0.0")
 
 // NodeName is the name of node i.

@@ -125,9 +125,18 @@ func kubeletPath(endpoint string, segments ...string) string {
 	return b.String()
 }
 
+// simulatedRuntime starts the container runtime version of the nodes of
+// `tug agent --simulated` (internal/agent/simulated.RuntimeVersion). They
+// have no kubelet, and their addresses (198.18.0.0/15, set aside for
+// benchmarks) lead off the machine: the server must not dial them.
+const simulatedRuntime = "simulated://"
+
 // kubeletURL is the base URL of a node's kubelet: its InternalIP (else
 // ExternalIP) and the port its status advertises.
 func kubeletURL(node *corev1.Node) (*url.URL, error) {
+	if strings.HasPrefix(node.Status.NodeInfo.ContainerRuntimeVersion, simulatedRuntime) {
+		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("node %q is simulated (tug agent --simulated): it has no kubelet to reach", node.Name))
+	}
 	var host string
 	for _, want := range []corev1.NodeAddressType{corev1.NodeInternalIP, corev1.NodeExternalIP} {
 		for _, a := range node.Status.Addresses {

@@ -12,6 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tugcluster/tug/internal/agent/simulated"
 )
 
 func TestPodContainer(t *testing.T) {
@@ -150,6 +152,11 @@ func TestKubeletURL(t *testing.T) {
 		{name: "external IP, advertised port", node: node(10260, hostname, external), want: "https://192.0.2.1:10260"},
 		{name: "IPv6", node: node(0, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: "fd00::1"}), want: "https://[fd00::1]:10250"},
 		{name: "no address", node: node(0, hostname)},
+		{name: "simulated", node: func() *corev1.Node {
+			n := node(simulated.KubeletPort, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: simulated.NodeIP(1).String()})
+			n.Status.NodeInfo.ContainerRuntimeVersion = simulated.RuntimeVersion
+			return n
+		}()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
