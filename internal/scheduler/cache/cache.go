@@ -96,7 +96,7 @@ func (c *Cache) Run(ctx context.Context) {
 func (c *Cache) touched(name string, ni *framework.NodeInfo) {
 	c.generation++
 	ni.Generation = c.generation
-	ni.LabelsGeneration = c.generation
+	ni.LabelsGeneration = framework.NextLabelsGeneration()
 	c.dirty[name] = struct{}{}
 }
 

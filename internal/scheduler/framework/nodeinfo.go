@@ -2,6 +2,7 @@ package framework
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -208,7 +209,9 @@ type NodeInfo struct {
 	// comes or goes, or one changes what label selectors count: its
 	// namespace, labels or deletion. A pod's node reporting it running
 	// changes Generation, not this: plugins that count matching pods
-	// (PodTopologySpread) keep their counts of the node.
+	// (PodTopologySpread) keep their counts of the node. Values come from
+	// NextLabelsGeneration: two NodeInfos of a node share one only when one
+	// is a copy of the other with the same pods.
 	LabelsGeneration int64
 	// SnapshotIndex is the NodeInfo's position in its snapshot's list of
 	// all nodes, set by the snapshot (0 outside one). Plugins index
@@ -216,6 +219,14 @@ type NodeInfo struct {
 	// must still check it belongs to this very NodeInfo.
 	SnapshotIndex int
 }
+
+// labelsGenerations numbers LabelsGeneration values process-wide.
+var labelsGenerations atomic.Int64
+
+// NextLabelsGeneration returns a LabelsGeneration no NodeInfo has had. A
+// count per NodeInfo would let a copy changed on its own (preemption's
+// what-if copies) reach the number its original reaches next.
+func NextLabelsGeneration() int64 { return labelsGenerations.Add(1) }
 
 // NewNodeInfo returns a NodeInfo holding pods and no Node yet.
 func NewNodeInfo(pods ...*corev1.Pod) *NodeInfo {
@@ -237,7 +248,7 @@ func (n *NodeInfo) SetNode(node *corev1.Node) {
 		}
 	}
 	n.Generation++
-	n.LabelsGeneration++
+	n.LabelsGeneration = NextLabelsGeneration()
 }
 
 // NodeName is the node's name, or "" before SetNode.
@@ -266,7 +277,7 @@ func (n *NodeInfo) AddPodInfo(pi *PodInfo) {
 		n.UsedPorts[p] = struct{}{}
 	}
 	n.Generation++
-	n.LabelsGeneration++
+	n.LabelsGeneration = NextLabelsGeneration()
 }
 
 // RemovePod forgets pod (matched by UID); it reports whether it was there.
@@ -293,7 +304,7 @@ func (n *NodeInfo) RemovePod(pod *corev1.Pod) bool {
 		}
 	}
 	n.Generation++
-	n.LabelsGeneration++
+	n.LabelsGeneration = NextLabelsGeneration()
 	return true
 }
 
