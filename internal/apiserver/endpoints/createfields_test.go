@@ -18,8 +18,6 @@ import (
 	"k8s.io/client-go/applyconfigurations"
 	clientscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
-
-	"github.com/tugcluster/tug/internal/apiserver/resources"
 )
 
 // TestCreatedFieldsRecordAsTheFieldManager creates objects through the
@@ -29,13 +27,8 @@ import (
 func TestCreatedFieldsRecordAsTheFieldManager(t *testing.T) {
 	// The server's converter for built-in kinds: client-go's generated schema.
 	converter := newTrustedTypeConverter(applyconfigurations.NewTypeConverter(clientscheme.Scheme))
-	scheme := resources.Scheme()
 	manager := func(gvr schema.GroupVersionResource, sub string) *managedfields.FieldManager {
-		r, ok := resources.Lookup(gvr)
-		if !ok {
-			t.Fatalf("no resource %v", gvr)
-		}
-		return newFieldManager(t, converter, kindSettingConvertor{scheme}, r.GroupVersionKind(), sub, resetFields(r, sub))
+		return serverFieldManager(t, converter, gvr, sub)
 	}
 	pods := corev1.SchemeGroupVersion.WithResource("pods")
 	podFM, statusFM := manager(pods, ""), manager(pods, "status")

@@ -295,12 +295,7 @@ func fieldRecorders(fm *managedfields.FieldManager, manager string, key entryKey
 // the server does (updateManagedFields).
 func BenchmarkLeaseRenewalFields(b *testing.B) {
 	converter := newTrustedTypeConverter(applyconfigurations.NewTypeConverter(clientscheme.Scheme))
-	r, ok := resources.Lookup(coordinationv1.SchemeGroupVersion.WithResource("leases"))
-	if !ok {
-		b.Fatal("no leases")
-	}
-	t := &testing.T{}
-	fm := newFieldManager(t, converter, kindSettingConvertor{resources.Scheme()}, r.GroupVersionKind(), "", resetFields(r, ""))
+	fm := serverFieldManager(b, converter, coordinationv1.SchemeGroupVersion.WithResource("leases"), "")
 	start := time.Unix(1767225600, 0)
 	// Leases of 5,000 nodes, each owned by its node, so each entry's
 	// fields name a different owner uid, as in a cluster.
@@ -336,13 +331,8 @@ func BenchmarkLeaseRenewalFields(b *testing.B) {
 // server does (updateManagedFields).
 func BenchmarkPodStatusFields(b *testing.B) {
 	converter := newTrustedTypeConverter(applyconfigurations.NewTypeConverter(clientscheme.Scheme))
-	r, ok := resources.Lookup(corev1.SchemeGroupVersion.WithResource("pods"))
-	if !ok {
-		b.Fatal("no pods")
-	}
-	t := &testing.T{}
-	created := newFieldManager(t, converter, kindSettingConvertor{resources.Scheme()}, r.GroupVersionKind(), "", resetFields(r, ""))
-	fm := newFieldManager(t, converter, kindSettingConvertor{resources.Scheme()}, r.GroupVersionKind(), "status", resetFields(r, "status"))
+	pods := corev1.SchemeGroupVersion.WithResource("pods")
+	created, fm := serverFieldManager(b, converter, pods, ""), serverFieldManager(b, converter, pods, "status")
 	start := metav1.Unix(1767225600, 0)
 	pending := testPod()
 	pending.GenerateName, pending.UID, pending.ResourceVersion, pending.CreationTimestamp = "web-5d8f7c9b4-", "uid-web", "7", start

@@ -43,7 +43,7 @@ func libraryConverter(t *testing.T) managedfields.TypeConverter {
 // newFieldManager builds the field manager of gvk and sub as
 // FieldManagers.For does, with tc for types, convertor for versions and
 // reset for the fields the endpoint cannot change.
-func newFieldManager(t *testing.T, tc managedfields.TypeConverter, convertor runtime.ObjectConvertor, gvk schema.GroupVersionKind, sub string,
+func newFieldManager(t testing.TB, tc managedfields.TypeConverter, convertor runtime.ObjectConvertor, gvk schema.GroupVersionKind, sub string,
 	reset map[fieldpath.APIVersion]fieldpath.Filter) *managedfields.FieldManager {
 	t.Helper()
 	scheme := resources.Scheme()
@@ -52,6 +52,18 @@ func newFieldManager(t *testing.T, tc managedfields.TypeConverter, convertor run
 		t.Fatal(err)
 	}
 	return m
+}
+
+// serverFieldManager is the field manager the server uses for gvr's
+// subresource sub: the kind set on conversion, and the fields the
+// subresource resets.
+func serverFieldManager(t testing.TB, tc managedfields.TypeConverter, gvr schema.GroupVersionResource, sub string) *managedfields.FieldManager {
+	t.Helper()
+	r, ok := resources.Lookup(gvr)
+	if !ok {
+		t.Fatalf("no resource %v", gvr)
+	}
+	return newFieldManager(t, tc, kindSettingConvertor{resources.Scheme()}, r.GroupVersionKind(), sub, resetFields(r, sub))
 }
 
 func testPod() *corev1.Pod {
