@@ -14,9 +14,10 @@ const DefaultMaxWorkers = 256
 // goroutine whose small stack is copied, doubling, several times on its
 // way down through decoding, field management and storage: 7 % of the
 // server's CPU under the scheduler benchmark's writes. A worker keeps the
-// stack it grew for the next request. Requests for which longRunning is true (watches, streams)
-// would hold a worker for their whole life, so they, like any request that
-// finds every worker busy, run where net/http started them.
+// stack it grew for the next request. Requests for which longRunning is
+// true (watches, streams) would hold a worker for their whole life, so
+// they, like any request that finds every worker busy, run where net/http
+// started them.
 //
 // A panic in the handler is re-raised on the request's own goroutine, so
 // net/http's handling of http.ErrAbortHandler is unchanged.

@@ -113,16 +113,13 @@ func memberName(quoted []byte) (string, bool) {
 	return name, json.Unmarshal(quoted, &name) == nil
 }
 
-func endsLiteral(c byte) bool {
-	switch c {
-	case ',', '}', ']', ' ', '\t', '\n', '\r':
-		return true
-	}
-	return false
-}
+func endsLiteral(c byte) bool { return c == ',' || c == '}' || c == ']' || isSpace(c) }
+
+// isSpace says c is JSON whitespace.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func skipSpace(data []byte, i int) int {
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+	for i < len(data) && isSpace(data[i]) {
 		i++
 	}
 	return i
