@@ -55,10 +55,12 @@ type document struct {
 	proto func() (*encoding, error)
 }
 
-func newV2Document(sw *spec.Swagger) *document {
+// newV2Document makes the document that build returns on first use; the
+// structure is dropped once it is serialized.
+func newV2Document(build func() *spec.Swagger) *document {
 	d := &document{}
 	d.json = sync.OnceValues(func() (*encoding, error) {
-		data, err := json.Marshal(sw)
+		data, err := json.Marshal(build())
 		if err != nil {
 			return nil, fmt.Errorf("encode OpenAPI v2 document: %w", err)
 		}
@@ -82,10 +84,12 @@ func newV2Document(sw *spec.Swagger) *document {
 	return d
 }
 
-func newV3Document(doc *spec3.OpenAPI) *document {
+// newV3Document makes the document that build returns on first use; the
+// structure is dropped once it is serialized.
+func newV3Document(build func() *spec3.OpenAPI) *document {
 	d := &document{}
 	d.json = sync.OnceValues(func() (*encoding, error) {
-		data, err := json.Marshal(doc)
+		data, err := json.Marshal(build())
 		if err != nil {
 			return nil, fmt.Errorf("encode OpenAPI v3 document: %w", err)
 		}

@@ -2,15 +2,17 @@ package openapi
 
 import (
 	"fmt"
-	"k8s.io/kube-openapi/pkg/validation/spec"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
 
-	"github.com/tugcluster/tug/internal/version"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/kube-openapi/pkg/spec3"
+	"k8s.io/kube-openapi/pkg/validation/spec"
+
+	"github.com/tugcluster/tug/internal/version"
 )
 
 // Kind is one top-level kind to publish, with the resource that serves it.
@@ -78,7 +80,7 @@ var (
 
 // New builds the Swagger 2.0 document and the OpenAPI 3.0 document of each
 // group-version describing kinds, their resources' paths and every type
-// they reach. Serializations are made on first request.
+// they reach. Paths and serializations are made on first request.
 func New(kinds []Kind) (*OpenAPI, error) {
 	b := newBuilder()
 	for _, t := range []reflect.Type{deleteOptionsType, statusType, watchEventType, patchType} {
@@ -144,13 +146,25 @@ func New(kinds []Kind) (*OpenAPI, error) {
 	for name, d := range b.byName {
 		o.schemas[name] = d.v3
 	}
-	o.v2 = newV2Document(b.swagger(routes, info))
+	// The documents' paths are most of their size, and most servers never
+	// serve most of them: each is built on its first request and dropped
+	// once serialized. The builder caches references as it goes.
+	var building sync.Mutex
+	o.v2 = newV2Document(func() *spec.Swagger {
+		building.Lock()
+		defer building.Unlock()
+		return b.swagger(routes, info)
+	})
 	byGV := map[schema.GroupVersion][]route{}
 	for _, r := range routes {
 		byGV[r.gv] = append(byGV[r.gv], r)
 	}
 	for gv, rs := range byGV {
-		o.v3[gvPath(gv)] = newV3Document(b.openAPIV3(rs, info))
+		o.v3[gvPath(gv)] = newV3Document(func() *spec3.OpenAPI {
+			building.Lock()
+			defer building.Unlock()
+			return b.openAPIV3(rs, info)
+		})
 	}
 	o.index = sync.OnceValues(o.encodeIndex)
 	return o, nil
