@@ -61,5 +61,8 @@ export KUBE_CACHE_MUTATION_DETECTOR=true
 # Every update checks that its update function left the stored object alone
 # (internal/apiserver/registry/checkupdate.go).
 export TUG_CHECK_UPDATES=true
+# Reusing a part that cached objects share checks that nobody changed it
+# in place (internal/apiserver/watchcache/sharing).
+export TUG_CHECK_SHARED_PARTS=true
 gotestsum="$(tool gotestsum "$gotestsum_version" gotest.tools/gotestsum)"
 exec "$gotestsum" --format testname -- -tags fieldsv1string -count=1 -timeout 30m ./...

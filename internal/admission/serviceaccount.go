@@ -2,6 +2,8 @@ package admission
 
 import (
 	"context"
+	"hash/fnv"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -63,7 +65,7 @@ func (p ServiceAccount) Admit(ctx context.Context, a *Attributes) error {
 	if !automount || hasTokenMount(pod) {
 		return nil
 	}
-	name := tokenVolumePrefix + utilrand.String(5)
+	name := tokenVolumeName(pod)
 	expiration := int64(tokenExpirationSeconds)
 	mode := int32(0o644)
 	pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{
@@ -86,6 +88,28 @@ func (p ServiceAccount) Admit(ctx context.Context, a *Attributes) error {
 		pod.Spec.Containers[i].VolumeMounts = append(pod.Spec.Containers[i].VolumeMounts, mount)
 	}
 	return nil
+}
+
+// tokenVolumeName names the token volume of pod. Kubernetes picks a random
+// suffix; any name free in the pod will do, and one that depends only on
+// the service account makes the pods of one template alike, so that the
+// watch cache keeps one copy of their volumes and containers
+// (watchcache/sharing). A name the pod already uses gets a random suffix.
+func tokenVolumeName(pod *corev1.Pod) string {
+	const alphabet = "bcdfghjklmnpqrstvwxz2456789" // utilrand's: no vowels, no look-alikes
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(pod.Spec.ServiceAccountName))
+	sum := h.Sum32()
+	suffix := make([]byte, 5)
+	for i := range suffix {
+		suffix[i] = alphabet[sum%uint32(len(alphabet))]
+		sum /= uint32(len(alphabet))
+	}
+	for name := tokenVolumePrefix + string(suffix); ; name = tokenVolumePrefix + utilrand.String(5) {
+		if !slices.ContainsFunc(pod.Spec.Volumes, func(v corev1.Volume) bool { return v.Name == name }) {
+			return name
+		}
+	}
 }
 
 // hasTokenMount reports whether a container already mounts something at

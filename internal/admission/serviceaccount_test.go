@@ -54,3 +54,26 @@ func TestServiceAccount(t *testing.T) {
 		})
 	}
 }
+
+func TestTokenVolumeNameIsTheAccountsUnlessTaken(t *testing.T) {
+	pod := func(account string, volumes ...string) *corev1.Pod {
+		p := &corev1.Pod{Spec: corev1.PodSpec{ServiceAccountName: account}}
+		for _, v := range volumes {
+			p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: v})
+		}
+		return p
+	}
+	web := tokenVolumeName(pod("web"))
+	if !strings.HasPrefix(web, tokenVolumePrefix) || len(web) != len(tokenVolumePrefix)+5 {
+		t.Fatalf("name %q", web)
+	}
+	if again := tokenVolumeName(pod("web", "config")); again != web {
+		t.Errorf("two pods of account web: %q and %q", web, again)
+	}
+	if other := tokenVolumeName(pod("db")); other == web {
+		t.Errorf("accounts web and db both get %q", web)
+	}
+	if taken := tokenVolumeName(pod("web", web)); taken == web || !strings.HasPrefix(taken, tokenVolumePrefix) {
+		t.Errorf("with %q taken: %q", web, taken)
+	}
+}

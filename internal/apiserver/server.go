@@ -33,6 +33,7 @@ import (
 	"github.com/tugcluster/tug/internal/apiserver/registry"
 	"github.com/tugcluster/tug/internal/apiserver/resources"
 	"github.com/tugcluster/tug/internal/apiserver/watchcache"
+	"github.com/tugcluster/tug/internal/apiserver/watchcache/sharing"
 	"github.com/tugcluster/tug/internal/auth/serviceaccount"
 	"github.com/tugcluster/tug/internal/join"
 	"github.com/tugcluster/tug/internal/storage"
@@ -327,6 +328,7 @@ func buildStores(cfg Config) (map[schema.GroupVersionResource]*registry.Store, [
 			Prefix:      store.KeyPrefix(),
 			NewFunc:     res.New,
 			NewListFunc: res.NewList,
+			Share:       sharing.New(),
 		})
 		store.Storage = cache
 		stores[res.GVR] = store

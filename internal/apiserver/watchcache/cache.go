@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/klog/v2"
 
+	"github.com/tugcluster/tug/internal/apiserver/watchcache/sharing"
 	"github.com/tugcluster/tug/internal/storage"
 )
 
@@ -37,6 +38,10 @@ type Config struct {
 	// EventCapacity is how many recent events watchers can resume from.
 	// Default 1000.
 	EventCapacity int
+	// Share, if set, makes each object from storage share the parts it has
+	// in common with objects cached before it (sharing.New), before the
+	// cache publishes it.
+	Share sharing.Func
 }
 
 // Cache implements storage.Interface for one resource: writes, gets and
@@ -165,6 +170,7 @@ func listRevision(list runtime.Object) (int64, error) {
 func (c *Cache) replace(items []runtime.Object, rev int64) {
 	objects := make(map[string]runtime.Object, len(items))
 	for _, item := range items {
+		c.share(item)
 		objects[objectKey(c.cfg.Prefix, item)] = item
 	}
 	c.mu.Lock()
@@ -174,6 +180,13 @@ func (c *Cache) replace(items []runtime.Object, rev int64) {
 		w.stopLocked()
 	}
 	c.cond.Broadcast()
+}
+
+// share lets obj, new from storage, share parts with cached objects.
+func (c *Cache) share(obj runtime.Object) {
+	if c.cfg.Share != nil {
+		c.cfg.Share(obj)
+	}
 }
 
 // apply records one storage event.
@@ -187,6 +200,7 @@ func (c *Cache) apply(ev watch.Event) error {
 		return err
 	}
 	key := objectKey(c.cfg.Prefix, ev.Object)
+	c.share(ev.Object)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := cachedEvent{key: key, rev: rev, typ: ev.Type, obj: ev.Object, prev: c.objects[key]}
