@@ -16,6 +16,8 @@ type podTables struct {
 	rests      *table[corev1.PodSpec]
 	containers *table[corev1.Container]
 	volumes    *table[corev1.VolumeSource]
+	// conditions are alike for pods that started in the same second.
+	conditions *table[[]corev1.PodCondition]
 }
 
 func newPodTables() podTables {
@@ -24,6 +26,7 @@ func newPodTables() podTables {
 		rests:      newTable("pod spec", protoKey[corev1.PodSpec]),
 		containers: newTable("container", protoKey[corev1.Container]),
 		volumes:    newTable("volume source", protoKey[corev1.VolumeSource]),
+		conditions: newTable("pod conditions", protosKey[corev1.PodCondition]),
 	}
 }
 
@@ -31,6 +34,9 @@ func (s *sharer) sharePod(obj runtime.Object) {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
 		return
+	}
+	if c := pod.Status.Conditions; len(c) > 0 {
+		pod.Status.Conditions = s.pods.conditions.share(&s.key, c)
 	}
 	spec := &pod.Spec
 	key, ok := s.pods.specs.encode(&s.key, withoutOwnNames(*spec))

@@ -61,7 +61,10 @@ func templatePod(t testing.TB, i int, image, token string) *corev1.Pod {
 			Tolerations:  []corev1.Toleration{{Key: "node.kubernetes.io/not-ready", Operator: corev1.TolerationOpExists}},
 			NodeSelector: map[string]string{"kubernetes.io/os": "linux"},
 		},
-		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: fmt.Sprintf("10.0.0.%d", i)},
+		Status: corev1.PodStatus{
+			Phase: corev1.PodRunning, PodIP: fmt.Sprintf("10.0.0.%d", i),
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
+		},
 	}
 	return roundTrip(t, pod)
 }
@@ -109,6 +112,7 @@ func TestPodsOfOneTemplateShareTheirSpec(t *testing.T) {
 		"containers": {a.Spec.Containers, b.Spec.Containers},
 		"volumes":    {a.Spec.Volumes, b.Spec.Volumes},
 		"labels":     {a.Labels, b.Labels},
+		"conditions": {a.Status.Conditions, b.Status.Conditions},
 	} {
 		if !samePointer(p[0], p[1]) {
 			t.Errorf("%s: not shared", part)
