@@ -3,6 +3,8 @@ package watchcache
 import (
 	"context"
 	"fmt"
+	"maps"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/scheme"
 
+	"github.com/tugcluster/tug/internal/apiserver/watchcache/sharing"
 	"github.com/tugcluster/tug/internal/storage"
 	"github.com/tugcluster/tug/internal/storage/bolt"
 )
@@ -27,6 +30,12 @@ type fixture struct {
 // newFixture runs a cache of ConfigMaps under /cm/ over a real bolt store.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil)
+}
+
+// newFixtureWith is newFixture with share as the cache's Config.Share.
+func newFixtureWith(t *testing.T, share sharing.Func) *fixture {
+	t.Helper()
 	b, err := bolt.Open(bolt.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +47,7 @@ func newFixture(t *testing.T) *fixture {
 		NewFunc:       func() runtime.Object { return &corev1.ConfigMap{} },
 		NewListFunc:   func() runtime.Object { return &corev1.ConfigMapList{} },
 		EventCapacity: 100,
+		Share:         share,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -259,5 +269,31 @@ func TestLimitOnAnyRevisionListIsIgnored(t *testing.T) {
 	}
 	if l := page(storage.ListOptions{}); len(l.Items) != 1 || l.Continue == "" {
 		t.Errorf("consistent list, limit=1: %d items, continue %q; want one page and a continue token", len(l.Items), l.Continue)
+	}
+}
+
+// TestCachedObjectsShareEqualParts: objects written apart come out of the
+// cache holding one copy of what they have in common.
+func TestCachedObjectsShareEqualParts(t *testing.T) {
+	f := newFixtureWith(t, sharing.New())
+	lbls := map[string]string{"app": "web"}
+	f.create(t, "/cm/ns/a", "a", lbls)
+	last := f.create(t, "/cm/ns/b", "b", map[string]string{"app": "web"})
+	list := &corev1.ConfigMapList{}
+	err := f.cache.GetList(context.Background(), "/cm/", storage.ListOptions{
+		Recursive: true, ResourceVersion: last.ResourceVersion, ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan,
+	}, list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 2 {
+		t.Fatalf("%d items", len(list.Items))
+	}
+	a, b := list.Items[0].Labels, list.Items[1].Labels
+	if !maps.Equal(a, lbls) || !maps.Equal(b, lbls) {
+		t.Fatalf("labels %v, %v", a, b)
+	}
+	if reflect.ValueOf(a).UnsafePointer() != reflect.ValueOf(b).UnsafePointer() {
+		t.Error("equal labels of two cached objects are two maps")
 	}
 }

@@ -23,7 +23,7 @@ type podTables struct {
 func newPodTables() podTables {
 	return podTables{
 		specs:      newTable("pod spec", protoKey[corev1.PodSpec]),
-		rests:      newTable("pod spec", protoKey[corev1.PodSpec]),
+		rests:      newTable("pod spec without containers and volumes", protoKey[corev1.PodSpec]),
 		containers: newTable("container", protoKey[corev1.Container]),
 		volumes:    newTable("volume source", protoKey[corev1.VolumeSource]),
 		conditions: newTable("pod conditions", protosKey[corev1.PodCondition]),
