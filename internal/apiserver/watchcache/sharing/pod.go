@@ -44,8 +44,7 @@ func (s *sharer) sharePod(obj runtime.Object) {
 		return
 	}
 	if shared, ok := s.pods.specs.get(&s.key, key); ok {
-		shared.NodeName, shared.Hostname, shared.Subdomain = spec.NodeName, spec.Hostname, spec.Subdomain
-		*spec = shared
+		*spec = withOwnNames(shared, spec)
 		return
 	}
 	specKey := string(key) // the parts below reuse the key buffer
@@ -65,8 +64,7 @@ func (s *sharer) sharePod(obj runtime.Object) {
 	shared := s.pods.rests.share(&s.key, rest)
 	shared.Volumes, shared.InitContainers, shared.Containers, shared.EphemeralContainers =
 		spec.Volumes, spec.InitContainers, spec.Containers, spec.EphemeralContainers
-	shared.NodeName, shared.Hostname, shared.Subdomain = spec.NodeName, spec.Hostname, spec.Subdomain
-	*spec = shared
+	*spec = withOwnNames(shared, spec)
 	s.pods.specs.add(specKey, withoutOwnNames(*spec))
 }
 
@@ -75,6 +73,12 @@ func (s *sharer) sharePod(obj runtime.Object) {
 func withoutOwnNames(spec corev1.PodSpec) corev1.PodSpec {
 	spec.NodeName, spec.Hostname, spec.Subdomain = "", "", ""
 	return spec
+}
+
+// withOwnNames is shared with spec's own node, host and subdomain names.
+func withOwnNames(shared corev1.PodSpec, spec *corev1.PodSpec) corev1.PodSpec {
+	shared.NodeName, shared.Hostname, shared.Subdomain = spec.NodeName, spec.Hostname, spec.Subdomain
+	return shared
 }
 
 // shareContainer shares all of c but its volume mounts, which may name a

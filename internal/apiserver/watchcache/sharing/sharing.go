@@ -151,7 +151,8 @@ type marshaler interface {
 // were all decoded from their stored protobuf, so parts with equal
 // encodings decode to equal values.
 type keyBuilder struct {
-	buf []byte
+	buf  []byte
+	keys []string // stringMapKey's sorted keys
 }
 
 // protoKey is the protobuf encoding of *p.
@@ -190,13 +191,13 @@ func (k *keyBuilder) appendProto(m marshaler) bool {
 
 // stringMapKey is a length-prefixed encoding of m's entries in key order.
 func stringMapKey(k *keyBuilder, m map[string]string) ([]byte, bool) {
-	keys := make([]string, 0, 16)
+	k.keys = k.keys[:0]
 	for key := range m {
-		keys = append(keys, key)
+		k.keys = append(k.keys, key)
 	}
-	slices.Sort(keys)
+	slices.Sort(k.keys)
 	k.buf = k.buf[:0]
-	for _, key := range keys {
+	for _, key := range k.keys {
 		k.buf = binary.AppendUvarint(k.buf, uint64(len(key)))
 		k.buf = append(k.buf, key...)
 		k.buf = binary.AppendUvarint(k.buf, uint64(len(m[key])))
