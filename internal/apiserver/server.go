@@ -13,12 +13,15 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"net/http"
 	"net/http/pprof"
 	"strings"
 	"sync"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -27,6 +30,7 @@ import (
 
 	"github.com/tugcluster/tug/internal/admission"
 	"github.com/tugcluster/tug/internal/apiserver/convert"
+	"github.com/tugcluster/tug/internal/apiserver/customresources"
 	"github.com/tugcluster/tug/internal/apiserver/endpoints"
 	"github.com/tugcluster/tug/internal/apiserver/filters"
 	"github.com/tugcluster/tug/internal/apiserver/metrics"
@@ -87,6 +91,16 @@ type Config struct {
 	// ServiceAccountIssuer is the tokens' issuer and the API server's
 	// audience. Default serviceaccount.DefaultIssuer.
 	ServiceAccountIssuer string
+	// NewCustomSchema builds the schema of a CRD version; with it the
+	// server serves the custom resources of CustomResourceDefinitions.
+	NewCustomSchema func(*apiextensionsv1.JSONSchemaProps) (customresources.Schema, error)
+	// OnCustomResources is told the served custom resources whenever
+	// they change (discovery and OpenAPI follow them).
+	OnCustomResources func([]customresources.Served)
+	// CustomTable shows custom resources with their version's printer
+	// columns; nil shows them as Table does.
+	CustomTable func(obj runtime.Object, columns []apiextensionsv1.CustomResourceColumnDefinition,
+		noHeaders bool, include metav1.IncludeObjectPolicy, now time.Time) (*metav1.Table, error)
 }
 
 // APIServer is the assembled HTTP surface.
@@ -96,15 +110,21 @@ type APIServer struct {
 	// Stores serve each resource; in-process components use them to
 	// bootstrap objects.
 	Stores map[schema.GroupVersionResource]*registry.Store
+	// Custom serves the custom resources; nil without NewCustomSchema.
+	Custom *customresources.Manager
 
 	caches []*watchcache.Cache
 }
 
-// Run keeps the watch caches current until ctx ends.
+// Run keeps the watch caches and the served custom resources current
+// until ctx ends.
 func (s *APIServer) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, c := range s.caches {
 		wg.Go(func() { c.Run(ctx) })
+	}
+	if s.Custom != nil {
+		wg.Go(func() { s.Custom.Run(ctx) })
 	}
 	wg.Wait()
 	return nil
@@ -136,9 +156,26 @@ func New(cfg Config) (*APIServer, error) {
 			return nil, err
 		}
 	}
+	var custom *customresources.Manager
+	var customLookup func(schema.GroupVersionResource) (*registry.Store, bool)
+	if crds, ok := stores[apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions")]; ok && cfg.NewCustomSchema != nil {
+		custom = customresources.New(customresources.Config{
+			CRDs: crds, Backend: cfg.Backend, NewSchema: cfg.NewCustomSchema, OnChange: cfg.OnCustomResources,
+		})
+		customLookup = custom.Lookup
+	}
+	table := cfg.Table
+	if custom != nil && cfg.CustomTable != nil {
+		table = func(obj runtime.Object, noHeaders bool, include metav1.IncludeObjectPolicy, now time.Time) (*metav1.Table, error) {
+			if columns, ok := customColumns(custom, obj); ok {
+				return cfg.CustomTable(obj, columns, noHeaders, include, now)
+			}
+			return cfg.Table(obj, noHeaders, include, now)
+		}
+	}
 	resourceHandler := endpoints.New(endpoints.Config{
-		Scheme: cfg.Scheme, Stores: stores, Table: cfg.Table, FieldManagers: fields, Admission: admissionChain(stores),
-		Tokens: tokenIssuer, KubeletClient: cfg.KubeletClient,
+		Scheme: cfg.Scheme, Stores: stores, Table: table, FieldManagers: fields, Admission: admissionChain(stores),
+		Tokens: tokenIssuer, KubeletClient: cfg.KubeletClient, Custom: customLookup,
 	})
 	virtual := newVirtualHandler(resourceHandler)
 	mux := http.NewServeMux()
@@ -204,10 +241,24 @@ func New(cfg Config) (*APIServer, error) {
 	handler = filters.Recover(handler, writeError)
 	handler = filters.OnWorkers(handler, filters.DefaultMaxWorkers, isLongRunning)
 	handler = endpoints.WithRequestInfo(handler)
-	return &APIServer{Handler: handler, Stores: stores, caches: caches}, nil
+	return &APIServer{Handler: handler, Stores: stores, Custom: custom, caches: caches}, nil
 }
 
 func ok(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }
+
+// customColumns returns the printer columns of a custom resource or list.
+func customColumns(custom *customresources.Manager, obj runtime.Object) ([]apiextensionsv1.CustomResourceColumnDefinition, bool) {
+	var gvk schema.GroupVersionKind
+	switch u := obj.(type) {
+	case *unstructured.Unstructured:
+		gvk = u.GroupVersionKind()
+	case *unstructured.UnstructuredList:
+		gvk = u.GroupVersionKind()
+	default:
+		return nil, false
+	}
+	return custom.Columns(gvk)
+}
 
 // admissionChain is the admission stage: the plugins that need only the
 // API's own objects.

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 
+	"github.com/tugcluster/tug/internal/apiserver/customresources"
 	"github.com/tugcluster/tug/internal/apiserver/registry"
 	"github.com/tugcluster/tug/internal/apiserver/resources"
 	"github.com/tugcluster/tug/internal/controller"
@@ -47,7 +48,8 @@ import (
 // would, and read the kinds of sharedKinds straight from stores.
 // nodeGrace is how long a node may go without a heartbeat; clusterCIDR
 // is the pod network node CIDRs come from.
-func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.GroupVersionResource]*registry.Store, caPEM []byte, sign csrsigning.SignFunc, catalog []resources.Resource, nodeGrace time.Duration, clusterCIDR string) error {
+func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.GroupVersionResource]*registry.Store, custom *customresources.Manager,
+	caPEM []byte, sign csrsigning.SignFunc, catalog []resources.Resource, nodeGrace time.Duration, clusterCIDR string) error {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = 1000, 2000
 	meta, err := metadata.NewForConfig(cfg)
@@ -77,11 +79,22 @@ func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.Gro
 	}
 	typed := newSharedInformerFactory(client, stores, 10*time.Minute)
 	metaFactory := newStoreMetadataFactory(meta, stores, 10*time.Minute)
-	nsController, err := namespace.New(client, meta, typed.Core().V1().Namespaces(), namespaced)
+	nsController, err := namespace.New(client, meta, typed.Core().V1().Namespaces(), func() []schema.GroupVersionResource {
+		more := collectedCustomResources(custom)
+		out := slices.Clip(namespaced)
+		for _, r := range more {
+			if r.Namespaced {
+				out = append(out, r.GVR)
+			}
+		}
+		return out
+	})
 	if err != nil {
 		return err
 	}
-	gc, err := garbagecollector.New(meta, metaFactory, gcResources)
+	gc, err := garbagecollector.New(meta, metaFactory, gcResources, func() []garbagecollector.Resource {
+		return collectedCustomResources(custom)
+	})
 	if err != nil {
 		return err
 	}

@@ -98,11 +98,13 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		_ = listener.Close()
 		return err
 	}
-	disc, err := discovery.New(catalog, net.JoinHostPort(serverHost(opts.BindAddress), strconv.Itoa(port)))
+	serverAddress := net.JoinHostPort(serverHost(opts.BindAddress), strconv.Itoa(port))
+	disc, err := discovery.New(catalog, serverAddress)
 	if err != nil {
 		_ = listener.Close()
 		return fmt.Errorf("discovery: %w", err)
 	}
+	documents := &customDocuments{catalog: catalog, serverAddress: serverAddress, discovery: newSwitchable(disc), logError: logger.Error}
 	docs, err := openapi.New(openAPIKinds(catalog))
 	if err != nil {
 		_ = listener.Close()
@@ -125,7 +127,7 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		Scheme:        resources.Scheme(),
 		Resources:     catalog,
 		Backend:       backend,
-		Discovery:     disc,
+		Discovery:     documents.discovery,
 		OpenAPI:       docs,
 		TypeConverter: typeConverter,
 		Metrics:       apiMetrics,
@@ -145,6 +147,8 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		NodeCertSigner:    bundle,
 		ServiceAccountKey: bundle.ServiceAccountKey,
 		KubeletClient:     kubeletClient,
+		NewCustomSchema:   newCustomSchema,
+		OnCustomResources: documents.update,
 	})
 	if err != nil {
 		_ = listener.Close()
@@ -227,7 +231,7 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 				return agent.Run(gctx, node)
 			})
 		}
-		return runControllers(gctx, clientConfig, api.Stores, bundle.CAPEM, bundle.SignClientCert, catalog, opts.NodeMonitorGracePeriod, opts.ClusterCIDR)
+		return runControllers(gctx, clientConfig, api.Stores, api.Custom, bundle.CAPEM, bundle.SignClientCert, catalog, opts.NodeMonitorGracePeriod, opts.ClusterCIDR)
 	})
 	return g.Wait()
 }

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tugcluster/tug/internal/apiserver/registry"
+	"github.com/tugcluster/tug/internal/apiserver/resources/apiextensions"
 	"github.com/tugcluster/tug/internal/apiserver/resources/apps"
 	"github.com/tugcluster/tug/internal/apiserver/resources/batch"
 	"github.com/tugcluster/tug/internal/apiserver/resources/certificates"
@@ -24,7 +25,7 @@ func buildStrategies() (map[schema.GroupVersionResource]registry.Strategy, *core
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, more := range []map[schema.GroupVersionResource]registry.Strategy{apps.Strategies(), batch.Strategies(), certificates.Strategies(), networking.Strategies(), events.Strategies(), scheduling.Strategies()} {
+	for _, more := range []map[schema.GroupVersionResource]registry.Strategy{apiextensions.Strategies(validateCustomSchema), apps.Strategies(), batch.Strategies(), certificates.Strategies(), networking.Strategies(), events.Strategies(), scheduling.Strategies()} {
 		for gvr, s := range more {
 			strategies[gvr] = s
 		}

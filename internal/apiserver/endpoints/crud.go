@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -71,13 +72,53 @@ func (h *Handler) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 // decodeBody decodes the request body into a new object of the store's
 // kind, with the request's field validation.
 func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, store *registry.Store) (runtime.Object, error) {
-	return h.decodeRequest(w, r, store.Resource.GroupVersionKind(), store.Resource.New)
+	infos := h.infosFor(store)
+	obj, err := h.decodeRequestIn(w, r, infos, store.Resource.GroupVersionKind(), store.Resource.New)
+	if err != nil {
+		return nil, err
+	}
+	return obj, pruneUnknownFields(w, r, store, obj)
+}
+
+// pruneUnknownFields drops the fields of obj that its schema does not know,
+// for the strategies that prune (custom resources), and reports them as
+// the request's fieldValidation asks: Strict fails, Warn (the default)
+// warns, Ignore drops them silently.
+func pruneUnknownFields(w http.ResponseWriter, r *http.Request, store *registry.Store, obj runtime.Object) error {
+	pruner, ok := store.Strategy.(registry.UnknownFieldPruner)
+	if !ok {
+		return nil
+	}
+	pruned := pruner.PruneUnknownFields(obj)
+	if len(pruned) == 0 {
+		return nil
+	}
+	messages := make([]string, len(pruned))
+	for i, path := range pruned {
+		messages[i] = fmt.Sprintf("unknown field %q", path)
+	}
+	switch r.URL.Query().Get("fieldValidation") {
+	case "Strict":
+		return apierrors.NewBadRequest("strict decoding error: " + strings.Join(messages, ", "))
+	case "Ignore":
+	default:
+		for _, m := range messages {
+			w.Header().Add("Warning", fmt.Sprintf("299 - %q", m))
+		}
+	}
+	return nil
 }
 
 // decodeRequest decodes the request body, by its Content-Type and with
 // its field validation, into a new object of kind gvk.
 func (h *Handler) decodeRequest(w http.ResponseWriter, r *http.Request, gvk schema.GroupVersionKind, newObj func() runtime.Object) (runtime.Object, error) {
-	info, err := negotiateInput(r, h.infos)
+	return h.decodeRequestIn(w, r, h.infos, gvk, newObj)
+}
+
+// decodeRequestIn is decodeRequest with the encodings the resource takes.
+func (h *Handler) decodeRequestIn(w http.ResponseWriter, r *http.Request, infos []runtime.SerializerInfo,
+	gvk schema.GroupVersionKind, newObj func() runtime.Object) (runtime.Object, error) {
+	info, err := negotiateInput(r, infos)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
@@ -52,7 +53,17 @@ func (f *FieldManagers) For(r *resources.Resource, subresource string) (*managed
 	if m, ok := f.managers[key]; ok {
 		return m, nil
 	}
-	m, err := managedfields.NewDefaultFieldManager(f.converter, kindSettingConvertor{f.scheme}, f.scheme, f.scheme, gvk, gvk.GroupVersion(), subresource, resetFields(r, subresource))
+	var m *managedfields.FieldManager
+	var err error
+	if r.Custom {
+		// Custom resources: fields deduced from the objects themselves
+		// (maps merge key by key, lists are atomic), and versions that
+		// differ only in apiVersion.
+		m, err = managedfields.NewDefaultFieldManager(managedfields.NewDeducedTypeConverter(), customConvertor{},
+			f.scheme, customCreater{}, gvk, gvk.GroupVersion(), subresource, resetFields(r, subresource))
+	} else {
+		m, err = managedfields.NewDefaultFieldManager(f.converter, kindSettingConvertor{f.scheme}, f.scheme, f.scheme, gvk, gvk.GroupVersion(), subresource, resetFields(r, subresource))
+	}
 	if err != nil {
 		return nil, apierrors.NewInternalError(fmt.Errorf("field manager for %v: %w", gvk, err))
 	}
@@ -82,6 +93,45 @@ func (c kindSettingConvertor) ConvertToVersion(in runtime.Object, target runtime
 		}
 	}
 	return c.Scheme.ConvertToVersion(in, target)
+}
+
+// customConvertor converts custom resources between the versions of
+// their CRD, which differ only in apiVersion (no conversion webhooks).
+type customConvertor struct{}
+
+// Convert implements runtime.ObjectConvertor.
+func (customConvertor) Convert(in, out, _ any) error {
+	return fmt.Errorf("cannot convert %T into %T", in, out)
+}
+
+// ConvertToVersion implements runtime.ObjectConvertor.
+func (customConvertor) ConvertToVersion(in runtime.Object, target runtime.GroupVersioner) (runtime.Object, error) {
+	u, ok := in.(*unstructured.Unstructured)
+	if !ok {
+		return nil, fmt.Errorf("custom resource is a %T", in)
+	}
+	gvk, ok := target.KindForGroupVersionKinds([]schema.GroupVersionKind{u.GroupVersionKind()})
+	if !ok {
+		return nil, fmt.Errorf("cannot convert %v to %v", u.GroupVersionKind(), target)
+	}
+	out := u.DeepCopy()
+	out.SetGroupVersionKind(gvk)
+	return out, nil
+}
+
+// ConvertFieldLabel implements runtime.ObjectConvertor.
+func (customConvertor) ConvertFieldLabel(_ schema.GroupVersionKind, label, value string) (string, string, error) {
+	return label, value, nil
+}
+
+// customCreater makes empty custom resources.
+type customCreater struct{}
+
+// New implements runtime.ObjectCreater.
+func (customCreater) New(gvk schema.GroupVersionKind) (runtime.Object, error) {
+	u := &unstructured.Unstructured{Object: map[string]any{}}
+	u.SetGroupVersionKind(gvk)
+	return u, nil
 }
 
 // resetFields are the fields a write through this endpoint cannot change,

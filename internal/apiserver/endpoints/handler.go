@@ -9,6 +9,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -46,15 +47,21 @@ type Config struct {
 	// Tokens issues service-account tokens (serviceaccounts/token); nil
 	// answers 503 there.
 	Tokens *serviceaccount.Issuer
+	// Custom finds the store of a custom resource (of a CRD) that Stores
+	// does not hold; nil serves none.
+	Custom func(schema.GroupVersionResource) (*registry.Store, bool)
 }
 
 // Handler serves every resource request.
 type Handler struct {
-	scheme    *runtime.Scheme
-	codecs    serializer.CodecFactory
-	params    runtime.ParameterCodec
-	infos     []runtime.SerializerInfo
-	jsonInfo  runtime.SerializerInfo
+	scheme   *runtime.Scheme
+	codecs   serializer.CodecFactory
+	params   runtime.ParameterCodec
+	infos    []runtime.SerializerInfo
+	jsonInfo runtime.SerializerInfo
+	// textInfos are JSON and YAML: custom resources have no protobuf.
+	textInfos []runtime.SerializerInfo
+	custom    func(schema.GroupVersionResource) (*registry.Store, bool)
 	stores    map[schema.GroupVersionResource]*registry.Store
 	table     TableFunc
 	clock     clock.PassiveClock
@@ -84,12 +91,16 @@ func New(cfg Config) *Handler {
 	h.admission = cfg.Admission
 	h.kubeletTransport = newKubeletTransport(cfg.KubeletClient)
 	h.tokens = cfg.Tokens
+	h.custom = cfg.Custom
 	if h.clock == nil {
 		h.clock = clock.RealClock{}
 	}
 	for _, info := range codecs.SupportedMediaTypes() {
 		switch info.MediaType {
-		case runtime.ContentTypeJSON, runtime.ContentTypeYAML, runtime.ContentTypeProtobuf:
+		case runtime.ContentTypeJSON, runtime.ContentTypeYAML:
+			h.textInfos = append(h.textInfos, info)
+			h.infos = append(h.infos, info)
+		case runtime.ContentTypeProtobuf:
 			h.infos = append(h.infos, info)
 		}
 		if info.MediaType == runtime.ContentTypeJSON {
@@ -126,6 +137,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	store, ok := h.stores[gvr]
+	if !ok && h.custom != nil {
+		store, ok = h.custom(gvr)
+	}
 	if !ok {
 		h.writeError(w, r, notFoundPath(r))
 		return
@@ -229,6 +243,26 @@ func writesPart(store *registry.Store, sub string) bool {
 	return ok && parts.WritesPart(sub)
 }
 
+// infosFor are the encodings a store's objects come in.
+func (h *Handler) infosFor(store *registry.Store) []runtime.SerializerInfo {
+	if store.Resource.Custom {
+		return h.textInfos
+	}
+	return h.infos
+}
+
+// encoderFor encodes obj as gv with s. Custom resources' objects are
+// unstructured, already of the version served, and not in the scheme: they
+// are encoded as they are, without the scheme's conversion (which also
+// sets the kind on the object, shared with other readers).
+func (h *Handler) encoderFor(s runtime.Encoder, obj runtime.Object, gv schema.GroupVersion) runtime.Encoder {
+	switch obj.(type) {
+	case *unstructured.Unstructured, *unstructured.UnstructuredList:
+		return s
+	}
+	return h.codecs.EncoderForVersion(s, gv)
+}
+
 func hasVerb(verbs []string, verb string) bool {
 	for _, v := range verbs {
 		if v == verb {
@@ -258,6 +292,13 @@ func (h *Handler) trackFields(store *registry.Store, subresource string, live, o
 	fm, err := h.fields.For(store.Resource, subresource)
 	if err != nil || fm == nil {
 		return obj, err
+	}
+	if store.Resource.Custom {
+		// The fast paths below read typed objects.
+		if live == nil {
+			live = store.Resource.New()
+		}
+		return fm.UpdateNoErrors(live, obj, manager), nil
 	}
 	if live == nil {
 		return h.fields.created.track(fm, store.Resource.New(), obj, manager), nil

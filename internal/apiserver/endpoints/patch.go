@@ -31,6 +31,16 @@ func (h *Handler) patch(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		return
 	}
 	patchType := types.PatchType(mediaType)
+	if patchType == types.StrategicMergePatchType && store.Resource.Custom {
+		// Custom resources have no patch strategies; kubectl falls back
+		// to a merge patch when it is told so, as upstream tells it.
+		h.writeError(w, r, &apierrors.StatusError{ErrStatus: metav1.Status{
+			Status: metav1.StatusFailure, Code: http.StatusUnsupportedMediaType, Reason: metav1.StatusReasonUnsupportedMediaType,
+			Message: "the body of the request was in an unknown format - accepted media types include: " +
+				"application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+		}})
+		return
+	}
 	switch patchType {
 	case types.JSONPatchType, types.MergePatchType, types.StrategicMergePatchType:
 	case types.ApplyYAMLPatchType:
@@ -80,6 +90,16 @@ func (h *Handler) patch(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		if err != nil {
 			h.writeError(w, r, err)
 			return
+		}
+		if store.Resource.Custom {
+			applyOnly := apply
+			apply = func(ctx context.Context, current runtime.Object) (runtime.Object, error) {
+				obj, err := applyOnly(ctx, current)
+				if err != nil {
+					return nil, err
+				}
+				return obj, pruneUnknownFields(w, r, store, obj)
+			}
 		}
 	}
 	out, created, err := store.Update(ctx, info.Namespace, info.Name, h.admitted(store, info, subresource, registry.IsDryRun(opts.DryRun), apply),
@@ -144,5 +164,5 @@ func (h *Handler) decodePatched(w http.ResponseWriter, r *http.Request, store *r
 	if err != nil {
 		return nil, apierrors.NewBadRequest(err.Error())
 	}
-	return obj, nil
+	return obj, pruneUnknownFields(w, r, store, obj)
 }

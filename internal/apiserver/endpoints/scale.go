@@ -10,18 +10,23 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/tugcluster/tug/internal/apiserver/registry"
+	"github.com/tugcluster/tug/internal/apiserver/resources"
 )
 
 // scaleOf reads the Scale of a workload: spec.replicas, status.replicas
 // and the selector, found by field name on any workload type.
-func scaleOf(obj runtime.Object) (*autoscalingv1.Scale, error) {
+func scaleOf(res *resources.Resource, obj runtime.Object) (*autoscalingv1.Scale, error) {
 	accessor, err := registry.ObjectMeta(obj)
 	if err != nil {
 		return nil, err
+	}
+	if u, ok := obj.(*unstructured.Unstructured); ok && res.Scale != nil {
+		return customScaleOf(res.Scale, u, accessor)
 	}
 	v := reflect.ValueOf(obj).Elem()
 	spec, status := v.FieldByName("Spec"), v.FieldByName("Status")
@@ -62,7 +67,11 @@ func scaleOf(obj runtime.Object) (*autoscalingv1.Scale, error) {
 }
 
 // setReplicas writes spec.replicas of a workload.
-func setReplicas(obj runtime.Object, replicas int32) {
+func setReplicas(res *resources.Resource, obj runtime.Object, replicas int32) {
+	if u, ok := obj.(*unstructured.Unstructured); ok && res.Scale != nil {
+		_ = unstructured.SetNestedField(u.Object, int64(replicas), jsonPathFields(res.Scale.SpecReplicas)...)
+		return
+	}
 	r := reflect.ValueOf(obj).Elem().FieldByName("Spec").FieldByName("Replicas")
 	switch r.Kind() {
 	case reflect.Pointer:
@@ -80,7 +89,7 @@ func (h *Handler) serveScale(ctx context.Context, w http.ResponseWriter, r *http
 		obj, err := store.Get(ctx, info.Namespace, info.Name, nil)
 		if err == nil {
 			var scale *autoscalingv1.Scale
-			if scale, err = scaleOf(obj); err == nil {
+			if scale, err = scaleOf(store.Resource, obj); err == nil {
 				h.respond(w, r, http.StatusOK, scale, gv)
 				return
 			}
@@ -97,7 +106,7 @@ func (h *Handler) serveScale(ctx context.Context, w http.ResponseWriter, r *http
 			if current == nil {
 				return nil, apierrors.NewNotFound(store.GroupResource(), info.Name)
 			}
-			scale, err := h.desiredScale(r, info.Verb, current, body)
+			scale, err := h.desiredScale(r, store.Resource, info.Verb, current, body)
 			if err != nil {
 				return nil, err
 			}
@@ -110,14 +119,14 @@ func (h *Handler) serveScale(ctx context.Context, w http.ResponseWriter, r *http
 				return nil, apierrors.NewBadRequest(fmt.Sprintf("spec.replicas: Invalid value: %d: must be greater than or equal to 0", scale.Spec.Replicas))
 			}
 			next := current.DeepCopyObject()
-			setReplicas(next, scale.Spec.Replicas)
+			setReplicas(store.Resource, next, scale.Spec.Replicas)
 			return next, nil
 		}, registry.UpdateOptions{DryRun: dryRun})
 		if err != nil {
 			h.writeError(w, r, err)
 			return
 		}
-		scale, err := scaleOf(out)
+		scale, err := scaleOf(store.Resource, out)
 		if err != nil {
 			h.writeError(w, r, err)
 			return
@@ -130,7 +139,7 @@ func (h *Handler) serveScale(ctx context.Context, w http.ResponseWriter, r *http
 
 // desiredScale decodes a Scale from a PUT body or applies a patch to the
 // current Scale.
-func (h *Handler) desiredScale(r *http.Request, verb string, current runtime.Object, body []byte) (*autoscalingv1.Scale, error) {
+func (h *Handler) desiredScale(r *http.Request, res *resources.Resource, verb string, current runtime.Object, body []byte) (*autoscalingv1.Scale, error) {
 	gvk := autoscalingv1.SchemeGroupVersion.WithKind("Scale")
 	if verb == "update" {
 		info, err := negotiateInput(r, h.infos)
@@ -151,7 +160,7 @@ func (h *Handler) desiredScale(r *http.Request, verb string, current runtime.Obj
 	if patchType != types.JSONPatchType && patchType != types.MergePatchType && patchType != types.StrategicMergePatchType {
 		return nil, unsupportedMediaType(mediaType)
 	}
-	currentScale, err := scaleOf(current)
+	currentScale, err := scaleOf(res, current)
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ func (h *Handler) watch(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		h.writeError(w, r, err)
 		return
 	}
-	out, err := negotiateOutput(r, h.infos)
+	out, err := negotiateOutput(r, h.infosFor(store))
 	if err == nil && out.info.StreamSerializer == nil {
 		err = apierrors.NewBadRequest("watch is not supported in " + out.info.MediaType)
 	}
@@ -197,7 +197,7 @@ func (s *watchStream) send(ev watch.Event) bool {
 			obj, gv, shared = pom, metav1.SchemeGroupVersion, false
 		}
 	}
-	encoder := s.h.codecs.EncoderForVersion(s.out.info.Serializer, gv)
+	encoder := s.h.encoderFor(s.out.info.Serializer, obj, gv)
 	write := func(data []byte) error {
 		frame := s.out.info.StreamSerializer.NewFrameWriter(s.w)
 		event := &metav1.WatchEvent{Type: string(ev.Type), Object: runtime.RawExtension{Raw: data}}

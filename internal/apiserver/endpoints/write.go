@@ -5,6 +5,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -19,7 +20,12 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, code int, obj 
 // respondAs is respond for objects that can be shown as a Table (tables)
 // or not.
 func (h *Handler) respondAs(w http.ResponseWriter, r *http.Request, code int, obj runtime.Object, gv schema.GroupVersion, tables bool) {
-	out, err := negotiateOutputOf(r, h.infos, tables)
+	infos := h.infos
+	switch obj.(type) {
+	case *unstructured.Unstructured, *unstructured.UnstructuredList:
+		infos = h.textInfos
+	}
+	out, err := negotiateOutputOf(r, infos, tables)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -49,7 +55,7 @@ func (h *Handler) writeObject(w http.ResponseWriter, _ *http.Request, out output
 	if out.pretty && out.info.PrettySerializer != nil {
 		s = out.info.PrettySerializer
 	}
-	err := pooledencode.Encode(h.codecs.EncoderForVersion(s, gv), shallowCopy(obj), func(data []byte) error {
+	err := pooledencode.Encode(h.encoderFor(s, obj, gv), shallowCopy(obj), func(data []byte) error {
 		w.Header().Set("Content-Type", out.contentType())
 		w.WriteHeader(code)
 		_, _ = w.Write(data)

@@ -6,6 +6,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	utilrand "k8s.io/apimachinery/pkg/util/rand"
@@ -101,12 +102,20 @@ func (s *Store) aborted(obj, old runtime.Object) {
 }
 
 // tracksGeneration reports whether the resource splits spec from status,
-// the resources whose metadata.generation counts spec changes.
+// the resources whose metadata.generation counts spec changes, and custom
+// resources, whose generation counts every change but metadata (and
+// status, with a status subresource).
 func (s *Store) tracksGeneration() bool {
-	for _, sub := range s.Resource.Subresources {
-		if sub.Name == "status" {
-			return true
+	_, hasStatus := s.Resource.Subresource("status")
+	return hasStatus || s.Resource.Custom
+}
+
+// specChanged reports a change that bumps metadata.generation.
+func (s *Store) specChanged(obj, old runtime.Object) bool {
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		if _, hasStatus := s.Resource.Subresource("status"); !hasStatus {
+			return unstructuredChanged(u, old, "metadata")
 		}
 	}
-	return false
+	return specChanged(obj, old)
 }

@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -127,6 +128,10 @@ func (DefaultStrategy) NameValidator() apivalidation.ValidateNameFunc {
 // setStatus copies old's Status field into obj, or zeroes it when old is
 // nil. Objects without a Status field are left alone.
 func setStatus(obj, old runtime.Object) {
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		setUnstructuredStatus(u, old)
+		return
+	}
 	dst := statusField(obj)
 	if !dst.IsValid() {
 		return
@@ -142,6 +147,9 @@ func setStatus(obj, old runtime.Object) {
 
 // specChanged reports whether anything but metadata and status differs.
 func specChanged(obj, old runtime.Object) bool {
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		return unstructuredChanged(u, old, "metadata", "status")
+	}
 	a, b := reflect.ValueOf(obj).Elem(), reflect.ValueOf(old).Elem()
 	if a.Type() != b.Type() || a.Kind() != reflect.Struct {
 		return true
@@ -164,4 +172,14 @@ func statusField(obj runtime.Object) reflect.Value {
 		return reflect.Value{}
 	}
 	return v.Elem().FieldByName("Status")
+}
+
+// UnknownFieldPruner is implemented by strategies of resources whose
+// objects are decoded without a Go type (custom resources): the fields the
+// schema does not know are dropped after decoding, and reported as the
+// request's fieldValidation asks, as unknown fields of typed objects are.
+type UnknownFieldPruner interface {
+	// PruneUnknownFields drops obj's unknown fields and returns their
+	// paths without a leading dot ("spec.foo").
+	PruneUnknownFields(obj runtime.Object) []string
 }

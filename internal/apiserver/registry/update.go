@@ -7,6 +7,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -178,7 +179,7 @@ func (s *Store) nextState(ctx context.Context, namespace, name string, current r
 	accessor.SetResourceVersion(curMeta.GetResourceVersion())
 	accessor.SetSelfLink("")
 	// A binding only places the pod: its spec, as the user wrote it, stays.
-	if s.tracksGeneration() && opts.Subresource != "binding" && specChanged(obj, current) {
+	if s.tracksGeneration() && opts.Subresource != "binding" && s.specChanged(obj, current) {
 		accessor.SetGeneration(curMeta.GetGeneration() + 1)
 	}
 	errs := apivalidation.ValidateObjectMetaAccessorUpdate(accessor, curMeta, field.NewPath("metadata"))
@@ -229,6 +230,11 @@ func (s *Store) waitsForGrace(obj runtime.Object) bool {
 // and status taken from current: a status update may change status, labels
 // and annotations, never the spec.
 func withStatusOf(current, obj runtime.Object) runtime.Object {
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		if cur, ok := current.(*unstructured.Unstructured); ok {
+			return withUnstructuredStatusOf(cur, u)
+		}
+	}
 	dst, src := reflect.ValueOf(obj).Elem(), reflect.ValueOf(current).Elem()
 	if dst.Type() != src.Type() || dst.Kind() != reflect.Struct {
 		return obj

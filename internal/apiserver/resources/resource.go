@@ -34,6 +34,20 @@ type Resource struct {
 	// New and NewList return empty objects of the resource's types.
 	New     func() runtime.Object
 	NewList func() runtime.Object
+	// Custom marks a custom resource, served for a CustomResourceDefinition:
+	// its objects are *unstructured.Unstructured, always JSON, and their
+	// generation counts every change but metadata (and status, with a
+	// status subresource), as upstream counts it for custom resources.
+	Custom bool
+	// Scale, for a custom resource with a scale subresource, says where
+	// its replicas and selector are.
+	Scale *ScalePaths
+}
+
+// ScalePaths locate a custom resource's scale: JSON paths such as
+// ".spec.replicas"; LabelSelectorPath may be empty.
+type ScalePaths struct {
+	SpecReplicas, StatusReplicas, LabelSelector string
 }
 
 // Subresource describes one subresource of a Resource.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -39,53 +40,149 @@ type Resource struct {
 
 // Collector is the garbage collector.
 type Collector struct {
-	client    metadata.Interface
+	client metadata.Interface
+	loop   *controller.Loop
+	// dynamic lists the resources that come and go (custom resources);
+	// nil for none.
+	dynamic func() []Resource
+
+	// mu guards the maps, which change as dynamic resources come and go.
+	mu        sync.RWMutex
 	resources map[schema.GroupVersionResource]Resource
 	byKind    map[schema.GroupVersionKind]Resource
 	informers map[schema.GroupVersionResource]cache.SharedIndexInformer
-	loop      *controller.Loop
+	// stops ends the informers of dynamic resources.
+	stops map[schema.GroupVersionResource]context.CancelFunc
 }
 
-// New sets up informers on factory for every resource.
-func New(client metadata.Interface, factory metadatainformer.SharedInformerFactory, resources []Resource) (*Collector, error) {
+// New sets up informers on factory for every resource; dynamic, if not
+// nil, is asked every dynamicResync for resources that come and go (custom
+// resources), which get informers of their own.
+func New(client metadata.Interface, factory metadatainformer.SharedInformerFactory, resources []Resource,
+	dynamic func() []Resource) (*Collector, error) {
 	c := &Collector{
 		client:    client,
+		dynamic:   dynamic,
 		resources: map[schema.GroupVersionResource]Resource{},
 		byKind:    map[schema.GroupVersionKind]Resource{},
 		informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{},
+		stops:     map[schema.GroupVersionResource]context.CancelFunc{},
 	}
 	c.loop = controller.New("garbage-collector", 4, c.sync)
 	for _, r := range resources {
-		c.resources[r.GVR] = r
-		c.byKind[r.GVR.GroupVersion().WithKind(r.Kind)] = r
-		inf := factory.ForResource(r.GVR).Informer()
-		if err := inf.SetTransform(slim); err != nil {
+		if err := c.add(r, factory.ForResource(r.GVR).Informer()); err != nil {
 			return nil, err
 		}
-		if err := inf.AddIndexers(cache.Indexers{indexOwner: ownerIndex, indexUID: uidIndex}); err != nil {
-			return nil, err
-		}
-		gvr := r.GVR
-		_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(obj any) { c.enqueue(gvr, obj) },
-			UpdateFunc: func(_, obj any) { c.enqueue(gvr, obj) },
-			DeleteFunc: func(obj any) { c.ownerGone(obj) },
-		})
-		if err != nil {
-			return nil, err
-		}
-		c.informers[r.GVR] = inf
 	}
 	return c, nil
 }
 
+// add starts tracking one resource through inf.
+func (c *Collector) add(r Resource, inf cache.SharedIndexInformer) error {
+	if err := inf.SetTransform(slim); err != nil {
+		return err
+	}
+	if err := inf.AddIndexers(cache.Indexers{indexOwner: ownerIndex, indexUID: uidIndex}); err != nil {
+		return err
+	}
+	gvr := r.GVR
+	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { c.enqueue(gvr, obj) },
+		UpdateFunc: func(_, obj any) { c.enqueue(gvr, obj) },
+		DeleteFunc: func(obj any) { c.ownerGone(obj) },
+	})
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.resources[r.GVR] = r
+	c.byKind[r.GVR.GroupVersion().WithKind(r.Kind)] = r
+	c.informers[r.GVR] = inf
+	return nil
+}
+
 // Run runs the collector until ctx ends.
 func (c *Collector) Run(ctx context.Context) error {
+	c.mu.RLock()
 	synced := make([]cache.InformerSynced, 0, len(c.informers))
 	for _, inf := range c.informers {
 		synced = append(synced, inf.HasSynced)
 	}
+	c.mu.RUnlock()
+	if c.dynamic != nil {
+		go c.followDynamic(ctx)
+	}
 	return c.loop.Run(ctx, synced...)
+}
+
+// dynamicResync is how often the dynamic resources are compared with the
+// ones tracked.
+const dynamicResync = time.Second
+
+// followDynamic keeps an informer on each dynamic resource, and stops the
+// ones of resources that went away, until ctx ends.
+func (c *Collector) followDynamic(ctx context.Context) {
+	ticker := time.NewTicker(dynamicResync)
+	defer ticker.Stop()
+	for {
+		want := map[schema.GroupVersionResource]Resource{}
+		for _, r := range c.dynamic() {
+			want[r.GVR] = r
+		}
+		c.mu.RLock()
+		var gone []schema.GroupVersionResource
+		for gvr := range c.stops {
+			if _, ok := want[gvr]; !ok {
+				gone = append(gone, gvr)
+			}
+		}
+		var added []Resource
+		for gvr, r := range want {
+			if _, ok := c.informers[gvr]; !ok {
+				added = append(added, r)
+			}
+		}
+		c.mu.RUnlock()
+		for _, gvr := range gone {
+			c.remove(gvr)
+		}
+		for _, r := range added {
+			c.start(ctx, r)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// start tracks a dynamic resource with an informer of its own.
+func (c *Collector) start(ctx context.Context, r Resource) {
+	inf := metadatainformer.NewFilteredMetadataInformer(c.client, r.GVR, metav1.NamespaceAll, 0, cache.Indexers{}, nil).Informer()
+	if err := c.add(r, inf); err != nil {
+		return
+	}
+	infCtx, cancel := context.WithCancel(ctx)
+	c.mu.Lock()
+	c.stops[r.GVR] = cancel
+	c.mu.Unlock()
+	go inf.RunWithContext(infCtx)
+}
+
+// remove stops tracking a dynamic resource.
+func (c *Collector) remove(gvr schema.GroupVersionResource) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if stop, ok := c.stops[gvr]; ok {
+		stop()
+	}
+	r := c.resources[gvr]
+	delete(c.byKind, r.GVR.GroupVersion().WithKind(r.Kind))
+	delete(c.resources, gvr)
+	delete(c.informers, gvr)
+	delete(c.stops, gvr)
 }
 
 // slim keeps only what the collector reads: it holds every object of the
@@ -168,6 +265,8 @@ type object struct {
 // dependents returns the cached objects that name uid as an owner.
 func (c *Collector) dependents(uid types.UID) []object {
 	var out []object
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	for gvr, inf := range c.informers {
 		objs, _ := inf.GetIndexer().ByIndex(indexOwner, string(uid))
 		for _, o := range objs {
@@ -184,7 +283,9 @@ func (c *Collector) sync(ctx context.Context, k string) error {
 	if err != nil {
 		return nil //nolint:nilerr // a malformed key never becomes valid
 	}
+	c.mu.RLock()
 	inf, ok := c.informers[gvr]
+	c.mu.RUnlock()
 	if !ok {
 		return nil
 	}
@@ -245,7 +346,10 @@ func (c *Collector) foreground(ctx context.Context, gvr schema.GroupVersionResou
 
 // resource is the metadata client of gvr in namespace.
 func (c *Collector) resource(gvr schema.GroupVersionResource, namespace string) metadata.ResourceInterface {
-	if c.resources[gvr].Namespaced {
+	c.mu.RLock()
+	namespaced := c.resources[gvr].Namespaced
+	c.mu.RUnlock()
+	if namespaced {
 		return c.client.Resource(gvr).Namespace(namespace)
 	}
 	return c.client.Resource(gvr)
@@ -267,7 +371,10 @@ func (c *Collector) owner(ctx context.Context, ref metav1.OwnerReference, namesp
 	if err != nil {
 		return ownerAbsent, nil //nolint:nilerr // an unparsable owner can never exist
 	}
+	c.mu.RLock()
 	r, ok := c.byKind[gv.WithKind(ref.Kind)]
+	inf := c.informers[r.GVR]
+	c.mu.RUnlock()
 	if !ok {
 		return ownerAlive, nil // a kind we do not know: never collect on its account
 	}
@@ -277,7 +384,7 @@ func (c *Collector) owner(ctx context.Context, ref metav1.OwnerReference, namesp
 		}
 		return ownerAlive
 	}
-	if objs, _ := c.informers[r.GVR].GetIndexer().ByIndex(indexUID, string(ref.UID)); len(objs) > 0 {
+	if objs, _ := inf.GetIndexer().ByIndex(indexUID, string(ref.UID)); len(objs) > 0 {
 		return state(objs[0].(*metav1.PartialObjectMetadata)), nil
 	}
 	live, err := c.resource(r.GVR, namespace).Get(ctx, ref.Name, metav1.GetOptions{})

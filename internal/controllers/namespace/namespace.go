@@ -30,16 +30,17 @@ const retryInterval = time.Second
 type Controller struct {
 	client    kubernetes.Interface
 	metadata  metadata.Interface
-	resources []schema.GroupVersionResource
+	resources func() []schema.GroupVersionResource
 	lister    corelisters.NamespaceLister
 	synced    cache.InformerSynced
 	loop      *controller.Loop
 }
 
-// New returns the controller. resources are the namespaced resources it
-// deletes, each supporting list and deletecollection.
+// New returns the controller. resources returns the namespaced resources
+// it deletes, each supporting list and deletecollection: asked on every
+// sync, as custom resources come and go.
 func New(client kubernetes.Interface, meta metadata.Interface, informer coreinformers.NamespaceInformer,
-	resources []schema.GroupVersionResource) (*Controller, error) {
+	resources func() []schema.GroupVersionResource) (*Controller, error) {
 	c := &Controller{
 		client:    client,
 		metadata:  meta,
@@ -75,7 +76,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 		return nil
 	}
 	remaining := 0
-	for _, gvr := range c.resources {
+	for _, gvr := range c.resources() {
 		client := c.metadata.Resource(gvr).Namespace(name)
 		err := client.DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{})
 		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsMethodNotSupported(err) {
