@@ -50,3 +50,41 @@ func BenchmarkV2Protobuf(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWithCustom measures what each change to the set of custom
+// resources costs before any request: publishing a few CRD versions on
+// the built-in documents.
+func BenchmarkWithCustom(b *testing.B) {
+	base, err := New(builtinKinds(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	custom := []CustomKind{widgetKind("v1"), widgetKind("v2"), widgetKind("v3")}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := base.WithCustom(custom); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWithCustomV2 adds the first /openapi/v2 request, which the
+// conformance specs make after every change: the whole document is
+// built and encoded again.
+func BenchmarkWithCustomV2(b *testing.B) {
+	base, err := New(builtinKinds(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	custom := []CustomKind{widgetKind("v1")}
+	b.ReportAllocs()
+	for b.Loop() {
+		o, err := base.WithCustom(custom)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := o.v2.json(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

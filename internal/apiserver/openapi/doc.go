@@ -1,17 +1,18 @@
-// Package openapi serves the OpenAPI documents of the built-in API: the
-// Swagger 2.0 document at /openapi/v2 (JSON, or protobuf for kubectl) and
-// the OpenAPI 3.0 discovery index and per group-version documents under
-// /openapi/v3, as kubectl explain, kubectl apply and client-side field
-// validation read them.
+// Package openapi serves the OpenAPI documents of the API, built-in and
+// custom resources alike: the Swagger 2.0 document at /openapi/v2 (JSON,
+// or protobuf for kubectl) and the OpenAPI 3.0 discovery index and per
+// group-version documents under /openapi/v3, as kubectl explain, kubectl
+// apply and client-side field validation read them.
 //
-// The schemas are derived by reflection over the Go types of k8s.io/api,
-// not generated ahead of time: json tags give property names, and a field
-// without omitempty is required; Go kinds give OpenAPI types; types that
-// implement OpenAPISchemaType (Quantity, IntOrString, Time, MicroTime,
-// Duration, apiextensions JSON) become leaf definitions of that type and
-// format; each type's generated SwaggerDoc method gives the type and field
-// descriptions; OpenAPIModelName, where generated, gives the definition
-// name (else it is the reversed package path, io.k8s.api.core.v1.Pod).
+// The built-in schemas are derived by reflection over the Go types of
+// k8s.io/api, not generated ahead of time: json tags give property names,
+// and a field without omitempty is required; Go kinds give OpenAPI types;
+// types that implement OpenAPISchemaType (Quantity, IntOrString, Time,
+// MicroTime, Duration, apiextensions JSON) become leaf definitions of that
+// type and format; each type's generated SwaggerDoc method gives the type
+// and field descriptions; OpenAPIModelName, where generated, gives the
+// definition name (else it is the reversed package path,
+// io.k8s.api.core.v1.Pod).
 //
 // What reflection cannot see is approximated, and differs from the
 // documents kube-apiserver serves:
@@ -34,6 +35,18 @@
 //     not published, nor are "connect" operations.
 //   - IntOrString carries x-kubernetes-int-or-string: true in addition to
 //     its int-or-string format.
+//
+// Custom resources are published by WithCustom, one CustomKind per served
+// CRD version, on top of the built-in documents: each kind's
+// openAPIV3Schema becomes a definition named as upstream names it
+// (com.example.stable.v1.CronTab), with apiVersion, kind and metadata
+// added, and its list kind beside it. The v3 form keeps the schema whole
+// (x-kubernetes-int-or-string also gets its anyOf); the v2 form is cut
+// down as upstream cuts it (see swagger2Schema), because kubectl checks
+// objects against it and Swagger 2.0 cannot say nullable. They differ
+// from upstream's only in the wording of the descriptions of the list
+// kinds and of apiVersion and kind in embedded resources, and in that
+// the operations are described and parameterized as the built-in ones.
 //
 // New builds the definitions and paths eagerly (about 40 ms for every
 // built-in kind); the serializations (JSON, protobuf, gzip) are made on the

@@ -68,6 +68,13 @@ type OpenAPI struct {
 	index func() (*encoding, error)
 	// schemas are the OpenAPI 3.0 schemas by definition name.
 	schemas map[string]*spec.Schema
+
+	// b, routes and resources are what the documents are made of, kept
+	// for WithCustom. b's definitions do not change once made; only its
+	// reference cache does, while documents are built.
+	b         *builder
+	routes    []route
+	resources map[schema.GroupVersionResource]bool
 }
 
 // The meta types the operations take and return.
@@ -141,8 +148,22 @@ func New(kinds []Kind) (*OpenAPI, error) {
 		return nil, b.err
 	}
 
+	return publish(b, routes, resources, nil), nil
+}
+
+// publish returns the documents of b's definitions and routes. The v3
+// documents in reuse, by group-version path, are served as they are:
+// WithCustom keeps the documents, and their cached encodings, of the
+// group-versions it does not change.
+func publish(b *builder, routes []route, resources map[schema.GroupVersionResource]bool, reuse map[string]*document) *OpenAPI {
 	info := version.Get().KubernetesVersion
-	o := &OpenAPI{v3: map[string]*document{}, schemas: make(map[string]*spec.Schema, len(b.byName))}
+	o := &OpenAPI{
+		v3:        make(map[string]*document, len(reuse)),
+		schemas:   make(map[string]*spec.Schema, len(b.byName)),
+		b:         b,
+		routes:    routes,
+		resources: resources,
+	}
 	for name, d := range b.byName {
 		o.schemas[name] = d.v3
 	}
@@ -155,19 +176,24 @@ func New(kinds []Kind) (*OpenAPI, error) {
 		defer building.Unlock()
 		return b.swagger(routes, info)
 	})
-	byGV := map[schema.GroupVersion][]route{}
+	byGV := map[string][]route{}
 	for _, r := range routes {
-		byGV[r.gv] = append(byGV[r.gv], r)
+		if key := gvPath(r.gv); reuse[key] == nil {
+			byGV[key] = append(byGV[key], r)
+		}
 	}
-	for gv, rs := range byGV {
-		o.v3[gvPath(gv)] = newV3Document(func() *spec3.OpenAPI {
+	for key, rs := range byGV {
+		o.v3[key] = newV3Document(func() *spec3.OpenAPI {
 			building.Lock()
 			defer building.Unlock()
 			return b.openAPIV3(rs, info)
 		})
 	}
+	for key, d := range reuse {
+		o.v3[key] = d
+	}
 	o.index = sync.OnceValues(o.encodeIndex)
-	return o, nil
+	return o
 }
 
 // validate checks that k can be published.

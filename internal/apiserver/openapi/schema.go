@@ -294,21 +294,26 @@ func patchExtensions(p *spec.Schema, f reflect.StructField) {
 // setGVKs publishes on each definition the kinds it was registered as.
 func (b *builder) setGVKs() {
 	for _, d := range b.byName {
-		if len(d.gvks) == 0 {
-			continue
-		}
-		slices.SortFunc(d.gvks, func(x, y schema.GroupVersionKind) int {
-			return cmp.Or(cmp.Compare(x.Group, y.Group), cmp.Compare(x.Version, y.Version), cmp.Compare(x.Kind, y.Kind))
-		})
-		d.gvks = slices.Compact(d.gvks)
-		list := make([]any, len(d.gvks))
-		for i, gvk := range d.gvks {
-			list[i] = map[string]any{"group": gvk.Group, "version": gvk.Version, "kind": gvk.Kind}
-		}
-		d.v2.AddExtension(extGVK, list)
-		if d.v3 != nil {
-			d.v3.AddExtension(extGVK, list)
-		}
+		setGVK(d)
+	}
+}
+
+// setGVK publishes on d the kinds it was registered as.
+func setGVK(d *definition) {
+	if len(d.gvks) == 0 {
+		return
+	}
+	slices.SortFunc(d.gvks, func(x, y schema.GroupVersionKind) int {
+		return cmp.Or(cmp.Compare(x.Group, y.Group), cmp.Compare(x.Version, y.Version), cmp.Compare(x.Kind, y.Kind))
+	})
+	d.gvks = slices.Compact(d.gvks)
+	list := make([]any, len(d.gvks))
+	for i, gvk := range d.gvks {
+		list[i] = map[string]any{"group": gvk.Group, "version": gvk.Version, "kind": gvk.Kind}
+	}
+	d.v2.AddExtension(extGVK, list)
+	if d.v3 != nil {
+		d.v3.AddExtension(extGVK, list)
 	}
 }
 
