@@ -2,15 +2,19 @@ package server
 
 import (
 	"net/http"
+	"reflect"
+	"slices"
 	"sync/atomic"
 
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/tugcluster/tug/internal/apiserver"
 	"github.com/tugcluster/tug/internal/apiserver/customresources"
+	crschema "github.com/tugcluster/tug/internal/apiserver/customresources/schema"
 	"github.com/tugcluster/tug/internal/apiserver/discovery"
+	"github.com/tugcluster/tug/internal/apiserver/openapi"
 	"github.com/tugcluster/tug/internal/apiserver/resources"
 	"github.com/tugcluster/tug/internal/controllers/garbagecollector"
 )
@@ -37,12 +41,14 @@ func (s *switchable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	(*s.current.Load()).ServeHTTP(w, r)
 }
 
-// customDocuments rebuilds discovery from the built-in catalog and the
-// served custom resources.
+// customDocuments rebuilds discovery and the OpenAPI documents from the
+// built-in ones and the served custom resources.
 type customDocuments struct {
 	catalog       []resources.Resource
 	serverAddress string
 	discovery     *switchable
+	openAPIBase   *openapi.OpenAPI
+	openAPI       *switchable
 	logError      func(err error, msg string, keysAndValues ...any)
 }
 
@@ -59,6 +65,46 @@ func (d *customDocuments) update(served []customresources.Served) {
 		return
 	}
 	d.discovery.set(disc)
+	kinds := make([]openapi.CustomKind, 0, len(served))
+	for _, s := range served {
+		kinds = append(kinds, openAPIKind(s))
+	}
+	docs, err := d.openAPIBase.WithCustom(kinds)
+	if err != nil {
+		// One kind the documents refuse (a name published twice) must not
+		// hide the others: add them one at a time, leaving it out.
+		var accepted []openapi.CustomKind
+		for _, k := range kinds {
+			if _, err := d.openAPIBase.WithCustom(append(slices.Clip(accepted), k)); err != nil {
+				d.logError(err, "Publishing a custom resource in OpenAPI", "kind", k.GVK)
+				continue
+			}
+			accepted = append(accepted, k)
+		}
+		if docs, err = d.openAPIBase.WithCustom(accepted); err != nil {
+			d.logError(err, "Rebuilding OpenAPI for custom resources")
+			return
+		}
+	}
+	d.openAPI.set(docs)
+}
+
+// openAPIKind describes a served custom resource version for OpenAPI.
+func openAPIKind(s customresources.Served) openapi.CustomKind {
+	r := s.Resource
+	k := openapi.CustomKind{GVK: r.GroupVersionKind(), ListKind: r.ListKind, Resource: r.GVR.Resource,
+		Namespaced: r.Namespaced, Verbs: r.Verbs}
+	if s.Version.Schema != nil {
+		k.Schema = s.Version.Schema.OpenAPIV3Schema
+	}
+	for _, sub := range r.Subresources {
+		os := openapi.Subresource{Name: sub.Name, GVK: sub.GVK, Verbs: sub.Verbs}
+		if sub.Name == "scale" {
+			os.Type = reflect.TypeFor[autoscalingv1.Scale]()
+		}
+		k.Subresources = append(k.Subresources, os)
+	}
+	return k
 }
 
 // collectedCustomResources lists one served version of each custom
@@ -79,15 +125,7 @@ func collectedCustomResources(custom *customresources.Manager) []garbagecollecto
 	return out
 }
 
-// permissiveSchema accepts everything. TEMPORARY.
-type permissiveSchema struct{}
-
-func (permissiveSchema) Default(map[string]any)                  {}
-func (permissiveSchema) Prune(map[string]any) []string           { return nil }
-func (permissiveSchema) Validate(map[string]any) field.ErrorList { return nil }
-
-func validateCustomSchema(*apiextensionsv1.JSONSchemaProps, *field.Path) field.ErrorList { return nil }
-
-func newCustomSchema(*apiextensionsv1.JSONSchemaProps) (customresources.Schema, error) {
-	return permissiveSchema{}, nil
+// newCustomSchema builds the schema of a CRD version.
+func newCustomSchema(props *apiextensionsv1.JSONSchemaProps) (customresources.Schema, error) {
+	return crschema.New(props)
 }

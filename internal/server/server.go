@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/managedfields"
@@ -104,12 +105,14 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		_ = listener.Close()
 		return fmt.Errorf("discovery: %w", err)
 	}
-	documents := &customDocuments{catalog: catalog, serverAddress: serverAddress, discovery: newSwitchable(disc), logError: logger.Error}
+
 	docs, err := openapi.New(openAPIKinds(catalog))
 	if err != nil {
 		_ = listener.Close()
 		return fmt.Errorf("openapi: %w", err)
 	}
+	documents := &customDocuments{catalog: catalog, serverAddress: serverAddress, discovery: newSwitchable(disc),
+		openAPIBase: docs, openAPI: newSwitchable(docs), logError: logger.Error}
 	openAPIConverter, err := managedfields.NewTypeConverter(docs.Schemas(), false)
 	if err != nil {
 		_ = listener.Close()
@@ -128,7 +131,7 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		Resources:     catalog,
 		Backend:       backend,
 		Discovery:     documents.discovery,
-		OpenAPI:       docs,
+		OpenAPI:       documents.openAPI,
 		TypeConverter: typeConverter,
 		Metrics:       apiMetrics,
 		Strategies:    strategies,
@@ -149,6 +152,7 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		KubeletClient:     kubeletClient,
 		NewCustomSchema:   newCustomSchema,
 		OnCustomResources: documents.update,
+		CustomTable:       customTable,
 	})
 	if err != nil {
 		_ = listener.Close()
@@ -263,6 +267,12 @@ func waitOrTimeout(ctx context.Context, wg *sync.WaitGroup) {
 // tableFunc adapts the tables package to the endpoints' signature.
 func tableFunc(obj runtime.Object, noHeaders bool, include metav1.IncludeObjectPolicy, now time.Time) (*metav1.Table, error) {
 	return tables.Convert(obj, tables.Options{NoHeaders: noHeaders, IncludeObject: include}, now)
+}
+
+// customTable shows custom resources with their version's printer columns.
+func customTable(obj runtime.Object, columns []apiextensionsv1.CustomResourceColumnDefinition, noHeaders bool,
+	include metav1.IncludeObjectPolicy, now time.Time) (*metav1.Table, error) {
+	return tables.CustomResource(obj, columns, tables.Options{NoHeaders: noHeaders, IncludeObject: include}, now)
 }
 
 // serverHost is the address clients reach the server at: the bind address,

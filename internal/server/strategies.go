@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	crschema "github.com/tugcluster/tug/internal/apiserver/customresources/schema"
 	"github.com/tugcluster/tug/internal/apiserver/registry"
 	"github.com/tugcluster/tug/internal/apiserver/resources/apiextensions"
 	"github.com/tugcluster/tug/internal/apiserver/resources/apps"
@@ -25,7 +26,7 @@ func buildStrategies() (map[schema.GroupVersionResource]registry.Strategy, *core
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, more := range []map[schema.GroupVersionResource]registry.Strategy{apiextensions.Strategies(validateCustomSchema), apps.Strategies(), batch.Strategies(), certificates.Strategies(), networking.Strategies(), events.Strategies(), scheduling.Strategies()} {
+	for _, more := range []map[schema.GroupVersionResource]registry.Strategy{apiextensions.Strategies(crschema.ValidateCRDSchema), apps.Strategies(), batch.Strategies(), certificates.Strategies(), networking.Strategies(), events.Strategies(), scheduling.Strategies()} {
 		for gvr, s := range more {
 			strategies[gvr] = s
 		}

@@ -28,7 +28,7 @@ func (m *Manager) sync(ctx context.Context, crd *apiextensionsv1.CustomResourceD
 	if crd.DeletionTimestamp != nil {
 		return m.finalize(ctx, crd)
 	}
-	if _, err := m.serve(ctx, crd); err != nil {
+	if err := m.serve(ctx, crd); err != nil {
 		m.log.Error(err, "Serving custom resources", "crd", crd.Name)
 		return false
 	}
@@ -45,20 +45,20 @@ func (m *Manager) sync(ctx context.Context, crd *apiextensionsv1.CustomResourceD
 	return false
 }
 
-// serve builds (or rebuilds, after a change of its spec) what serves crd
-// and reports whether the served set changed; OnChange has been told then.
-func (m *Manager) serve(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition) (bool, error) {
+// serve builds (or rebuilds, after a change of its spec) what serves crd,
+// and tells OnChange when it did.
+func (m *Manager) serve(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition) error {
 	m.mu.RLock()
 	current, ok := m.byName[crd.Name]
 	m.mu.RUnlock()
 	if ok && current.generation == crd.Generation && current.crd.UID == crd.UID {
-		return false, nil
+		return nil
 	}
 	served := crd.DeepCopy()
 	served.Status.AcceptedNames = acceptedNames(crd.Spec.Names)
 	s, err := newServing(ctx, served, m.cfg.Backend, m.cfg.NewSchema)
 	if err != nil {
-		return false, err
+		return err
 	}
 	m.mu.Lock()
 	m.unserveLocked(crd.Name)
@@ -75,7 +75,7 @@ func (m *Manager) serve(ctx context.Context, crd *apiextensionsv1.CustomResource
 	}
 	m.mu.Unlock()
 	m.changed()
-	return true, nil
+	return nil
 }
 
 // finalize deletes a deleted CRD's objects and then lets the CRD go, by
@@ -84,7 +84,7 @@ func (m *Manager) finalize(ctx context.Context, crd *apiextensionsv1.CustomResou
 	if !slices.Contains(crd.Finalizers, CleanupFinalizer) {
 		return false
 	}
-	if _, err := m.serve(ctx, crd); err != nil {
+	if err := m.serve(ctx, crd); err != nil {
 		m.log.Error(err, "Serving custom resources to delete them", "crd", crd.Name)
 		return true
 	}

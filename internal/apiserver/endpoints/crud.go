@@ -99,7 +99,9 @@ func pruneUnknownFields(w http.ResponseWriter, r *http.Request, store *registry.
 	}
 	switch r.URL.Query().Get("fieldValidation") {
 	case "Strict":
-		return apierrors.NewBadRequest("strict decoding error: " + strings.Join(messages, ", "))
+		kind := store.Resource.Kind
+		return apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: strict decoding error: %s",
+			kind, store.Resource.GVR.Version, kind, strings.Join(messages, ", ")))
 	case "Ignore":
 	default:
 		for _, m := range messages {

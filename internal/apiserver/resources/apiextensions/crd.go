@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -175,6 +176,23 @@ func validateNames(names apiextensionsv1.CustomResourceDefinitionNames, path *fi
 	return errs
 }
 
+// sharedSchema returns the schema every version has, or nil when they
+// differ or one has none.
+func sharedSchema(versions []apiextensionsv1.CustomResourceDefinitionVersion) *apiextensionsv1.JSONSchemaProps {
+	var first *apiextensionsv1.JSONSchemaProps
+	for i, v := range versions {
+		if v.Schema == nil || v.Schema.OpenAPIV3Schema == nil {
+			return nil
+		}
+		if i == 0 {
+			first = v.Schema.OpenAPIV3Schema
+		} else if !equality.Semantic.DeepEqual(first, v.Schema.OpenAPIV3Schema) {
+			return nil
+		}
+	}
+	return first
+}
+
 func (s crdStrategy) validateVersions(versions []apiextensionsv1.CustomResourceDefinitionVersion, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if len(versions) == 0 {
@@ -182,6 +200,12 @@ func (s crdStrategy) validateVersions(versions []apiextensionsv1.CustomResourceD
 	}
 	storage, served := 0, 0
 	seen := map[string]bool{}
+	// Upstream reports schema errors under spec.validation when every
+	// version has the same schema (its internal form keeps one then).
+	shared := sharedSchema(versions)
+	if shared != nil && s.validateSchema != nil {
+		errs = append(errs, s.validateSchema(shared, field.NewPath("spec", "validation", "openAPIV3Schema"))...)
+	}
 	for i, v := range versions {
 		p := path.Index(i)
 		for _, msg := range validation.IsDNS1035Label(v.Name) {
@@ -199,7 +223,7 @@ func (s crdStrategy) validateVersions(versions []apiextensionsv1.CustomResourceD
 		}
 		if v.Schema == nil || v.Schema.OpenAPIV3Schema == nil {
 			errs = append(errs, field.Required(p.Child("schema", "openAPIV3Schema"), "schemas are required"))
-		} else if s.validateSchema != nil {
+		} else if s.validateSchema != nil && shared == nil {
 			errs = append(errs, s.validateSchema(v.Schema.OpenAPIV3Schema, p.Child("schema", "openAPIV3Schema"))...)
 		}
 	}
