@@ -130,12 +130,16 @@ func (s *APIServer) Run(ctx context.Context) error {
 	return nil
 }
 
-// WaitForCaches blocks until every watch cache holds its first listing.
+// WaitForCaches blocks until every watch cache holds its first listing and
+// the custom resources of the stored CRDs are served.
 func (s *APIServer) WaitForCaches(ctx context.Context) error {
 	for _, c := range s.caches {
 		if err := c.WaitReady(ctx); err != nil {
 			return err
 		}
+	}
+	if s.Custom != nil {
+		return s.Custom.WaitSynced(ctx)
 	}
 	return nil
 }

@@ -52,6 +52,9 @@ type Manager struct {
 	mu     sync.RWMutex
 	byName map[string]*serving
 	byGVR  map[schema.GroupVersionResource]*registry.Store
+	// synced is closed once the CRDs stored at start are served.
+	synced     chan struct{}
+	syncedOnce sync.Once
 	// plurals and columns serve Columns.
 	plurals map[schema.GroupKind]string
 	columns map[schema.GroupVersionResource][]apiextensionsv1.CustomResourceColumnDefinition
@@ -60,7 +63,20 @@ type Manager struct {
 // New returns a Manager; Run starts it.
 func New(cfg Config) *Manager {
 	return &Manager{cfg: cfg, byName: map[string]*serving{}, byGVR: map[schema.GroupVersionResource]*registry.Store{},
+		synced:  make(chan struct{}),
 		plurals: map[schema.GroupKind]string{}, columns: map[schema.GroupVersionResource][]apiextensionsv1.CustomResourceColumnDefinition{}}
+}
+
+// WaitSynced blocks until the CRDs stored at start are served (the server
+// is not ready before: their objects would be 404 for a moment), or ctx
+// ends.
+func (m *Manager) WaitSynced(ctx context.Context) error {
+	select {
+	case <-m.synced:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Columns returns the additionalPrinterColumns of a served custom kind or
@@ -154,6 +170,7 @@ func (m *Manager) listAndWatch(ctx context.Context) error {
 		m.unserve(name)
 	}
 	m.changed()
+	m.syncedOnce.Do(func() { close(m.synced) })
 	w, err := m.cfg.CRDs.Watch(ctx, "", &metav1.ListOptions{ResourceVersion: crds.ResourceVersion, AllowWatchBookmarks: true})
 	if err != nil {
 		return err
