@@ -52,10 +52,14 @@
 //	  filters/           recovery and authentication stages.
 //	  registry/          the one generic REST store and its Strategy hooks.
 //	  resources/         the catalog of served resources and the scheme;
-//	    core/ apps/ batch/  per-resource strategies.
+//	    core/ apps/ batch/  per-resource strategies (apiextensions/: CRDs).
+//	  customresources/   CRDs established, their custom resources served
+//	    schema/          through the one registry; schema/ validates,
+//	                     prunes and defaults them by the CRD's schema.
 //	  convert/           a resource served from another version's storage.
 //	  discovery/         legacy and aggregated discovery documents.
-//	  openapi/           OpenAPI v2 and v3 documents from the Go types.
+//	  openapi/           OpenAPI v2 and v3 documents from the Go types
+//	                     and the CRDs' schemas.
 //	  tables/            kubectl's table columns per kind.
 //	  watchcache/        per-resource memory cache serving lists and watches.
 //	  metrics/           Prometheus metrics of requests and storage.

@@ -85,7 +85,8 @@ func newServing(ctx context.Context, crd *apiextensionsv1.CustomResourceDefiniti
 			Strategy: strategy{
 				DefaultStrategy: registry.DefaultStrategy{HasStatus: v.Subresources != nil && v.Subresources.Status != nil,
 					ClusterScoped: !res.Namespaced},
-				schema: sch,
+				schema:     sch,
+				selectable: selectablePaths(v.SelectableFields),
 			},
 			Storage: convert.New(s.cache, convert.Funcs{
 				ToStored:      withAPIVersion(storedGV, nil),
@@ -148,6 +149,16 @@ func resourceOf(crd *apiextensionsv1.CustomResourceDefinition, names apiextensio
 		}
 	}
 	return res
+}
+
+// selectablePaths are the JSON paths of selectable fields without their
+// leading dot, as field selectors name them.
+func selectablePaths(fields []apiextensionsv1.SelectableField) []string {
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		out[i] = strings.TrimPrefix(f.JSONPath, ".")
+	}
+	return out
 }
 
 func listKind(names apiextensionsv1.CustomResourceDefinitionNames) string {

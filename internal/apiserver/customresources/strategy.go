@@ -3,8 +3,11 @@ package customresources
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -29,6 +32,9 @@ type Schema interface {
 type strategy struct {
 	registry.DefaultStrategy
 	schema Schema
+	// selectable are the version's selectableFields: JSON paths without
+	// their leading dot, such as "spec.color".
+	selectable []string
 }
 
 var _ registry.UnknownFieldPruner = strategy{}
@@ -55,6 +61,28 @@ func (s strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorLis
 		return field.ErrorList{field.InternalError(nil, fmt.Errorf("custom resource is a %T", obj))}
 	}
 	return s.schema.Validate(u.Object)
+}
+
+// GetAttrs implements registry.Strategy: labels, metadata.name and
+// metadata.namespace, and the version's selectableFields as strings (a
+// missing field selects as "").
+func (s strategy) GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
+	ls, fs, err := s.DefaultStrategy.GetAttrs(obj)
+	if err != nil || len(s.selectable) == 0 {
+		return ls, fs, err
+	}
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return nil, nil, fmt.Errorf("custom resource is a %T", obj)
+	}
+	for _, path := range s.selectable {
+		value := ""
+		if v, found, _ := unstructured.NestedFieldNoCopy(u.Object, strings.Split(path, ".")...); found && v != nil {
+			value = fmt.Sprint(v)
+		}
+		fs[path] = value
+	}
+	return ls, fs, nil
 }
 
 // ValidateUpdate implements registry.Strategy.
