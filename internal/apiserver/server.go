@@ -4,22 +4,19 @@ import (
 	"context"
 	"crypto"
 	"crypto/tls"
-
 	"encoding/json"
 	"fmt"
-	autoscalingv1 "k8s.io/api/autoscaling/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
-	nodev1 "k8s.io/api/node/v1"
-	schedulingv1 "k8s.io/api/scheduling/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"net/http"
 	"net/http/pprof"
 	"strings"
 	"sync"
 	"time"
 
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -28,7 +25,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apimachinery/pkg/version"
 
-	"github.com/tugcluster/tug/internal/admission"
 	"github.com/tugcluster/tug/internal/apiserver/convert"
 	"github.com/tugcluster/tug/internal/apiserver/customresources"
 	"github.com/tugcluster/tug/internal/apiserver/endpoints"
@@ -262,73 +258,6 @@ func customColumns(custom *customresources.Manager, obj runtime.Object) ([]apiex
 		return nil, false
 	}
 	return custom.Columns(gvk)
-}
-
-// admissionChain is the admission stage: the plugins that need only the
-// API's own objects.
-func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admission.Plugin {
-	runtimeClasses := stores[nodev1.SchemeGroupVersion.WithResource("runtimeclasses")]
-	serviceAccounts := stores[corev1.SchemeGroupVersion.WithResource("serviceaccounts")]
-	limitRanges := stores[corev1.SchemeGroupVersion.WithResource("limitranges")]
-	priorityClasses := stores[schedulingv1.SchemeGroupVersion.WithResource("priorityclasses")]
-	quotas := stores[corev1.SchemeGroupVersion.WithResource("resourcequotas")]
-	return admission.Chain{
-		admission.Priority{List: func(ctx context.Context) ([]schedulingv1.PriorityClass, error) {
-			list, err := priorityClasses.List(ctx, "", &metav1.ListOptions{})
-			if err != nil {
-				return nil, err
-			}
-			return list.(*schedulingv1.PriorityClassList).Items, nil
-		}},
-		admission.LimitRanger{List: func(ctx context.Context, namespace string) ([]corev1.LimitRange, error) {
-			list, err := limitRanges.List(ctx, namespace, &metav1.ListOptions{})
-			if err != nil {
-				return nil, err
-			}
-			return list.(*corev1.LimitRangeList).Items, nil
-		}},
-		admission.ServiceAccount{Get: func(ctx context.Context, namespace, name string) (*corev1.ServiceAccount, error) {
-			obj, err := serviceAccounts.GetRecent(ctx, namespace, name)
-			if err != nil {
-				return nil, err
-			}
-			return obj.(*corev1.ServiceAccount), nil
-		}},
-		admission.DefaultTolerationSeconds{
-			NotReady: admission.DefaultNodeTolerationSeconds, Unreachable: admission.DefaultNodeTolerationSeconds,
-		},
-		admission.RuntimeClass{Get: func(ctx context.Context, name string) (*nodev1.RuntimeClass, error) {
-			obj, err := runtimeClasses.GetRecent(ctx, "", name)
-			if err != nil {
-				return nil, err
-			}
-			rc, ok := obj.(*nodev1.RuntimeClass)
-			if !ok {
-				return nil, fmt.Errorf("stored runtime class is a %T", obj)
-			}
-			return rc, nil
-		}},
-		// Last: it charges quotas for what the plugins before it decided.
-		admission.ResourceQuota{List: func(ctx context.Context, namespace string, fresh bool) ([]corev1.ResourceQuota, error) {
-			opts := &metav1.ListOptions{ResourceVersion: "0"} // every create asks: serve it from memory
-			if fresh {
-				opts.ResourceVersion = ""
-			}
-			list, err := quotas.List(ctx, namespace, opts)
-			if err != nil {
-				return nil, err
-			}
-			return list.(*corev1.ResourceQuotaList).Items, nil
-		}, UpdateStatus: func(ctx context.Context, q *corev1.ResourceQuota) error {
-			_, _, err := quotas.Update(ctx, q.Namespace, q.Name, func(context.Context, runtime.Object) (runtime.Object, error) {
-				// q's resourceVersion makes this a compare-and-swap; each
-				// attempt gets its own copy, as the update changes (and
-				// clears the resourceVersion of) what it is given.
-				return q.DeepCopy(), nil
-			}, registry.UpdateOptions{Subresource: "status"})
-			return err
-		}},
-	}
 }
 
 // isLongRunning tells watches and streams, which hold a connection for as

@@ -1,0 +1,140 @@
+package validatingpolicy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// matches reports whether mr selects the request: its namespace and object
+// selectors, then its excluded and included resource rules. No resource
+// rules select every resource (a binding's matchResources narrows its
+// policy's this way). Equivalent versions of a resource are not matched:
+// tug serves each resource in one version.
+func (p *Plugin) matches(ctx context.Context, r *request, mr *admissionregistrationv1.MatchResources) (bool, error) {
+	ok, err := p.namespaceMatches(ctx, r, mr.NamespaceSelector)
+	if err != nil || !ok {
+		return false, err
+	}
+	if ok, err = objectMatches(r, mr.ObjectSelector); err != nil || !ok {
+		return false, err
+	}
+	for i := range mr.ExcludeResourceRules {
+		if ruleMatches(&mr.ExcludeResourceRules[i], r) {
+			return false, nil
+		}
+	}
+	if len(mr.ResourceRules) == 0 {
+		return true, nil
+	}
+	for i := range mr.ResourceRules {
+		if ruleMatches(&mr.ResourceRules[i], r) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// selector parses s; nil selects everything, as an empty selector does.
+func selector(s *metav1.LabelSelector) (labels.Selector, error) {
+	if s == nil {
+		return labels.Everything(), nil
+	}
+	sel, err := metav1.LabelSelectorAsSelector(s)
+	if err != nil {
+		return nil, fmt.Errorf("invalid label selector: %w", err)
+	}
+	return sel, nil
+}
+
+// isNamespace reports whether the request writes a Namespace, which a
+// namespaceSelector matches by its own labels.
+func (r *request) isNamespace() bool {
+	return r.resource.Group == "" && r.resource.Resource == "namespaces"
+}
+
+func (p *Plugin) namespaceMatches(ctx context.Context, r *request, s *metav1.LabelSelector) (bool, error) {
+	sel, err := selector(s)
+	if err != nil || sel.Empty() {
+		return err == nil, err
+	}
+	if r.isNamespace() {
+		l := r.labels
+		if r.attrs.Object == nil {
+			l = r.oldLabels
+		}
+		return sel.Matches(labels.Set(l)), nil
+	}
+	if r.attrs.Namespace == "" {
+		return true, nil // cluster-scoped: namespace selectors do not apply
+	}
+	ns, err := r.namespaceObj(ctx, p.src.Namespace)
+	if err != nil {
+		return false, err
+	}
+	if ns == nil {
+		return false, nil
+	}
+	return sel.Matches(labels.Set(ns.Labels)), nil
+}
+
+// objectMatches: the new or the old object must carry matching labels.
+func objectMatches(r *request, s *metav1.LabelSelector) (bool, error) {
+	sel, err := selector(s)
+	if err != nil || sel.Empty() {
+		return err == nil, err
+	}
+	if r.attrs.Object != nil && sel.Matches(labels.Set(r.labels)) {
+		return true, nil
+	}
+	return r.attrs.Old != nil && sel.Matches(labels.Set(r.oldLabels)), nil
+}
+
+// ruleMatches applies one resource rule: operations, groups, versions,
+// resources ("*", "res/sub", "*/sub", "res/*"), resource names and scope.
+func ruleMatches(rule *admissionregistrationv1.NamedRuleWithOperations, r *request) bool {
+	if !anyOf(rule.Operations, admissionregistrationv1.OperationType(r.attrs.Operation), admissionregistrationv1.OperationAll) ||
+		!anyOf(rule.APIGroups, r.resource.Group, "*") ||
+		!anyOf(rule.APIVersions, r.resource.Version, "*") {
+		return false
+	}
+	resourceOK := false
+	for _, res := range rule.Resources {
+		main, sub, _ := strings.Cut(res, "/")
+		if (main == "*" || main == r.resource.Resource) && (sub == "*" || sub == r.attrs.Subresource) {
+			resourceOK = true
+			break
+		}
+	}
+	if !resourceOK {
+		return false
+	}
+	if len(rule.ResourceNames) > 0 && !slices.Contains(rule.ResourceNames, r.name) {
+		return false
+	}
+	clusterScoped := r.attrs.Namespace == "" || r.isNamespace()
+	switch {
+	case rule.Scope == nil || *rule.Scope == admissionregistrationv1.AllScopes:
+		return true
+	case *rule.Scope == admissionregistrationv1.ClusterScope:
+		return clusterScoped
+	case *rule.Scope == admissionregistrationv1.NamespacedScope:
+		return !clusterScoped
+	}
+	return false
+}
+
+// anyOf reports whether list holds want or the wildcard.
+func anyOf[T comparable](list []T, want, wildcard T) bool {
+	for _, v := range list {
+		if v == want || v == wildcard {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,165 @@
+package apiserver
+
+import (
+	"context"
+	"fmt"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/tugcluster/tug/internal/admission"
+	"github.com/tugcluster/tug/internal/admission/validatingpolicy"
+	"github.com/tugcluster/tug/internal/apiserver/filters"
+	"github.com/tugcluster/tug/internal/apiserver/registry"
+)
+
+// admissionChain is the admission stage: the plugins that need only the
+// API's own objects.
+func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admission.Plugin {
+	runtimeClasses := stores[nodev1.SchemeGroupVersion.WithResource("runtimeclasses")]
+	serviceAccounts := stores[corev1.SchemeGroupVersion.WithResource("serviceaccounts")]
+	limitRanges := stores[corev1.SchemeGroupVersion.WithResource("limitranges")]
+	priorityClasses := stores[schedulingv1.SchemeGroupVersion.WithResource("priorityclasses")]
+	quotas := stores[corev1.SchemeGroupVersion.WithResource("resourcequotas")]
+	return admission.Chain{
+		admission.Priority{List: func(ctx context.Context) ([]schedulingv1.PriorityClass, error) {
+			list, err := priorityClasses.List(ctx, "", &metav1.ListOptions{})
+			if err != nil {
+				return nil, err
+			}
+			return list.(*schedulingv1.PriorityClassList).Items, nil
+		}},
+		admission.LimitRanger{List: func(ctx context.Context, namespace string) ([]corev1.LimitRange, error) {
+			list, err := limitRanges.List(ctx, namespace, &metav1.ListOptions{})
+			if err != nil {
+				return nil, err
+			}
+			return list.(*corev1.LimitRangeList).Items, nil
+		}},
+		admission.ServiceAccount{Get: func(ctx context.Context, namespace, name string) (*corev1.ServiceAccount, error) {
+			obj, err := serviceAccounts.GetRecent(ctx, namespace, name)
+			if err != nil {
+				return nil, err
+			}
+			return obj.(*corev1.ServiceAccount), nil
+		}},
+		admission.DefaultTolerationSeconds{
+			NotReady: admission.DefaultNodeTolerationSeconds, Unreachable: admission.DefaultNodeTolerationSeconds,
+		},
+		admission.RuntimeClass{Get: func(ctx context.Context, name string) (*nodev1.RuntimeClass, error) {
+			obj, err := runtimeClasses.GetRecent(ctx, "", name)
+			if err != nil {
+				return nil, err
+			}
+			rc, ok := obj.(*nodev1.RuntimeClass)
+			if !ok {
+				return nil, fmt.Errorf("stored runtime class is a %T", obj)
+			}
+			return rc, nil
+		}},
+		validatingpolicy.New(validatingPolicySources(stores)),
+		// Last: it charges quotas for what the plugins before it decided.
+		admission.ResourceQuota{List: func(ctx context.Context, namespace string, fresh bool) ([]corev1.ResourceQuota, error) {
+			opts := &metav1.ListOptions{ResourceVersion: "0"} // every create asks: serve it from memory
+			if fresh {
+				opts.ResourceVersion = ""
+			}
+			list, err := quotas.List(ctx, namespace, opts)
+			if err != nil {
+				return nil, err
+			}
+			return list.(*corev1.ResourceQuotaList).Items, nil
+		}, UpdateStatus: func(ctx context.Context, q *corev1.ResourceQuota) error {
+			_, _, err := quotas.Update(ctx, q.Namespace, q.Name, func(context.Context, runtime.Object) (runtime.Object, error) {
+				// q's resourceVersion makes this a compare-and-swap; each
+				// attempt gets its own copy, as the update changes (and
+				// clears the resourceVersion of) what it is given.
+				return q.DeepCopy(), nil
+			}, registry.UpdateOptions{Subresource: "status"})
+			return err
+		}},
+	}
+}
+
+// validatingPolicySources are what ValidatingAdmissionPolicies read: the
+// policies, bindings and params from the watch caches (every write asks),
+// namespaces, and the requesting user.
+func validatingPolicySources(stores map[schema.GroupVersionResource]*registry.Store) validatingpolicy.Sources {
+	vaps := stores[admissionregistrationv1.SchemeGroupVersion.WithResource("validatingadmissionpolicies")]
+	vapBindings := stores[admissionregistrationv1.SchemeGroupVersion.WithResource("validatingadmissionpolicybindings")]
+	namespaces := stores[corev1.SchemeGroupVersion.WithResource("namespaces")]
+	fromCache := &metav1.ListOptions{ResourceVersion: "0"}
+	return validatingpolicy.Sources{
+		Policies: func(ctx context.Context) ([]admissionregistrationv1.ValidatingAdmissionPolicy, error) {
+			list, err := vaps.List(ctx, "", fromCache)
+			if err != nil { // the cache is stopping (shutdown): ask storage
+				list, err = vaps.List(ctx, "", &metav1.ListOptions{})
+			}
+			if err != nil {
+				return nil, err
+			}
+			return list.(*admissionregistrationv1.ValidatingAdmissionPolicyList).Items, nil
+		},
+		Bindings: func(ctx context.Context) ([]admissionregistrationv1.ValidatingAdmissionPolicyBinding, error) {
+			list, err := vapBindings.List(ctx, "", fromCache)
+			if err != nil { // as for policies
+				list, err = vapBindings.List(ctx, "", &metav1.ListOptions{})
+			}
+			if err != nil {
+				return nil, err
+			}
+			return list.(*admissionregistrationv1.ValidatingAdmissionPolicyBindingList).Items, nil
+		},
+		Namespace: func(ctx context.Context, name string) (*corev1.Namespace, error) {
+			obj, err := namespaces.GetRecent(ctx, "", name)
+			if err != nil {
+				return nil, err
+			}
+			return obj.(*corev1.Namespace), nil
+		},
+		// Params come from the built-in resources (ConfigMaps and
+		// the like); custom resources are not served here.
+		Params: func(ctx context.Context, kind admissionregistrationv1.ParamKind, namespace string) ([]runtime.Object, bool, error) {
+			gv, err := schema.ParseGroupVersion(kind.APIVersion)
+			if err != nil {
+				return nil, false, err
+			}
+			for gvr, store := range stores {
+				if gvr.GroupVersion() != gv || store.Resource.Kind != kind.Kind {
+					continue
+				}
+				if !store.Resource.Namespaced {
+					namespace = ""
+				} else if namespace == "" {
+					return nil, true, nil
+				}
+				list, err := store.List(ctx, namespace, fromCache)
+				if err != nil {
+					return nil, false, err
+				}
+				items, err := meta.ExtractList(list)
+				return items, store.Resource.Namespaced, err
+			}
+			return nil, false, apierrors.NewNotFound(gv.WithResource("").GroupResource(), kind.Kind)
+		},
+		User: func(ctx context.Context) (authenticationv1.UserInfo, bool) {
+			u, ok := filters.UserFrom(ctx)
+			if !ok {
+				return authenticationv1.UserInfo{}, false
+			}
+			extra := make(map[string]authenticationv1.ExtraValue, len(u.Extra))
+			for k, v := range u.Extra {
+				extra[k] = v
+			}
+			return authenticationv1.UserInfo{Username: u.Name, UID: u.UID, Groups: u.Groups, Extra: extra}, true
+		},
+	}
+}
