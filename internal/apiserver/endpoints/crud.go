@@ -55,6 +55,36 @@ func (h *Handler) listOptions(r *http.Request) (*metav1.ListOptions, error) {
 	return opts, nil
 }
 
+// watchOptions decodes a watch's options and checks them.
+func (h *Handler) watchOptions(r *http.Request) (*metav1.ListOptions, error) {
+	opts := &metav1.ListOptions{}
+	if err := h.params.DecodeParameters(r.URL.Query(), metav1.SchemeGroupVersion, opts); err != nil {
+		return nil, badRequest(err)
+	}
+	return opts, checkWatchOptions(opts)
+}
+
+// checkWatchOptions applies the rules of a watch's options, which differ
+// from a list's: resourceVersionMatch (NotOlderThan only) goes with
+// sendInitialEvents, with or without a resourceVersion (none: the initial
+// events are a consistent read).
+func checkWatchOptions(opts *metav1.ListOptions) error {
+	match := opts.ResourceVersionMatch
+	if match == "" {
+		return nil
+	}
+	switch {
+	case opts.SendInitialEvents == nil:
+		return apierrors.NewBadRequest("resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided")
+	case match != metav1.ResourceVersionMatchNotOlderThan:
+		return apierrors.NewBadRequest(fmt.Sprintf("resourceVersionMatch %q is not supported for watch: only %q",
+			match, metav1.ResourceVersionMatchNotOlderThan))
+	case opts.Continue != "":
+		return apierrors.NewBadRequest("resourceVersionMatch is forbidden when continue is provided")
+	}
+	return nil
+}
+
 func (h *Handler) list(ctx context.Context, w http.ResponseWriter, r *http.Request, store *registry.Store, info RequestInfo) {
 	opts, err := h.listOptions(r)
 	if err != nil {

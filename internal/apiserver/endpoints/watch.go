@@ -31,7 +31,7 @@ const (
 
 // watch streams events as WatchEvent frames in the negotiated format.
 func (h *Handler) watch(ctx context.Context, w http.ResponseWriter, r *http.Request, store *registry.Store, info RequestInfo) {
-	opts, err := h.listOptions(r)
+	opts, err := h.watchOptions(r)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -61,6 +61,9 @@ func (h *Handler) watch(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		}
 		listOpts := *opts
 		listOpts.Limit, listOpts.Continue = 0, ""
+		if listOpts.ResourceVersion == "" {
+			listOpts.ResourceVersionMatch = "" // a consistent read
+		}
 		list, err := store.List(ctx, info.Namespace, &listOpts)
 		if err != nil {
 			h.writeError(w, r, err)

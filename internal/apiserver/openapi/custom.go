@@ -100,7 +100,7 @@ func (o *OpenAPI) WithCustom(custom []CustomKind) (*OpenAPI, error) {
 			Namespaced: c.Namespaced,
 			Verbs:      slices.DeleteFunc(slices.Clone(c.Verbs), func(v string) bool { return v == "watch" }),
 		}
-		routes = append(routes, routesOf(k, subs, typeDef, listDef, subDefs)...)
+		routes = append(routes, withCustomMedia(routesOf(k, subs, typeDef, listDef, subDefs))...)
 		changed[gvPath(gv)] = true
 	}
 	// The new definitions need their kinds published, and those of types
@@ -258,4 +258,36 @@ func (b *builder) refSchema(name string, v2 bool) spec.Schema {
 		prefix = v2RefPrefix
 	}
 	return spec.Schema{SchemaProps: spec.SchemaProps{Ref: b.ref(prefix + name)}}
+}
+
+// Media types of custom resources: JSON and YAML only, and no strategic
+// merge patch (kubectl reads the patch types to choose the one it sends).
+var (
+	customObjectMedia = []string{"application/json", "application/yaml"}
+	customListMedia   = []string{"application/json", "application/yaml", "application/json;stream=watch"}
+	customPatchMedia  = []string{"application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"}
+)
+
+// withCustomMedia gives routes the media types of custom resources.
+func withCustomMedia(routes []route) []route {
+	for i := range routes {
+		for j := range routes[i].ops {
+			op := &routes[i].ops[j]
+			op.consumes = customMediaFor(op.consumes)
+			op.produces = customMediaFor(op.produces)
+		}
+	}
+	return routes
+}
+
+func customMediaFor(media []string) []string {
+	switch {
+	case slices.Equal(media, objectMedia):
+		return customObjectMedia
+	case slices.Equal(media, listMedia):
+		return customListMedia
+	case slices.Equal(media, patchMedia):
+		return customPatchMedia
+	}
+	return media
 }

@@ -42,10 +42,12 @@ func unstructuredChanged(obj *unstructured.Unstructured, old runtime.Object, ign
 }
 
 // withUnstructuredStatusOf is withStatusOf for custom resources: obj's
-// metadata and status, everything else from current.
+// status (and the managedFields tracked for it), everything else, the rest
+// of metadata included, from current, as upstream's status strategy of
+// custom resources keeps it.
 func withUnstructuredStatusOf(current *unstructured.Unstructured, obj *unstructured.Unstructured) *unstructured.Unstructured {
 	out := current.DeepCopy()
-	out.Object["metadata"] = obj.Object["metadata"]
+	out.SetManagedFields(obj.GetManagedFields())
 	if status, ok := obj.Object["status"]; ok {
 		out.Object["status"] = status
 	} else {
