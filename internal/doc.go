@@ -65,7 +65,8 @@
 //	  metrics/           Prometheus metrics of requests and storage.
 //	admission/           admission plugins: LimitRanger, ServiceAccount,
 //	                     RuntimeClass, Priority, DefaultTolerationSeconds,
-//	                     ResourceQuota.
+//	                     ResourceQuota; validatingpolicy/: CEL rules of
+//	                     ValidatingAdmissionPolicies.
 //	quota/               what an object charges to a ResourceQuota, its
 //	  quotatest/         scopes and messages; shared by the controller
 //	                     and the admission plugin.

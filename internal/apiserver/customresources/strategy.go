@@ -24,6 +24,9 @@ type Schema interface {
 	Prune(obj map[string]any) []string
 	// Validate checks obj against the schema.
 	Validate(obj map[string]any) field.ErrorList
+	// ValidateUpdate checks obj, which replaces old, against the schema,
+	// its transition rules included.
+	ValidateUpdate(obj, old map[string]any) field.ErrorList
 }
 
 // strategy is the registry strategy of one served version of a custom
@@ -86,6 +89,11 @@ func (s strategy) GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
 }
 
 // ValidateUpdate implements registry.Strategy.
-func (s strategy) ValidateUpdate(ctx context.Context, obj, _ runtime.Object) field.ErrorList {
-	return s.Validate(ctx, obj)
+func (s strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+	u, ok := obj.(*unstructured.Unstructured)
+	oldU, ok2 := old.(*unstructured.Unstructured)
+	if !ok || !ok2 {
+		return s.Validate(ctx, obj)
+	}
+	return s.schema.ValidateUpdate(u.Object, oldU.Object)
 }

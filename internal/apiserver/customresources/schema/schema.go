@@ -28,6 +28,8 @@ type Schema struct {
 	structural *structuralschema.Structural
 	// validator checks values (types, bounds, patterns, enums, …).
 	validator *validate.SchemaValidator
+	// rules are the compiled x-kubernetes-validations; nil for none.
+	rules *ruleNode
 }
 
 // New builds it from the version's openAPIV3Schema; nil means no schema:
@@ -46,7 +48,7 @@ func New(props *apiextensionsv1.JSONSchemaProps) (*Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Schema{structural: s, validator: v}, nil
+	return &Schema{structural: s, validator: v, rules: compileRules(s)}, nil
 }
 
 // structural converts a v1 schema to the structural form the pruning and

@@ -24,15 +24,29 @@ import (
 // x-kubernetes-list-type set and map items. Errors read like
 // kube-apiserver's, e.g. `spec.size: Invalid value: "string": spec.size in
 // body must be of type integer: "string"`. Call it on pruned and defaulted
-// objects. The root metadata is validated elsewhere; CEL rules
-// (x-kubernetes-validations) are not evaluated.
+// objects. The root metadata is validated elsewhere. An object that passes
+// is then checked by the CEL rules (x-kubernetes-validations, rules.go).
 func (s *Schema) Validate(obj map[string]any) field.ErrorList {
+	return s.ValidateUpdate(obj, nil)
+}
+
+// ValidateUpdate is Validate for an update of old (nil for a create): the
+// CEL transition rules, which use oldSelf, run only where old has a value.
+func (s *Schema) ValidateUpdate(obj, old map[string]any) field.ErrorList {
 	if s == nil || s.structural == nil {
 		return nil
 	}
 	errs := resultErrors(nil, s.validator.Validate(obj))
 	errs = append(errs, validateEmbedded(nil, obj, s.structural, false)...)
-	return append(errs, listtype.ValidateListSetsAndMaps(nil, s.structural, obj)...)
+	errs = append(errs, listtype.ValidateListSetsAndMaps(nil, s.structural, obj)...)
+	if len(errs) > 0 || s.rules == nil {
+		return errs
+	}
+	var oldValue any
+	if old != nil {
+		oldValue = old
+	}
+	return s.rules.validate(nil, obj, oldValue)
 }
 
 // resultErrors maps the validator's errors to field errors under fldPath,
