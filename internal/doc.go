@@ -65,8 +65,9 @@
 //	  metrics/           Prometheus metrics of requests and storage.
 //	admission/           admission plugins: LimitRanger, ServiceAccount,
 //	                     RuntimeClass, Priority, DefaultTolerationSeconds,
-//	                     ResourceQuota; validatingpolicy/: CEL rules of
-//	                     ValidatingAdmissionPolicies.
+//	                     ResourceQuota; validatingpolicy/ and
+//	                     mutatingpolicy/: the CEL rules of admission
+//	                     policies, sharing policycel/.
 //	quota/               what an object charges to a ResourceQuota, its
 //	  quotatest/         scopes and messages; shared by the controller
 //	                     and the admission plugin.

@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tugcluster/tug/internal/admission"
+	"github.com/tugcluster/tug/internal/admission/mutatingpolicy"
+	"github.com/tugcluster/tug/internal/admission/policycel"
 	"github.com/tugcluster/tug/internal/admission/validatingpolicy"
 	"github.com/tugcluster/tug/internal/apiserver/filters"
 	"github.com/tugcluster/tug/internal/apiserver/registry"
@@ -65,6 +67,9 @@ func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admi
 			}
 			return rc, nil
 		}},
+		// After the built-in mutations, before anything validates: the
+		// validating policies and quota see the mutated object.
+		mutatingpolicy.New(mutatingPolicySources(stores)),
 		validatingpolicy.New(validatingPolicySources(stores)),
 		// Last: it charges quotas for what the plugins before it decided.
 		admission.ResourceQuota{List: func(ctx context.Context, namespace string, fresh bool) ([]corev1.ResourceQuota, error) {
@@ -95,60 +100,77 @@ func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admi
 func validatingPolicySources(stores map[schema.GroupVersionResource]*registry.Store) validatingpolicy.Sources {
 	vaps := stores[admissionregistrationv1.SchemeGroupVersion.WithResource("validatingadmissionpolicies")]
 	vapBindings := stores[admissionregistrationv1.SchemeGroupVersion.WithResource("validatingadmissionpolicybindings")]
-	namespaces := stores[corev1.SchemeGroupVersion.WithResource("namespaces")]
-	fromCache := &metav1.ListOptions{ResourceVersion: "0"}
+	r := newPolicyReaders(stores)
 	return validatingpolicy.Sources{
 		Policies: func(ctx context.Context) ([]admissionregistrationv1.ValidatingAdmissionPolicy, error) {
-			list, err := vaps.List(ctx, "", fromCache)
-			if err != nil { // the cache is stopping (shutdown): ask storage
-				list, err = vaps.List(ctx, "", &metav1.ListOptions{})
-			}
+			list, err := listCached(ctx, vaps)
 			if err != nil {
 				return nil, err
 			}
 			return list.(*admissionregistrationv1.ValidatingAdmissionPolicyList).Items, nil
 		},
 		Bindings: func(ctx context.Context) ([]admissionregistrationv1.ValidatingAdmissionPolicyBinding, error) {
-			list, err := vapBindings.List(ctx, "", fromCache)
-			if err != nil { // as for policies
-				list, err = vapBindings.List(ctx, "", &metav1.ListOptions{})
-			}
+			list, err := listCached(ctx, vapBindings)
 			if err != nil {
 				return nil, err
 			}
 			return list.(*admissionregistrationv1.ValidatingAdmissionPolicyBindingList).Items, nil
 		},
+		Namespace: r.Namespace, Params: r.params, User: r.User,
+	}
+}
+
+// mutatingPolicySources are what MutatingAdmissionPolicies read, from
+// the same places as validatingPolicySources.
+func mutatingPolicySources(stores map[schema.GroupVersionResource]*registry.Store) mutatingpolicy.Sources {
+	mutatingPolicies := stores[admissionregistrationv1.SchemeGroupVersion.WithResource("mutatingadmissionpolicies")]
+	mapBindings := stores[admissionregistrationv1.SchemeGroupVersion.WithResource("mutatingadmissionpolicybindings")]
+	r := newPolicyReaders(stores)
+	return mutatingpolicy.Sources{
+		Policies: func(ctx context.Context) ([]admissionregistrationv1.MutatingAdmissionPolicy, error) {
+			list, err := listCached(ctx, mutatingPolicies)
+			if err != nil {
+				return nil, err
+			}
+			return list.(*admissionregistrationv1.MutatingAdmissionPolicyList).Items, nil
+		},
+		Bindings: func(ctx context.Context) ([]admissionregistrationv1.MutatingAdmissionPolicyBinding, error) {
+			list, err := listCached(ctx, mapBindings)
+			if err != nil {
+				return nil, err
+			}
+			return list.(*admissionregistrationv1.MutatingAdmissionPolicyBindingList).Items, nil
+		},
+		Namespace: r.Namespace, Params: r.params, User: r.User,
+	}
+}
+
+// listCached lists every object of store from its watch cache, or from
+// storage when the cache is stopping (shutdown).
+func listCached(ctx context.Context, store *registry.Store) (runtime.Object, error) {
+	list, err := store.List(ctx, "", &metav1.ListOptions{ResourceVersion: "0"})
+	if err != nil {
+		list, err = store.List(ctx, "", &metav1.ListOptions{})
+	}
+	return list, err
+}
+
+// policyReaders is what both kinds of admission policy read besides
+// policies and bindings.
+type policyReaders struct {
+	policycel.RequestSources
+	stores map[schema.GroupVersionResource]*registry.Store
+}
+
+func newPolicyReaders(stores map[schema.GroupVersionResource]*registry.Store) policyReaders {
+	namespaces := stores[corev1.SchemeGroupVersion.WithResource("namespaces")]
+	return policyReaders{stores: stores, RequestSources: policycel.RequestSources{
 		Namespace: func(ctx context.Context, name string) (*corev1.Namespace, error) {
 			obj, err := namespaces.GetRecent(ctx, "", name)
 			if err != nil {
 				return nil, err
 			}
 			return obj.(*corev1.Namespace), nil
-		},
-		// Params come from the built-in resources (ConfigMaps and
-		// the like); custom resources are not served here.
-		Params: func(ctx context.Context, kind admissionregistrationv1.ParamKind, namespace string) ([]runtime.Object, bool, error) {
-			gv, err := schema.ParseGroupVersion(kind.APIVersion)
-			if err != nil {
-				return nil, false, err
-			}
-			for gvr, store := range stores {
-				if gvr.GroupVersion() != gv || store.Resource.Kind != kind.Kind {
-					continue
-				}
-				if !store.Resource.Namespaced {
-					namespace = ""
-				} else if namespace == "" {
-					return nil, true, nil
-				}
-				list, err := store.List(ctx, namespace, fromCache)
-				if err != nil {
-					return nil, false, err
-				}
-				items, err := meta.ExtractList(list)
-				return items, store.Resource.Namespaced, err
-			}
-			return nil, false, apierrors.NewNotFound(gv.WithResource("").GroupResource(), kind.Kind)
 		},
 		User: func(ctx context.Context) (authenticationv1.UserInfo, bool) {
 			u, ok := filters.UserFrom(ctx)
@@ -161,5 +183,31 @@ func validatingPolicySources(stores map[schema.GroupVersionResource]*registry.St
 			}
 			return authenticationv1.UserInfo{Username: u.Name, UID: u.UID, Groups: u.Groups, Extra: extra}, true
 		},
+	}}
+}
+
+// params lists a paramKind's objects from the built-in resources
+// (ConfigMaps and the like); custom resources are not served here.
+func (r policyReaders) params(ctx context.Context, kind admissionregistrationv1.ParamKind, namespace string) ([]runtime.Object, bool, error) {
+	gv, err := schema.ParseGroupVersion(kind.APIVersion)
+	if err != nil {
+		return nil, false, err
 	}
+	for gvr, store := range r.stores {
+		if gvr.GroupVersion() != gv || store.Resource.Kind != kind.Kind {
+			continue
+		}
+		if !store.Resource.Namespaced {
+			namespace = ""
+		} else if namespace == "" {
+			return nil, true, nil
+		}
+		list, err := store.List(ctx, namespace, &metav1.ListOptions{ResourceVersion: "0"})
+		if err != nil {
+			return nil, false, err
+		}
+		items, err := meta.ExtractList(list)
+		return items, store.Resource.Namespaced, err
+	}
+	return nil, false, apierrors.NewNotFound(gv.WithResource("").GroupResource(), kind.Kind)
 }

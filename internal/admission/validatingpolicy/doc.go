@@ -9,5 +9,6 @@
 // admission interface carries no warnings or audit annotations).
 // Everything it reads (policies, bindings, namespaces, parameter objects)
 // comes in as functions, so the plugin runs the same in unit tests as
-// inside the API server.
+// inside the API server. Matching and CEL evaluation are policycel's,
+// shared with mutatingpolicy.
 package validatingpolicy

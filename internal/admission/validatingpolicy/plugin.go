@@ -5,21 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 
 	"github.com/tugcluster/tug/internal/admission"
+	"github.com/tugcluster/tug/internal/admission/policycel"
 )
 
 var _ admission.Plugin = (*Plugin)(nil)
@@ -41,7 +37,7 @@ type Sources struct {
 	// namespaces when empty) and says whether the kind is namespaced. It
 	// returns a NotFound error for a kind it does not serve. Nil: policies
 	// with a paramKind fail to configure.
-	Params func(ctx context.Context, kind admissionregistrationv1.ParamKind, namespace string) (objs []runtime.Object, namespaced bool, err error)
+	Params policycel.ParamsFunc
 	// User returns the requesting user, for request.userInfo. Optional.
 	User func(ctx context.Context) (authenticationv1.UserInfo, bool)
 }
@@ -50,12 +46,12 @@ type Sources struct {
 // concurrent use.
 type Plugin struct {
 	src      Sources
-	programs *programCache
+	programs policycel.Cache[*program]
 }
 
 // New returns a plugin reading from src.
 func New(src Sources) *Plugin {
-	return &Plugin{src: src, programs: newProgramCache()}
+	return &Plugin{src: src}
 }
 
 // denial is one refusal: a failed validation or a configuration error
@@ -79,12 +75,14 @@ func (p *Plugin) Admit(ctx context.Context, a *admission.Attributes) error {
 	if err != nil {
 		return apierrors.NewInternalError(fmt.Errorf("list validating admission policies: %w", err))
 	}
-	p.programs.prune(policies)
+	live := make([]types.UID, len(policies))
 	byName := make(map[string]*admissionregistrationv1.ValidatingAdmissionPolicy, len(policies))
 	for i := range policies {
 		byName[policies[i].Name] = &policies[i]
+		live[i] = policies[i].UID
 	}
-	r, err := p.newRequest(ctx, a)
+	p.programs.Prune(live)
+	r, err := policycel.NewRequest(ctx, a, policycel.RequestSources{Namespace: p.src.Namespace, User: p.src.User})
 	if err != nil {
 		return apierrors.NewInternalError(err)
 	}
@@ -109,7 +107,7 @@ func (p *Plugin) Admit(ctx context.Context, a *admission.Attributes) error {
 }
 
 // act carries out a binding's validation actions for a denial.
-func act(ctx context.Context, r *request, d *denial, actions []admissionregistrationv1.ValidationAction) error {
+func act(ctx context.Context, r *policycel.Request, d *denial, actions []admissionregistrationv1.ValidationAction) error {
 	for _, action := range actions {
 		switch action {
 		case admissionregistrationv1.Deny:
@@ -126,10 +124,10 @@ func act(ctx context.Context, r *request, d *denial, actions []admissionregistra
 
 // err is d as the API error upstream returns: a Forbidden status whose
 // reason and code the validation chose.
-func (d *denial) err(r *request) error {
+func (d *denial) err(r *policycel.Request) error {
 	message := fmt.Sprintf("ValidatingAdmissionPolicy '%s' with binding '%s' denied request: %s", d.policy, d.binding, d.message)
 	e := &apierrors.StatusError{}
-	if !errors.As(apierrors.NewForbidden(r.resource.GroupResource(), r.errorName(), errors.New(message)), &e) {
+	if !errors.As(apierrors.NewForbidden(r.Resource.GroupResource(), r.ErrorName(), errors.New(message)), &e) {
 		return apierrors.NewInternalError(errors.New(message))
 	}
 	reason := d.reason
@@ -154,169 +152,3 @@ func reasonCode(r metav1.StatusReason) int32 {
 		return http.StatusUnprocessableEntity
 	}
 }
-
-// request is one write, prepared once for every policy: its objects as
-// CEL sees them and what matching needs.
-type request struct {
-	attrs     *admission.Attributes
-	resource  schema.GroupVersionResource
-	kind      schema.GroupVersionKind
-	name      string
-	generate  string
-	labels    map[string]string
-	oldLabels map[string]string
-	object    map[string]any // nil for none
-	oldObject map[string]any
-	// namespace is read on first use: cluster-scoped writes never need it.
-	namespace       *corev1.Namespace
-	namespaceLoaded bool
-	vars            map[string]any // the CEL activation, without params and variables
-}
-
-func (p *Plugin) newRequest(ctx context.Context, a *admission.Attributes) (*request, error) {
-	r := &request{attrs: a, resource: a.Resource}
-	var err error
-	if r.object, err = toMap(a.Object); err != nil {
-		return nil, fmt.Errorf("convert object for validating admission policies: %w", err)
-	}
-	if r.oldObject, err = toMap(a.Old); err != nil {
-		return nil, fmt.Errorf("convert old object for validating admission policies: %w", err)
-	}
-	r.kind = kindOf(a.Object, a.Resource)
-	if a.Object != nil {
-		if m, err := meta.Accessor(a.Object); err == nil {
-			r.name, r.generate, r.labels = m.GetName(), m.GetGenerateName(), m.GetLabels()
-		}
-		setTypeMeta(r.object, r.kind)
-	}
-	if a.Old != nil {
-		if m, err := meta.Accessor(a.Old); err == nil {
-			r.oldLabels = m.GetLabels()
-			if r.name == "" {
-				r.name = m.GetName()
-			}
-		}
-		setTypeMeta(r.oldObject, r.kind)
-	}
-	req := map[string]any{
-		"uid":                "",
-		"kind":               map[string]any{"group": r.kind.Group, "version": r.kind.Version, "kind": r.kind.Kind},
-		"resource":           map[string]any{"group": r.resource.Group, "version": r.resource.Version, "resource": r.resource.Resource},
-		"subResource":        a.Subresource,
-		"requestKind":        map[string]any{"group": r.kind.Group, "version": r.kind.Version, "kind": r.kind.Kind},
-		"requestResource":    map[string]any{"group": r.resource.Group, "version": r.resource.Version, "resource": r.resource.Resource},
-		"requestSubResource": a.Subresource,
-		"name":               r.name,
-		"namespace":          a.Namespace,
-		"operation":          string(a.Operation),
-		"dryRun":             a.DryRun,
-	}
-	if p.src.User != nil {
-		if u, ok := p.src.User(ctx); ok {
-			req["userInfo"] = userMap(u)
-		}
-	}
-	r.vars = map[string]any{
-		"object":    nilIfEmpty(r.object),
-		"oldObject": nilIfEmpty(r.oldObject),
-		"request":   req,
-	}
-	return r, nil
-}
-
-// errorName is the name the denial reports; a generated name is not
-// chosen yet, so its prefix stands in, as upstream's does.
-func (r *request) errorName() string {
-	if r.name != "" {
-		return r.name
-	}
-	return r.generate
-}
-
-// namespaceObj returns the request's namespace, nil for cluster-scoped
-// requests.
-func (r *request) namespaceObj(ctx context.Context, get func(context.Context, string) (*corev1.Namespace, error)) (*corev1.Namespace, error) {
-	if r.attrs.Namespace == "" || get == nil {
-		return nil, nil
-	}
-	if !r.namespaceLoaded {
-		ns, err := get(ctx, r.attrs.Namespace)
-		if err != nil {
-			return nil, fmt.Errorf("get namespace %s: %w", r.attrs.Namespace, err)
-		}
-		r.namespace, r.namespaceLoaded = ns, true
-	}
-	return r.namespace, nil
-}
-
-func userMap(u authenticationv1.UserInfo) map[string]any {
-	groups := make([]any, len(u.Groups))
-	for i, g := range u.Groups {
-		groups[i] = g
-	}
-	extra := make(map[string]any, len(u.Extra))
-	for k, v := range u.Extra {
-		vals := make([]any, len(v))
-		for i, s := range v {
-			vals[i] = s
-		}
-		extra[k] = vals
-	}
-	return map[string]any{"username": u.Username, "uid": u.UID, "groups": groups, "extra": extra}
-}
-
-// toMap converts obj to the JSON-like map CEL sees; nil stays nil.
-func toMap(obj runtime.Object) (map[string]any, error) {
-	if obj == nil {
-		return nil, nil
-	}
-	if u, ok := obj.(*unstructured.Unstructured); ok {
-		return u.Object, nil
-	}
-	return runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-}
-
-// nilIfEmpty turns a nil map into an untyped nil, which CEL sees as null.
-func nilIfEmpty(m map[string]any) any {
-	if m == nil {
-		return nil
-	}
-	return m
-}
-
-// setTypeMeta fills apiVersion and kind, which typed objects inside the
-// server usually lack, so that object.kind works as clients expect.
-func setTypeMeta(m map[string]any, gvk schema.GroupVersionKind) {
-	if m == nil || gvk.Kind == "" {
-		return
-	}
-	if _, ok := m["kind"]; !ok {
-		m["kind"] = gvk.Kind
-	}
-	if _, ok := m["apiVersion"]; !ok {
-		m["apiVersion"] = gvk.GroupVersion().String()
-	}
-}
-
-// kindOf is the kind of obj in the request's group and version.
-func kindOf(obj runtime.Object, gvr schema.GroupVersionResource) schema.GroupVersionKind {
-	if obj == nil {
-		return schema.GroupVersionKind{}
-	}
-	if gvk := obj.GetObjectKind().GroupVersionKind(); gvk.Kind != "" {
-		return gvk
-	}
-	kinds, _, err := scheme.Scheme.ObjectKinds(obj)
-	if err != nil || len(kinds) == 0 {
-		return schema.GroupVersionKind{}
-	}
-	for _, k := range kinds {
-		if k.Group == gvr.Group && k.Version == gvr.Version {
-			return k
-		}
-	}
-	return kinds[0]
-}
-
-// trimmed drops whitespace, as upstream does for messages.
-func trimmed(s string) string { return strings.TrimSpace(s) }

@@ -431,7 +431,7 @@ func TestProgramCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(p.programs.programs); n != 1 {
+	if n := p.programs.Len(); n != 1 {
 		t.Errorf("cache holds %d programs after the policy was replaced, want 1", n)
 	}
 }

@@ -1,4 +1,4 @@
-package validatingpolicy
+package policycel
 
 import (
 	"context"
@@ -11,13 +11,13 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 )
 
-// matches reports whether mr selects the request: its namespace and object
+// Matches reports whether mr selects the request: its namespace and object
 // selectors, then its excluded and included resource rules. No resource
 // rules select every resource (a binding's matchResources narrows its
 // policy's this way). Equivalent versions of a resource are not matched:
 // tug serves each resource in one version.
-func (p *Plugin) matches(ctx context.Context, r *request, mr *admissionregistrationv1.MatchResources) (bool, error) {
-	ok, err := p.namespaceMatches(ctx, r, mr.NamespaceSelector)
+func (r *Request) Matches(ctx context.Context, mr *admissionregistrationv1.MatchResources) (bool, error) {
+	ok, err := r.namespaceMatches(ctx, mr.NamespaceSelector)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -40,8 +40,8 @@ func (p *Plugin) matches(ctx context.Context, r *request, mr *admissionregistrat
 	return false, nil
 }
 
-// selector parses s; nil selects everything, as an empty selector does.
-func selector(s *metav1.LabelSelector) (labels.Selector, error) {
+// Selector parses s; nil selects everything, as an empty selector does.
+func Selector(s *metav1.LabelSelector) (labels.Selector, error) {
 	if s == nil {
 		return labels.Everything(), nil
 	}
@@ -52,28 +52,28 @@ func selector(s *metav1.LabelSelector) (labels.Selector, error) {
 	return sel, nil
 }
 
-// isNamespace reports whether the request writes a Namespace, which a
+// IsNamespace reports whether the request writes a Namespace, which a
 // namespaceSelector matches by its own labels.
-func (r *request) isNamespace() bool {
-	return r.resource.Group == "" && r.resource.Resource == "namespaces"
+func (r *Request) IsNamespace() bool {
+	return r.Resource.Group == "" && r.Resource.Resource == "namespaces"
 }
 
-func (p *Plugin) namespaceMatches(ctx context.Context, r *request, s *metav1.LabelSelector) (bool, error) {
-	sel, err := selector(s)
+func (r *Request) namespaceMatches(ctx context.Context, s *metav1.LabelSelector) (bool, error) {
+	sel, err := Selector(s)
 	if err != nil || sel.Empty() {
 		return err == nil, err
 	}
-	if r.isNamespace() {
+	if r.IsNamespace() {
 		l := r.labels
-		if r.attrs.Object == nil {
+		if r.Attrs.Object == nil {
 			l = r.oldLabels
 		}
 		return sel.Matches(labels.Set(l)), nil
 	}
-	if r.attrs.Namespace == "" {
+	if r.Attrs.Namespace == "" {
 		return true, nil // cluster-scoped: namespace selectors do not apply
 	}
-	ns, err := r.namespaceObj(ctx, p.src.Namespace)
+	ns, err := r.Namespace(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -84,29 +84,29 @@ func (p *Plugin) namespaceMatches(ctx context.Context, r *request, s *metav1.Lab
 }
 
 // objectMatches: the new or the old object must carry matching labels.
-func objectMatches(r *request, s *metav1.LabelSelector) (bool, error) {
-	sel, err := selector(s)
+func objectMatches(r *Request, s *metav1.LabelSelector) (bool, error) {
+	sel, err := Selector(s)
 	if err != nil || sel.Empty() {
 		return err == nil, err
 	}
-	if r.attrs.Object != nil && sel.Matches(labels.Set(r.labels)) {
+	if r.Attrs.Object != nil && sel.Matches(labels.Set(r.labels)) {
 		return true, nil
 	}
-	return r.attrs.Old != nil && sel.Matches(labels.Set(r.oldLabels)), nil
+	return r.Attrs.Old != nil && sel.Matches(labels.Set(r.oldLabels)), nil
 }
 
 // ruleMatches applies one resource rule: operations, groups, versions,
 // resources ("*", "res/sub", "*/sub", "res/*"), resource names and scope.
-func ruleMatches(rule *admissionregistrationv1.NamedRuleWithOperations, r *request) bool {
-	if !anyOf(rule.Operations, admissionregistrationv1.OperationType(r.attrs.Operation), admissionregistrationv1.OperationAll) ||
-		!anyOf(rule.APIGroups, r.resource.Group, "*") ||
-		!anyOf(rule.APIVersions, r.resource.Version, "*") {
+func ruleMatches(rule *admissionregistrationv1.NamedRuleWithOperations, r *Request) bool {
+	if !anyOf(rule.Operations, admissionregistrationv1.OperationType(r.Attrs.Operation), admissionregistrationv1.OperationAll) ||
+		!anyOf(rule.APIGroups, r.Resource.Group, "*") ||
+		!anyOf(rule.APIVersions, r.Resource.Version, "*") {
 		return false
 	}
 	resourceOK := false
 	for _, res := range rule.Resources {
 		main, sub, _ := strings.Cut(res, "/")
-		if (main == "*" || main == r.resource.Resource) && (sub == "*" || sub == r.attrs.Subresource) {
+		if (main == "*" || main == r.Resource.Resource) && (sub == "*" || sub == r.Attrs.Subresource) {
 			resourceOK = true
 			break
 		}
@@ -117,7 +117,7 @@ func ruleMatches(rule *admissionregistrationv1.NamedRuleWithOperations, r *reque
 	if len(rule.ResourceNames) > 0 && !slices.Contains(rule.ResourceNames, r.name) {
 		return false
 	}
-	clusterScoped := r.attrs.Namespace == "" || r.isNamespace()
+	clusterScoped := r.Attrs.Namespace == "" || r.IsNamespace()
 	switch {
 	case rule.Scope == nil || *rule.Scope == admissionregistrationv1.AllScopes:
 		return true
