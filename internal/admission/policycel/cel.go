@@ -3,6 +3,7 @@ package policycel
 import (
 	"context"
 	"fmt"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"sync"
 
 	"github.com/google/cel-go/cel"
@@ -103,13 +104,20 @@ type NamedExpr struct {
 	Expr Expr
 }
 
-// CompileNamed compiles each expression of a policy's variables or match
-// conditions.
-func CompileNamed[T any](env *cel.Env, items []T, nameAndExpr func(*T) (string, string)) []NamedExpr {
-	out := make([]NamedExpr, 0, len(items))
-	for i := range items {
-		name, source := nameAndExpr(&items[i])
-		out = append(out, NamedExpr{Name: name, Expr: Compile(env, source)})
+// CompileConditions compiles a policy's match conditions.
+func CompileConditions(env *cel.Env, conditions []admissionregistrationv1.MatchCondition) []NamedExpr {
+	out := make([]NamedExpr, len(conditions))
+	for i, mc := range conditions {
+		out[i] = NamedExpr{Name: mc.Name, Expr: Compile(env, mc.Expression)}
+	}
+	return out
+}
+
+// CompileVariables compiles a policy's variables, in their order.
+func CompileVariables(env *cel.Env, variables []admissionregistrationv1.Variable) []NamedExpr {
+	out := make([]NamedExpr, len(variables))
+	for i, v := range variables {
+		out[i] = NamedExpr{Name: v.Name, Expr: Compile(env, v.Expression)}
 	}
 	return out
 }

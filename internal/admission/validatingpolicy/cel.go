@@ -35,12 +35,8 @@ func compilePolicy(policy *admissionregistrationv1.ValidatingAdmissionPolicy) (*
 	}
 	spec := &policy.Spec
 	pr := &program{
-		matchConditions: policycel.CompileNamed(env, spec.MatchConditions, func(mc *admissionregistrationv1.MatchCondition) (string, string) {
-			return mc.Name, mc.Expression
-		}),
-		variables: policycel.CompileNamed(env, spec.Variables, func(v *admissionregistrationv1.Variable) (string, string) {
-			return v.Name, v.Expression
-		}),
+		matchConditions: policycel.CompileConditions(env, spec.MatchConditions),
+		variables:       policycel.CompileVariables(env, spec.Variables),
 	}
 	for i := range spec.Validations {
 		v := &spec.Validations[i]
