@@ -139,15 +139,7 @@ func validateCustom(c *CustomKind) error {
 	case c.Resource == "" || strings.Contains(c.Resource, "/"):
 		return fmt.Errorf("custom kind %v: invalid resource name %q", c.GVK, c.Resource)
 	}
-	for _, sub := range c.Subresources {
-		if sub.Name == "" || strings.Contains(sub.Name, "/") {
-			return fmt.Errorf("custom kind %v: invalid subresource name %q", c.GVK, sub.Name)
-		}
-		if sub.Type != nil && deref(sub.Type).Kind() != reflect.Struct {
-			return fmt.Errorf("custom kind %v: subresource %s: Type %v is not a struct type", c.GVK, sub.Name, sub.Type)
-		}
-	}
-	return nil
+	return validateSubresources("custom kind", c.GVK, c.Subresources)
 }
 
 // customDefinitionName is the definition name of a custom kind, as

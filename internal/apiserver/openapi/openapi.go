@@ -208,12 +208,18 @@ func validate(k *Kind) error {
 	case k.Resource == "" || strings.Contains(k.Resource, "/"):
 		return fmt.Errorf("kind %v: invalid resource name %q", k.GVK, k.Resource)
 	}
-	for _, sub := range k.Subresources {
+	return validateSubresources("kind", k.GVK, k.Subresources)
+}
+
+// validateSubresources checks the subresources of a kind (what names
+// which sort of kind, for errors).
+func validateSubresources(what string, gvk schema.GroupVersionKind, subs []Subresource) error {
+	for _, sub := range subs {
 		if sub.Name == "" || strings.Contains(sub.Name, "/") {
-			return fmt.Errorf("kind %v: invalid subresource name %q", k.GVK, sub.Name)
+			return fmt.Errorf("%s %v: invalid subresource name %q", what, gvk, sub.Name)
 		}
 		if sub.Type != nil && deref(sub.Type).Kind() != reflect.Struct {
-			return fmt.Errorf("kind %v: subresource %s: Type %v is not a struct type", k.GVK, sub.Name, sub.Type)
+			return fmt.Errorf("%s %v: subresource %s: Type %v is not a struct type", what, gvk, sub.Name, sub.Type)
 		}
 	}
 	return nil

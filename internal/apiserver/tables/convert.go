@@ -36,32 +36,14 @@ var tableGV = metav1.SchemeGroupVersion
 // RawExtension.Object with its apiVersion and kind filled in; encoding it
 // is the serializer's job.
 func Convert(obj runtime.Object, opts Options, now time.Time) (*metav1.Table, error) {
-	switch opts.IncludeObject {
-	case "", metav1.IncludeMetadata, metav1.IncludeNone, metav1.IncludeObject:
-	default:
-		return nil, fmt.Errorf("unsupported includeObject policy %q: want None, Metadata or Object", opts.IncludeObject)
+	table, items, err := newTable(obj, opts)
+	if err != nil {
+		return nil, err
 	}
-	table := &metav1.Table{TypeMeta: metav1.TypeMeta{APIVersion: tableGV.String(), Kind: "Table"}}
-
-	var items []runtime.Object
 	var p *printer
 	if meta.IsListType(obj) {
-		list, err := meta.ListAccessor(obj)
-		if err != nil {
-			return nil, fmt.Errorf("read list metadata: %w", err)
-		}
-		table.ResourceVersion = list.GetResourceVersion()
-		table.Continue = list.GetContinue()
-		table.RemainingItemCount = list.GetRemainingItemCount()
-		if items, err = meta.ExtractList(obj); err != nil {
-			return nil, fmt.Errorf("extract list items: %w", err)
-		}
 		p = lookupList(obj, items)
 	} else {
-		if m, err := meta.CommonAccessor(obj); err == nil {
-			table.ResourceVersion = m.GetResourceVersion()
-		}
-		items = []runtime.Object{obj}
 		p = lookup(obj)
 	}
 
@@ -80,6 +62,35 @@ func Convert(obj runtime.Object, opts Options, now time.Time) (*metav1.Table, er
 		table.Rows = append(table.Rows, row)
 	}
 	return table, nil
+}
+
+// newTable starts the Table of obj, an object or a list (its
+// resourceVersion and paging), and returns the objects that become rows.
+func newTable(obj runtime.Object, opts Options) (*metav1.Table, []runtime.Object, error) {
+	switch opts.IncludeObject {
+	case "", metav1.IncludeMetadata, metav1.IncludeNone, metav1.IncludeObject:
+	default:
+		return nil, nil, fmt.Errorf("unsupported includeObject policy %q: want None, Metadata or Object", opts.IncludeObject)
+	}
+	table := &metav1.Table{TypeMeta: metav1.TypeMeta{APIVersion: tableGV.String(), Kind: "Table"}}
+	if !meta.IsListType(obj) {
+		if m, err := meta.CommonAccessor(obj); err == nil {
+			table.ResourceVersion = m.GetResourceVersion()
+		}
+		return table, []runtime.Object{obj}, nil
+	}
+	list, err := meta.ListAccessor(obj)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read list metadata: %w", err)
+	}
+	table.ResourceVersion = list.GetResourceVersion()
+	table.Continue = list.GetContinue()
+	table.RemainingItemCount = list.GetRemainingItemCount()
+	items, err := meta.ExtractList(obj)
+	if err != nil {
+		return nil, nil, fmt.Errorf("extract list items: %w", err)
+	}
+	return table, items, nil
 }
 
 // rowObject is what a row carries of its object under policy.

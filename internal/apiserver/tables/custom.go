@@ -24,30 +24,13 @@ import (
 // Columns with priority > 0 are for -o wide; kubectl hides them. Without
 // columns the table has NAME and AGE. opts and now are as for Convert.
 func CustomResource(obj runtime.Object, columns []apiextensionsv1.CustomResourceColumnDefinition, opts Options, now time.Time) (*metav1.Table, error) {
-	switch opts.IncludeObject {
-	case "", metav1.IncludeMetadata, metav1.IncludeNone, metav1.IncludeObject:
-	default:
-		return nil, fmt.Errorf("unsupported includeObject policy %q: want None, Metadata or Object", opts.IncludeObject)
-	}
 	p, err := customPrinter(columns)
 	if err != nil {
 		return nil, err
 	}
-	table := &metav1.Table{TypeMeta: metav1.TypeMeta{APIVersion: tableGV.String(), Kind: "Table"}}
-	items := []runtime.Object{obj}
-	if meta.IsListType(obj) {
-		list, err := meta.ListAccessor(obj)
-		if err != nil {
-			return nil, fmt.Errorf("read list metadata: %w", err)
-		}
-		table.ResourceVersion = list.GetResourceVersion()
-		table.Continue = list.GetContinue()
-		table.RemainingItemCount = list.GetRemainingItemCount()
-		if items, err = meta.ExtractList(obj); err != nil {
-			return nil, fmt.Errorf("extract list items: %w", err)
-		}
-	} else if m, err := meta.CommonAccessor(obj); err == nil {
-		table.ResourceVersion = m.GetResourceVersion()
+	table, items, err := newTable(obj, opts)
+	if err != nil {
+		return nil, err
 	}
 	if !opts.NoHeaders {
 		table.ColumnDefinitions = append([]metav1.TableColumnDefinition(nil), p.columns...)
