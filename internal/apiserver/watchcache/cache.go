@@ -56,6 +56,7 @@ type Cache struct {
 	rev      int64
 	events   []cachedEvent // ring of recent events, oldest first
 	ready    bool
+	stopped  bool // Run has ended: nothing will change any more
 	watchers map[*cacheWatcher]struct{}
 	// requestProgress asks the storage watch for a bookmark: waiting for
 	// a revision beyond rev, the cache asks instead of storage reporting
@@ -97,7 +98,10 @@ func (c *Cache) Run(ctx context.Context) {
 		}
 	}
 	c.mu.Lock()
-	c.ready = false
+	// Stopped, the cache keeps what it holds for reads that take any
+	// revision (admission's, while the server shuts down); reads that
+	// need a newer one go to storage at once instead of waiting.
+	c.stopped = true
 	for w := range c.watchers {
 		w.stopLocked()
 	}
@@ -282,6 +286,9 @@ func (c *Cache) waitFor(ctx context.Context, rev int64) error {
 func (c *Cache) catchUp(ctx context.Context, rev int64) error {
 	if c.ready && c.rev >= rev {
 		return ctx.Err()
+	}
+	if c.stopped {
+		return storage.NewError(storage.CodeTooLargeRevision, c.cfg.Prefix, rev)
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, catchUpTimeout)
 	defer cancel()
