@@ -5,6 +5,7 @@ package admission
 
 import (
 	"context"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -32,6 +33,16 @@ type Attributes struct {
 	// DryRun is set when nothing will be stored: plugins check, but must
 	// not record anything (a quota charge) elsewhere.
 	DryRun bool
+	// Warnings are told to the client (Warning headers), as admission
+	// policies' Warn action tells them.
+	Warnings []string
+}
+
+// Warn adds a warning for the client, once.
+func (a *Attributes) Warn(message string) {
+	if !slices.Contains(a.Warnings, message) {
+		a.Warnings = append(a.Warnings, message)
+	}
 }
 
 // Plugin changes or refuses a write. Returning an error refuses it; the

@@ -150,6 +150,11 @@ spec:
 		_, err := c.AppsV1().Deployments("guarded").Create(ctx, vapDeployment("tiny", 1), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 		return err == nil
 	})
+	// …and the client is told, as kubectl shows it.
+	out, err = s.RunKubectl(t, kubectl, manifest, "create", "--dry-run=server", "-f", "-")
+	if want := "Warning: Validation failed for ValidatingAdmissionPolicy 'replica-limit' with binding 'replica-limit': failed to configure binding: no params found"; err != nil || !strings.Contains(out, want) {
+		t.Errorf("kubectl create under a Warn binding: err %v, output %q; want it to show %q", err, out, want)
+	}
 
 	// Back to Deny, then delete the binding: the policy no longer applies.
 	b.Spec.ValidationActions = []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}

@@ -99,22 +99,24 @@ func (p *Plugin) Admit(ctx context.Context, a *admission.Attributes) error {
 		if d == nil {
 			continue
 		}
-		if err := act(ctx, r, d, b.Spec.ValidationActions); err != nil {
+		if err := act(ctx, a, r, d, b.Spec.ValidationActions); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// act carries out a binding's validation actions for a denial.
-func act(ctx context.Context, r *policycel.Request, d *denial, actions []admissionregistrationv1.ValidationAction) error {
+// act carries out a binding's validation actions for a denial: Deny
+// refuses, Warn tells the client (a Warning header, as upstream words it),
+// Audit is logged (tug has no audit log).
+func act(ctx context.Context, a *admission.Attributes, r *policycel.Request, d *denial, actions []admissionregistrationv1.ValidationAction) error {
 	for _, action := range actions {
 		switch action {
 		case admissionregistrationv1.Deny:
 			return d.err(r)
-		case admissionregistrationv1.Warn, admissionregistrationv1.Audit:
-			// tug's admission interface carries no warnings or audit
-			// annotations: the failure is logged instead.
+		case admissionregistrationv1.Warn:
+			a.Warn(fmt.Sprintf("Validation failed for ValidatingAdmissionPolicy '%s' with binding '%s': %s", d.policy, d.binding, d.message))
+		case admissionregistrationv1.Audit:
 			klog.FromContext(ctx).V(2).Info("Validation failed for ValidatingAdmissionPolicy",
 				"policy", d.policy, "binding", d.binding, "action", action, "message", d.message)
 		}

@@ -435,3 +435,21 @@ func TestProgramCache(t *testing.T) {
 		t.Errorf("cache holds %d programs after the policy was replaced, want 1", n)
 	}
 }
+
+func TestWarnActionWarnsTheClient(t *testing.T) {
+	f := fixture{
+		policies: []admissionregistrationv1.ValidatingAdmissionPolicy{policyOn("false")},
+		bindings: []admissionregistrationv1.ValidatingAdmissionPolicyBinding{bindingOf(func(s *admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec) {
+			s.ValidationActions = []admissionregistrationv1.ValidationAction{admissionregistrationv1.Warn}
+		})},
+	}
+	a := create(deployment(1, nil))
+	if err := f.plugin().Admit(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	policy, binding := f.policies[0].Name, f.bindings[0].Name
+	want := []string{"Validation failed for ValidatingAdmissionPolicy '" + policy + "' with binding '" + binding + "': failed expression: false"}
+	if diff := cmp.Diff(want, a.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}

@@ -2,6 +2,9 @@ package endpoints
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -14,7 +17,7 @@ import (
 // UPDATE, or a CREATE when the write creates the object. It runs inside
 // the storage retry loop, as upstream's does, so that each attempt is
 // admitted against the object it replaces.
-func (h *Handler) admitted(store *registry.Store, info RequestInfo, subresource string, dryRun bool, update registry.UpdateFunc) registry.UpdateFunc {
+func (h *Handler) admitted(w http.ResponseWriter, store *registry.Store, info RequestInfo, subresource string, dryRun bool, update registry.UpdateFunc) registry.UpdateFunc {
 	if h.admission == nil {
 		return update
 	}
@@ -28,9 +31,22 @@ func (h *Handler) admitted(store *registry.Store, info RequestInfo, subresource 
 		if current == nil {
 			a.Operation = admission.Create
 		}
-		if err := h.admission.Admit(ctx, a); err != nil {
+		err = h.admission.Admit(ctx, a)
+		warn(w, a.Warnings)
+		if err != nil {
 			return nil, err
 		}
 		return a.Object, nil
+	}
+}
+
+// warn adds admission's warnings to the response, each once (an update's
+// retries are admitted again).
+func warn(w http.ResponseWriter, warnings []string) {
+	for _, m := range warnings {
+		value := fmt.Sprintf("299 - %q", m)
+		if !slices.Contains(w.Header().Values("Warning"), value) {
+			w.Header().Add("Warning", value)
+		}
 	}
 }

@@ -244,10 +244,12 @@ func (h *Handler) create(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return
 	}
 	if h.admission != nil {
-		err := h.admission.Admit(ctx, &admission.Attributes{
+		a := &admission.Attributes{
 			Operation: admission.Create, Resource: store.Resource.GVR, Namespace: info.Namespace, Object: obj,
 			DryRun: registry.IsDryRun(opts.DryRun),
-		})
+		}
+		err := h.admission.Admit(ctx, a)
+		warn(w, a.Warnings)
 		if err != nil {
 			h.writeError(w, r, err)
 			return
@@ -274,7 +276,7 @@ func (h *Handler) update(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	manager := managerName(r, opts.FieldManager)
 	out, created, err := store.Update(ctx, info.Namespace, info.Name,
-		h.admitted(store, info, subresource, registry.IsDryRun(opts.DryRun), func(_ context.Context, current runtime.Object) (runtime.Object, error) {
+		h.admitted(w, store, info, subresource, registry.IsDryRun(opts.DryRun), func(_ context.Context, current runtime.Object) (runtime.Object, error) {
 			return h.trackFields(store, subresource, current, obj.DeepCopyObject(), manager)
 		}),
 		registry.UpdateOptions{DryRun: registry.IsDryRun(opts.DryRun), Subresource: subresource})

@@ -102,7 +102,7 @@ func (h *Handler) patch(ctx context.Context, w http.ResponseWriter, r *http.Requ
 			}
 		}
 	}
-	out, created, err := store.Update(ctx, info.Namespace, info.Name, h.admitted(store, info, subresource, registry.IsDryRun(opts.DryRun), apply),
+	out, created, err := store.Update(ctx, info.Namespace, info.Name, h.admitted(w, store, info, subresource, registry.IsDryRun(opts.DryRun), apply),
 		registry.UpdateOptions{DryRun: registry.IsDryRun(opts.DryRun), Subresource: subresource, ForceAllowCreate: patchType == types.ApplyYAMLPatchType})
 	if err != nil {
 		h.writeError(w, r, err)
