@@ -71,13 +71,9 @@ func (p *Plugin) Admit(ctx context.Context, a *admission.Attributes) error {
 	if err != nil {
 		return apierrors.NewInternalError(fmt.Errorf("list mutating admission policies: %w", err))
 	}
-	live := make([]types.UID, len(policies))
-	byName := make(map[string]*admissionregistrationv1.MutatingAdmissionPolicy, len(policies))
-	for i := range policies {
-		byName[policies[i].Name] = &policies[i]
-		live[i] = policies[i].UID
-	}
-	p.programs.Prune(live)
+	byName := policycel.Index(&p.programs, policies, func(policy *admissionregistrationv1.MutatingAdmissionPolicy) (string, types.UID) {
+		return policy.Name, policy.UID
+	})
 	r, err := policycel.NewRequest(ctx, a, policycel.RequestSources{Namespace: p.src.Namespace, User: p.src.User})
 	if err != nil {
 		return apierrors.NewInternalError(err)
@@ -118,24 +114,12 @@ func (p *Plugin) apply(ctx context.Context, r *policycel.Request, policy *admiss
 		}
 		return refusal(r, policy.Name, b.Name, message)
 	}
-	if policy.Spec.MatchConstraints == nil {
-		return nil, nil // invalid: a policy without constraints matches nothing
+	selected, problem := r.Selects(ctx, policy.Spec.MatchConstraints, b.Spec.MatchResources)
+	if problem != "" {
+		return nil, fail(problem)
 	}
-	ok, err := r.Matches(ctx, policy.Spec.MatchConstraints)
-	if err != nil {
-		return nil, fail(fmt.Sprintf("failed to configure policy: %v", err))
-	}
-	if !ok {
+	if !selected {
 		return nil, nil
-	}
-	if b.Spec.MatchResources != nil {
-		ok, err := r.Matches(ctx, b.Spec.MatchResources)
-		if err != nil {
-			return nil, fail(fmt.Sprintf("failed to configure binding: %v", err))
-		}
-		if !ok {
-			return nil, nil
-		}
 	}
 	pr, err := p.programs.Get(policy.UID, policy.ResourceVersion, func() (*program, error) { return compilePolicy(policy) })
 	if err != nil {

@@ -206,6 +206,20 @@ func (c *Cache[T]) Prune(live []types.UID) {
 	}
 }
 
+// Index maps policies by name and forgets the programs of policies that
+// are gone; name returns a policy's name and uid.
+func Index[P any, T any](c *Cache[T], policies []P, name func(*P) (string, types.UID)) map[string]*P {
+	live := make([]types.UID, len(policies))
+	byName := make(map[string]*P, len(policies))
+	for i := range policies {
+		n, uid := name(&policies[i])
+		byName[n] = &policies[i]
+		live[i] = uid
+	}
+	c.Prune(live)
+	return byName
+}
+
 // Len is the number of cached programs.
 func (c *Cache[T]) Len() int {
 	c.mu.Lock()

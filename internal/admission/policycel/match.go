@@ -40,6 +40,28 @@ func (r *Request) Matches(ctx context.Context, mr *admissionregistrationv1.Match
 	return false, nil
 }
 
+// Selects reports whether a binding applies to the request: its policy's
+// matchConstraints (a policy without them matches nothing) and the
+// binding's own matchResources, when set, must both match. A selector that
+// cannot be evaluated comes back as the problem, worded as upstream words
+// it, for the caller's failure policy.
+func (r *Request) Selects(ctx context.Context, constraints, bindingResources *admissionregistrationv1.MatchResources) (bool, string) {
+	if constraints == nil {
+		return false, ""
+	}
+	ok, err := r.Matches(ctx, constraints)
+	if err != nil {
+		return false, fmt.Sprintf("failed to configure policy: %v", err)
+	}
+	if !ok || bindingResources == nil {
+		return ok, ""
+	}
+	if ok, err = r.Matches(ctx, bindingResources); err != nil {
+		return false, fmt.Sprintf("failed to configure binding: %v", err)
+	}
+	return ok, ""
+}
+
 // Selector parses s; nil selects everything, as an empty selector does.
 func Selector(s *metav1.LabelSelector) (labels.Selector, error) {
 	if s == nil {

@@ -27,24 +27,12 @@ func (p *Plugin) evaluate(ctx context.Context, r *policycel.Request, policy *adm
 		}
 		return &denial{policy: policy.Name, binding: b.Name, message: message}
 	}
-	if policy.Spec.MatchConstraints == nil {
-		return nil, nil // invalid: a policy without constraints matches nothing
+	selected, problem := r.Selects(ctx, policy.Spec.MatchConstraints, b.Spec.MatchResources)
+	if problem != "" {
+		return fail(problem), nil
 	}
-	ok, err := r.Matches(ctx, policy.Spec.MatchConstraints)
-	if err != nil {
-		return fail(fmt.Sprintf("failed to configure policy: %v", err)), nil
-	}
-	if !ok {
+	if !selected {
 		return nil, nil
-	}
-	if b.Spec.MatchResources != nil {
-		ok, err := r.Matches(ctx, b.Spec.MatchResources)
-		if err != nil {
-			return fail(fmt.Sprintf("failed to configure binding: %v", err)), nil
-		}
-		if !ok {
-			return nil, nil
-		}
 	}
 	pr, err := p.programs.Get(policy.UID, policy.ResourceVersion, func() (*program, error) { return compilePolicy(policy) })
 	if err != nil {

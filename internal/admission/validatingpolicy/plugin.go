@@ -75,13 +75,9 @@ func (p *Plugin) Admit(ctx context.Context, a *admission.Attributes) error {
 	if err != nil {
 		return apierrors.NewInternalError(fmt.Errorf("list validating admission policies: %w", err))
 	}
-	live := make([]types.UID, len(policies))
-	byName := make(map[string]*admissionregistrationv1.ValidatingAdmissionPolicy, len(policies))
-	for i := range policies {
-		byName[policies[i].Name] = &policies[i]
-		live[i] = policies[i].UID
-	}
-	p.programs.Prune(live)
+	byName := policycel.Index(&p.programs, policies, func(policy *admissionregistrationv1.ValidatingAdmissionPolicy) (string, types.UID) {
+		return policy.Name, policy.UID
+	})
 	r, err := policycel.NewRequest(ctx, a, policycel.RequestSources{Namespace: p.src.Namespace, User: p.src.User})
 	if err != nil {
 		return apierrors.NewInternalError(err)
