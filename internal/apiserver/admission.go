@@ -145,14 +145,10 @@ func mutatingPolicySources(stores map[schema.GroupVersionResource]*registry.Stor
 	}
 }
 
-// listCached lists every object of store from its watch cache, or from
-// storage when the cache is stopping (shutdown).
+// listCached lists every object of store from its watch cache (which
+// keeps serving what it holds while the server shuts down).
 func listCached(ctx context.Context, store *registry.Store) (runtime.Object, error) {
-	list, err := store.List(ctx, "", &metav1.ListOptions{ResourceVersion: "0"})
-	if err != nil {
-		list, err = store.List(ctx, "", &metav1.ListOptions{})
-	}
-	return list, err
+	return store.List(ctx, "", &metav1.ListOptions{ResourceVersion: "0"})
 }
 
 // policyReaders is what both kinds of admission policy read besides

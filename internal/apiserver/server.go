@@ -248,16 +248,11 @@ func ok(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }
 
 // customColumns returns the printer columns of a custom resource or list.
 func customColumns(custom *customresources.Manager, obj runtime.Object) ([]apiextensionsv1.CustomResourceColumnDefinition, bool) {
-	var gvk schema.GroupVersionKind
-	switch u := obj.(type) {
-	case *unstructured.Unstructured:
-		gvk = u.GroupVersionKind()
-	case *unstructured.UnstructuredList:
-		gvk = u.GroupVersionKind()
-	default:
-		return nil, false
+	switch obj.(type) {
+	case *unstructured.Unstructured, *unstructured.UnstructuredList:
+		return custom.Columns(obj.GetObjectKind().GroupVersionKind())
 	}
-	return custom.Columns(gvk)
+	return nil, false
 }
 
 // isLongRunning tells watches and streams, which hold a connection for as

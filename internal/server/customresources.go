@@ -2,11 +2,9 @@ package server
 
 import (
 	"net/http"
-	"reflect"
 	"slices"
 	"sync/atomic"
 
-	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -93,16 +91,9 @@ func (d *customDocuments) update(served []customresources.Served) {
 func openAPIKind(s customresources.Served) openapi.CustomKind {
 	r := s.Resource
 	k := openapi.CustomKind{GVK: r.GroupVersionKind(), ListKind: r.ListKind, Resource: r.GVR.Resource,
-		Namespaced: r.Namespaced, Verbs: r.Verbs}
+		Namespaced: r.Namespaced, Verbs: r.Verbs, Subresources: openAPISubresources(r.Subresources)}
 	if s.Version.Schema != nil {
 		k.Schema = s.Version.Schema.OpenAPIV3Schema
-	}
-	for _, sub := range r.Subresources {
-		os := openapi.Subresource{Name: sub.Name, GVK: sub.GVK, Verbs: sub.Verbs}
-		if sub.Name == "scale" {
-			os.Type = reflect.TypeFor[autoscalingv1.Scale]()
-		}
-		k.Subresources = append(k.Subresources, os)
 	}
 	return k
 }

@@ -21,16 +21,24 @@ func openAPIKinds(catalog []resources.Resource) []openapi.Kind {
 		if r.NewList != nil {
 			k.ListType = reflect.TypeOf(r.NewList()).Elem()
 		}
-		for _, sub := range r.Subresources {
-			s := openapi.Subresource{Name: sub.Name, GVK: sub.GVK, Verbs: sub.Verbs}
-			if !sub.GVK.Empty() {
-				if obj, err := resources.Scheme().New(sub.GVK); err == nil {
-					s.Type = reflect.TypeOf(obj).Elem()
-				}
-			}
-			k.Subresources = append(k.Subresources, s)
-		}
+		k.Subresources = openAPISubresources(r.Subresources)
 		kinds = append(kinds, k)
 	}
 	return kinds
+}
+
+// openAPISubresources describes a resource's subresources for OpenAPI:
+// those of another kind (scale) with its Go type from the scheme.
+func openAPISubresources(subs []resources.Subresource) []openapi.Subresource {
+	var out []openapi.Subresource
+	for _, sub := range subs {
+		s := openapi.Subresource{Name: sub.Name, GVK: sub.GVK, Verbs: sub.Verbs}
+		if !sub.GVK.Empty() {
+			if obj, err := resources.Scheme().New(sub.GVK); err == nil {
+				s.Type = reflect.TypeOf(obj).Elem()
+			}
+		}
+		out = append(out, s)
+	}
+	return out
 }

@@ -105,7 +105,6 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		_ = listener.Close()
 		return fmt.Errorf("discovery: %w", err)
 	}
-
 	docs, err := openapi.New(openAPIKinds(catalog))
 	if err != nil {
 		_ = listener.Close()

@@ -48,14 +48,11 @@ func newServing(ctx context.Context, crd *apiextensionsv1.CustomResourceDefiniti
 	if storageVersion == "" {
 		return nil, fmt.Errorf("custom resource definition %s has no storage version", crd.Name)
 	}
-	names := crd.Status.AcceptedNames
-	if names.Kind == "" {
-		names = crd.Spec.Names
-	}
+	names := acceptedNames(crd.Spec.Names)
 	group := crd.Spec.Group
 	storedGV := schema.GroupVersion{Group: group, Version: storageVersion}
 	newStored := newObjectFunc(storedGV.WithKind(names.Kind))
-	newStoredList := newListFunc(storedGV.WithKind(listKind(names)))
+	newStoredList := newListFunc(storedGV.WithKind(names.ListKind))
 	s := &serving{crd: crd, generation: crd.Generation, stores: map[string]*registry.Store{}}
 	prefix := "/registry/" + group + "/" + names.Plural + "/"
 	s.cache = watchcache.New(watchcache.Config{
@@ -78,7 +75,7 @@ func newServing(ctx context.Context, crd *apiextensionsv1.CustomResourceDefiniti
 		if err != nil {
 			return nil, fmt.Errorf("schema of %s version %s: %w", crd.Name, v.Name, err)
 		}
-		res := resourceOf(crd, names, v)
+		res := resourceOf(crd, names, v, storedGV.WithKind(names.Kind))
 		gv := res.GVR.GroupVersion()
 		store := &registry.Store{
 			Resource: res,
@@ -109,31 +106,24 @@ func newServing(ctx context.Context, crd *apiextensionsv1.CustomResourceDefiniti
 	return s, nil
 }
 
-// resourceOf describes one version of crd as a served resource.
+// resourceOf describes one version of crd, whose names (defaulted) are
+// names and whose objects are stored as storedAs, as a served resource.
 func resourceOf(crd *apiextensionsv1.CustomResourceDefinition, names apiextensionsv1.CustomResourceDefinitionNames,
-	v *apiextensionsv1.CustomResourceDefinitionVersion) *resources.Resource {
+	v *apiextensionsv1.CustomResourceDefinitionVersion, storedAs schema.GroupVersionKind) *resources.Resource {
 	gv := schema.GroupVersion{Group: crd.Spec.Group, Version: v.Name}
-	singular := names.Singular
-	if singular == "" {
-		singular = strings.ToLower(names.Kind)
-	}
 	res := &resources.Resource{
-		GVR:          gv.WithResource(names.Plural),
-		Kind:         names.Kind,
-		ListKind:     listKind(names),
-		SingularName: singular,
-		Namespaced:   crd.Spec.Scope == apiextensionsv1.NamespaceScoped,
-		ShortNames:   names.ShortNames,
-		Categories:   names.Categories,
-		Verbs:        resources.VerbsCRUD,
-		New:          newObjectFunc(gv.WithKind(names.Kind)),
-		NewList:      newListFunc(gv.WithKind(listKind(names))),
-		Custom:       true,
-	}
-	for _, sv := range crd.Spec.Versions {
-		if sv.Storage {
-			res.StorageVersion = schema.GroupVersionKind{Group: crd.Spec.Group, Version: sv.Name, Kind: names.Kind}
-		}
+		GVR:            gv.WithResource(names.Plural),
+		Kind:           names.Kind,
+		ListKind:       names.ListKind,
+		SingularName:   names.Singular,
+		StorageVersion: storedAs,
+		Namespaced:     crd.Spec.Scope == apiextensionsv1.NamespaceScoped,
+		ShortNames:     names.ShortNames,
+		Categories:     names.Categories,
+		Verbs:          resources.VerbsCRUD,
+		New:            newObjectFunc(gv.WithKind(names.Kind)),
+		NewList:        newListFunc(gv.WithKind(names.ListKind)),
+		Custom:         true,
 	}
 	if sub := v.Subresources; sub != nil {
 		if sub.Scale != nil {
@@ -159,13 +149,6 @@ func selectablePaths(fields []apiextensionsv1.SelectableField) []string {
 		out[i] = strings.TrimPrefix(f.JSONPath, ".")
 	}
 	return out
-}
-
-func listKind(names apiextensionsv1.CustomResourceDefinitionNames) string {
-	if names.ListKind != "" {
-		return names.ListKind
-	}
-	return names.Kind + "List"
 }
 
 func newObjectFunc(gvk schema.GroupVersionKind) func() runtime.Object {

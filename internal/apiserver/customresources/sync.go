@@ -55,7 +55,6 @@ func (m *Manager) serve(ctx context.Context, crd *apiextensionsv1.CustomResource
 		return nil
 	}
 	served := crd.DeepCopy()
-	served.Status.AcceptedNames = acceptedNames(crd.Spec.Names)
 	s, err := newServing(ctx, served, m.cfg.Backend, m.cfg.NewSchema)
 	if err != nil {
 		return err

@@ -2,9 +2,7 @@ package endpoints
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"slices"
 
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -37,16 +35,5 @@ func (h *Handler) admitted(w http.ResponseWriter, store *registry.Store, info Re
 			return nil, err
 		}
 		return a.Object, nil
-	}
-}
-
-// warn adds admission's warnings to the response, each once (an update's
-// retries are admitted again).
-func warn(w http.ResponseWriter, warnings []string) {
-	for _, m := range warnings {
-		value := fmt.Sprintf("299 - %q", m)
-		if !slices.Contains(w.Header().Values("Warning"), value) {
-			w.Header().Add("Warning", value)
-		}
 	}
 }

@@ -134,9 +134,7 @@ func pruneUnknownFields(w http.ResponseWriter, r *http.Request, store *registry.
 			kind, store.Resource.GVR.Version, kind, strings.Join(messages, ", ")))
 	case "Ignore":
 	default:
-		for _, m := range messages {
-			w.Header().Add("Warning", fmt.Sprintf("299 - %q", m))
-		}
+		warn(w, messages)
 	}
 	return nil
 }
@@ -191,9 +189,7 @@ func decodeValidatedAs(w http.ResponseWriter, r *http.Request, info runtime.Seri
 	obj, gotGVK, err := decoder.Decode(data, &gvk, newObj())
 	if err != nil && runtime.IsStrictDecodingError(err) && validation != "Strict" {
 		if validation != "Ignore" {
-			for _, e := range strictErrors(err) {
-				w.Header().Add("Warning", fmt.Sprintf("299 - %q", e))
-			}
+			warn(w, strictErrors(err))
 		}
 		obj, gotGVK, err = info.Serializer.Decode(data, &gvk, newObj())
 	}

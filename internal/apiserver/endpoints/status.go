@@ -2,7 +2,9 @@ package endpoints
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -50,4 +52,15 @@ func unsupportedMediaType(contentType string) error {
 // WriteError writes err as a Status; the filters use it for their errors.
 func (h *Handler) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	h.writeError(w, r, err)
+}
+
+// warn adds warnings to the response (Warning headers, as Kubernetes
+// words them), each once: an update's retries decode and admit again.
+func warn(w http.ResponseWriter, warnings []string) {
+	for _, m := range warnings {
+		value := fmt.Sprintf("299 - %q", m)
+		if !slices.Contains(w.Header().Values("Warning"), value) {
+			w.Header().Add("Warning", value)
+		}
+	}
 }

@@ -5,7 +5,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -21,8 +20,7 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, code int, obj 
 // or not.
 func (h *Handler) respondAs(w http.ResponseWriter, r *http.Request, code int, obj runtime.Object, gv schema.GroupVersion, tables bool) {
 	infos := h.infos
-	switch obj.(type) {
-	case *unstructured.Unstructured, *unstructured.UnstructuredList:
+	if isCustom(obj) {
 		infos = h.textInfos
 	}
 	out, err := negotiateOutputOf(r, infos, tables)
