@@ -32,7 +32,7 @@ type podSet struct {
 // to the cache.
 func (c *Controller) claimPods(ctx context.Context, rs *appsv1.ReplicaSet, selector labels.Selector) (podSet, error) {
 	var set podSet
-	owned := controller.Owned[*corev1.Pod](c.podIndex, rs.UID)
+	owned := c.owned.Owned(rs.UID)
 	orphans := controller.ByIndex[*corev1.Pod](c.podIndex, controller.OwnerIndex, controller.OrphanKey(rs.Namespace))
 	var errs []error
 	for _, pod := range owned {

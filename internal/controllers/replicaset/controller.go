@@ -55,6 +55,8 @@ type Controller struct {
 	client   kubernetes.Interface
 	pods     corelisters.PodLister
 	podIndex cache.Indexer
+	// owned files the pods by controller, for syncs' walks of their pods.
+	owned    *controller.OwnedSets[*corev1.Pod]
 	synced   []cache.InformerSynced
 	clock    clock.PassiveClock
 	recorder events.EventRecorder
@@ -87,7 +89,8 @@ func newController(cfg Config, k kind, name string, hasTerminating bool) (*Contr
 		client:         cfg.Client,
 		pods:           cfg.Pods.Lister(),
 		podIndex:       cfg.Pods.Informer().GetIndexer(),
-		synced:         []cache.InformerSynced{k.informer().HasSynced, cfg.Pods.Informer().HasSynced},
+		owned:          controller.NewOwnedSets[*corev1.Pod](),
+		synced:         []cache.InformerSynced{k.informer().HasSynced},
 		clock:          cfg.Clock,
 		recorder:       cfg.Recorder,
 		hasTerminating: hasTerminating,
@@ -112,13 +115,16 @@ func newController(cfg Config, k kind, name string, hasTerminating bool) (*Contr
 	}); err != nil {
 		return nil, fmt.Errorf("watch %s: %w", k.gvk().Kind, err)
 	}
-	if _, err := cfg.Pods.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.addPod,
-		UpdateFunc: c.updatePod,
-		DeleteFunc: c.deletePod,
-	}); err != nil {
+	// The pods are filed by owner before the owner is queued.
+	pods, err := cfg.Pods.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { c.owned.OnAdd(obj); c.addPod(obj) },
+		UpdateFunc: func(old, obj any) { c.owned.OnUpdate(old, obj); c.updatePod(old, obj) },
+		DeleteFunc: func(obj any) { c.owned.OnDelete(obj); c.deletePod(obj) },
+	})
+	if err != nil {
 		return nil, fmt.Errorf("watch pods: %w", err)
 	}
+	c.synced = append(c.synced, pods.HasSynced)
 	return c, nil
 }
 

@@ -131,7 +131,7 @@ func (c *Controller) relatedPods(rs *appsv1.ReplicaSet, active []*corev1.Pod) []
 		if sibling.GetUID() == rs.UID {
 			continue
 		}
-		for _, pod := range controller.Owned[*corev1.Pod](c.podIndex, sibling.GetUID()) {
+		for _, pod := range c.owned.Owned(sibling.GetUID()) {
 			if pod.DeletionTimestamp == nil && !finished(pod) {
 				related = append(related, pod)
 			}

@@ -1,6 +1,9 @@
 package replicaset
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -162,5 +165,44 @@ func TestPodsToDelete(t *testing.T) {
 				t.Errorf("podsToDelete (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestFirstRankedIsSortedPrefix checks the heap selection against sorting
+// every pod, over sets with many ties on the leading keys, for every n.
+func TestFirstRankedIsSortedPrefix(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 20 {
+		candidates := make([]*corev1.Pod, 40+round*7)
+		for i := range candidates {
+			var opts []podOpt
+			if rng.IntN(4) > 0 {
+				opts = append(opts, onNode(fmt.Sprintf("n%d", rng.IntN(5))))
+			}
+			switch rng.IntN(3) {
+			case 0:
+				opts = append(opts, phase(corev1.PodRunning))
+			case 1:
+				opts = append(opts, readySince(t0.Add(time.Duration(rng.IntN(3))*time.Minute)))
+			}
+			candidates[i] = testPod(fmt.Sprintf("p%03d", rng.IntN(1000)*1000+i), opts...)
+		}
+		sorted := make([]rankedPod, len(candidates))
+		for i, pod := range candidates {
+			sorted[i] = newRankedPod(pod, rng.IntN(3))
+		}
+		ranked := slices.Clone(sorted)
+		slices.SortFunc(sorted, compareForDeletion)
+		for n := 0; n <= len(candidates); n++ {
+			got := firstRanked(slices.Clone(ranked), n)
+			if len(got) != n {
+				t.Fatalf("round %d, n %d: got %d pods", round, n, len(got))
+			}
+			for i := range got {
+				if got[i].pod != sorted[i].pod {
+					t.Fatalf("round %d, n %d: position %d is %s, sorting puts %s there", round, n, i, got[i].pod.Name, sorted[i].pod.Name)
+				}
+			}
+		}
 	}
 }

@@ -1,0 +1,76 @@
+package controller
+
+import (
+	"slices"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
+)
+
+func ownedPod(name string, owner types.UID) *corev1.Pod {
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID("uid-" + name)}}
+	if owner != "" {
+		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: string(owner), UID: owner, Controller: ptr.To(true)}}
+	}
+	return p
+}
+
+func ownedNames(s *OwnedSets[*corev1.Pod], owner types.UID) []string {
+	var names []string
+	for _, p := range s.Owned(owner) {
+		names = append(names, p.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func TestOwnedSetsFollowEvents(t *testing.T) {
+	s := NewOwnedSets[*corev1.Pod]()
+	for _, name := range []string{"a", "b", "c", "d"} {
+		s.OnAdd(ownedPod(name, "rs1"))
+	}
+	s.OnAdd(ownedPod("orphan", ""))
+	s.OnAdd("not a pod")
+	check := func(owner types.UID, want ...string) {
+		t.Helper()
+		if got := ownedNames(s, owner); !slices.Equal(got, want) {
+			t.Errorf("owned by %s = %v, want %v", owner, got, want)
+		}
+	}
+	check("rs1", "a", "b", "c", "d")
+	check("", []string(nil)...)
+
+	// A new version replaces the filed one; a new controller moves it.
+	newer := ownedPod("b", "rs1")
+	newer.ResourceVersion = "2"
+	s.OnUpdate(ownedPod("b", "rs1"), newer)
+	if got := s.Owned("rs1"); !slices.Contains(got, newer) {
+		t.Errorf("the update did not replace b: %v", got)
+	}
+	s.OnUpdate(ownedPod("a", "rs1"), ownedPod("a", "rs2"))
+	check("rs1", "b", "c", "d")
+	check("rs2", "a")
+
+	// Released (no controller), deleted, deleted through a tombstone.
+	s.OnUpdate(ownedPod("c", "rs1"), ownedPod("c", ""))
+	s.OnDelete(ownedPod("d", "rs1"))
+	s.OnDelete(cache.DeletedFinalStateUnknown{Key: "ns/a", Obj: ownedPod("a", "rs2")})
+	check("rs1", "b")
+	check("rs2", []string(nil)...)
+	s.OnDelete(ownedPod("b", "rs1"))
+	s.OnDelete(ownedPod("never-filed", "rs1"))
+	check("rs1", []string(nil)...)
+	if len(s.byOwner) != 0 || len(s.ownerOf) != 0 {
+		t.Errorf("empty sets still hold %d owners, %d objects", len(s.byOwner), len(s.ownerOf))
+	}
+
+	// Owned returns a copy: changing it does not change the sets.
+	s.OnAdd(ownedPod("e", "rs3"))
+	got := s.Owned("rs3")
+	got[0] = nil
+	check("rs3", "e")
+}
