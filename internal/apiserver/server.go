@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/pprof"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -227,7 +228,7 @@ func New(cfg Config) (*APIServer, error) {
 		}
 	})
 	writeError := resourceHandler.WriteError
-	handler := filters.MaxInFlight(root, filters.DefaultMaxReadOnlyInFlight, filters.DefaultMaxMutatingInFlight, filters.DefaultQueueWait, isLongRunning, writeError)
+	handler := filters.MaxInFlight(root, filters.DefaultMaxReadOnlyInFlight, filters.DefaultMaxMutatingInFlight, filters.DefaultQueueWait, isUnlimited, writeError)
 	handler = filters.Authorize(handler, func(r *http.Request) bool { return isPublicPath(r.URL.Path) || virtual.selfReview(r) }, writeError)
 	tokens, reviewTokens, err := tokenAuthenticators(cfg, resourceHandler.ServiceAccountObjects())
 	if err != nil {
@@ -260,6 +261,21 @@ func customColumns(custom *customresources.Manager, obj runtime.Object) ([]apiex
 func isLongRunning(r *http.Request) bool {
 	info := endpoints.RequestInfoFor(r)
 	return info.Verb == "watch" || longRunningSubresources[info.Subresource]
+}
+
+// isUnlimited tells the requests the in-flight limits do not count: the
+// long-running ones, and those of system:masters, which kube-apiserver's
+// "exempt" priority level serves without limit. The server's own
+// controllers and scheduler are system:masters: their bindings and pod
+// creations, refused with 429 when the node agents' status reports filled
+// the mutating slots, each slept a whole Retry-After second, and the
+// scheduler's bounded bindings in flight stalled its loop.
+func isUnlimited(r *http.Request) bool {
+	if isLongRunning(r) {
+		return true
+	}
+	u, ok := filters.UserFrom(r.Context())
+	return ok && slices.Contains(u.Groups, filters.MastersGroup)
 }
 
 // isPublicPath lists what anyone may read, as upstream's

@@ -27,12 +27,13 @@ const retryAfterSeconds = 1
 // into a stall); at most as many requests as the limit wait, and the
 // rest, like those still waiting after queueWait, get 429 TooManyRequests,
 // so an overload sheds load instead of queueing without bound. Requests
-// for which longRunning is true (watches, streams) are not counted.
-func MaxInFlight(next http.Handler, readOnly, mutating int, queueWait time.Duration, longRunning func(*http.Request) bool, writeError ErrorWriter) http.Handler {
+// for which unlimited is true (watches, streams, exempt users) are not
+// counted.
+func MaxInFlight(next http.Handler, readOnly, mutating int, queueWait time.Duration, unlimited func(*http.Request) bool, writeError ErrorWriter) http.Handler {
 	read := newLimiter(readOnly)
 	write := newLimiter(mutating)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if longRunning(r) {
+		if unlimited(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

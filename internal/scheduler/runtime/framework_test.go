@@ -355,3 +355,38 @@ func TestParallelizeCoversEveryIndexOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestParallelizeStopsOnCancel checks that no item starts after the
+// context ends and none runs after Parallelize returns.
+func TestParallelizeStopsOnCancel(t *testing.T) {
+	f, err := runtime.New(context.Background(), runtime.Config{Parallelism: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		ctx, cancel := context.WithCancel(context.Background())
+		var ran, afterCancel atomic.Int32
+		var returned atomic.Bool
+		f.Parallelize(ctx, 10000, func(int) {
+			if returned.Load() {
+				t.Error("an item ran after Parallelize returned")
+			}
+			if ctx.Err() != nil {
+				afterCancel.Add(1)
+			}
+			if ran.Add(1) == 100 {
+				cancel()
+			}
+		})
+		returned.Store(true)
+		cancel()
+		// Items already inside a chunk when the context ended finish
+		// their chunk; no new chunk starts.
+		if n := ran.Load(); n < 100 || n >= 10000 {
+			t.Fatalf("%d items ran, want at least 100 and not all", n)
+		}
+		if afterCancel.Load() > 2*100 {
+			t.Fatalf("%d items ran after the cancel", afterCancel.Load())
+		}
+	}
+}
