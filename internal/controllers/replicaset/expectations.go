@@ -39,7 +39,7 @@ func (e *expectations) satisfied(key string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	x, ok := e.m[key]
-	if !ok || (x.creations <= 0 && x.deletions.Len() == 0) {
+	if !ok || !x.outstanding() {
 		return true
 	}
 	return e.clock.Since(x.at) > expectationsTTL
@@ -61,26 +61,38 @@ func (e *expectations) expectDeletions(key string, pods []string) {
 }
 
 // creationObserved counts one creation for key as seen (or as never going
-// to happen, when the create failed).
-func (e *expectations) creationObserved(key string) { e.lowerCreations(key, 1) }
+// to happen, when the create failed). It reports whether that met the
+// last outstanding expectation, when a sync can act again.
+func (e *expectations) creationObserved(key string) bool { return e.lowerCreations(key, 1) }
 
-func (e *expectations) lowerCreations(key string, n int) {
+func (e *expectations) lowerCreations(key string, n int) (met bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if x, ok := e.m[key]; ok {
+		before := x.outstanding()
 		x.creations -= n
+		return before && !x.outstanding()
 	}
+	return false
 }
 
 // deletionObserved marks the deletion of pod as seen for key (or as never
-// going to happen).
-func (e *expectations) deletionObserved(key, pod string) {
+// going to happen). It reports whether that met the last outstanding
+// expectation.
+func (e *expectations) deletionObserved(key, pod string) (met bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if x, ok := e.m[key]; ok {
+		before := x.outstanding()
 		x.deletions.Delete(pod)
+		return before && !x.outstanding()
 	}
+	return false
 }
+
+// outstanding reports whether creations or deletions are still to be
+// seen.
+func (x *expectation) outstanding() bool { return x.creations > 0 || x.deletions.Len() > 0 }
 
 // forget drops key, whose controller is gone.
 func (e *expectations) forget(key string) {

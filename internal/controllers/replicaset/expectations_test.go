@@ -34,3 +34,34 @@ func TestExpectations(t *testing.T) {
 		}
 	}
 }
+
+// TestExpectationsReportTheLastObservation checks that exactly the
+// observation meeting the last outstanding expectation says so.
+func TestExpectationsReportTheLastObservation(t *testing.T) {
+	e := newExpectations(clocktesting.NewFakePassiveClock(t0))
+	const key = "ns/rs"
+	if e.creationObserved(key) || e.deletionObserved(key, "ns/a") {
+		t.Error("an observation for a key with no expectations met one")
+	}
+	e.expectCreations(key, 2)
+	if e.creationObserved(key) {
+		t.Error("the first of two creations met the expectations")
+	}
+	if !e.creationObserved(key) {
+		t.Error("the second of two creations did not meet the expectations")
+	}
+	if e.creationObserved(key) {
+		t.Error("a creation past the expected ones met them again")
+	}
+	e.expectDeletions(key, []string{"ns/a", "ns/b"})
+	if e.deletionObserved(key, "ns/a") || e.deletionObserved(key, "ns/a") {
+		t.Error("the first of two deletions (seen twice) met the expectations")
+	}
+	if !e.deletionObserved(key, "ns/b") {
+		t.Error("the last deletion did not meet the expectations")
+	}
+	e.expectCreations(key, 3)
+	if !e.lowerCreations(key, 3) {
+		t.Error("lowering by every outstanding creation did not meet the expectations")
+	}
+}

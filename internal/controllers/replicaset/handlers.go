@@ -45,6 +45,18 @@ func (c *Controller) enqueueForPodCount(key string) {
 	c.loop.Enqueue(key)
 }
 
+// enqueueObserved queues key after the informer showed one of its pods
+// come or go: at once when that met the last expectation of its previous
+// sync, which is waiting to create or delete the next batch; otherwise as
+// enqueueForPodCount.
+func (c *Controller) enqueueObserved(key string, met bool) {
+	if met {
+		c.loop.Enqueue(key)
+		return
+	}
+	c.enqueueForPodCount(key)
+}
+
 // updateOwner queues an updated object of the controller's kind. A change
 // of its spec (a new generation) or its deletion is acted on at once; any
 // other change is most often the status this controller just wrote, and
@@ -83,8 +95,7 @@ func (c *Controller) addPod(obj any) {
 	}
 	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
 		if key := c.ownerKey(pod.Namespace, ref); key != "" {
-			c.exp.creationObserved(key)
-			c.enqueueForPodCount(key)
+			c.enqueueObserved(key, c.exp.creationObserved(key))
 		}
 		return
 	}
@@ -145,8 +156,7 @@ func (c *Controller) deletePod(obj any) {
 		return // an orphan's deletion changes nobody's count
 	}
 	if key := c.ownerKey(pod.Namespace, ref); key != "" {
-		c.exp.deletionObserved(key, pod.Namespace+"/"+pod.Name)
-		c.enqueueForPodCount(key)
+		c.enqueueObserved(key, c.exp.deletionObserved(key, pod.Namespace+"/"+pod.Name))
 	}
 }
 
