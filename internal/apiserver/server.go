@@ -19,7 +19,6 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -249,11 +248,10 @@ func ok(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }
 
 // customColumns returns the printer columns of a custom resource or list.
 func customColumns(custom *customresources.Manager, obj runtime.Object) ([]apiextensionsv1.CustomResourceColumnDefinition, bool) {
-	switch obj.(type) {
-	case *unstructured.Unstructured, *unstructured.UnstructuredList:
-		return custom.Columns(obj.GetObjectKind().GroupVersionKind())
+	if !endpoints.IsCustom(obj) {
+		return nil, false
 	}
-	return nil, false
+	return custom.Columns(obj.GetObjectKind().GroupVersionKind())
 }
 
 // isLongRunning tells watches and streams, which hold a connection for as

@@ -5,6 +5,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
 )
 
 // OwnedSets files an informer's objects by the UID of their controller,
@@ -128,9 +129,4 @@ func (s *OwnedSets[T]) removeLocked(key string) {
 }
 
 // objectKey is obj's namespace/name, the informer's key for it.
-func objectKey(obj metav1.Object) string {
-	if ns := obj.GetNamespace(); ns != "" {
-		return ns + "/" + obj.GetName()
-	}
-	return obj.GetName()
-}
+func objectKey(obj metav1.Object) string { return cache.MetaObjectToName(obj).String() }

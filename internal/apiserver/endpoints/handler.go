@@ -256,15 +256,15 @@ func (h *Handler) infosFor(store *registry.Store) []runtime.SerializerInfo {
 // are encoded as they are, without the scheme's conversion (which also
 // sets the kind on the object, shared with other readers).
 func (h *Handler) encoderFor(s runtime.Encoder, obj runtime.Object, gv schema.GroupVersion) runtime.Encoder {
-	if isCustom(obj) {
+	if IsCustom(obj) {
 		return s
 	}
 	return h.codecs.EncoderForVersion(s, gv)
 }
 
-// isCustom reports a custom resource or a list of them: the only
+// IsCustom reports a custom resource or a list of them: the only
 // unstructured objects the endpoints serve.
-func isCustom(obj runtime.Object) bool {
+func IsCustom(obj runtime.Object) bool {
 	switch obj.(type) {
 	case *unstructured.Unstructured, *unstructured.UnstructuredList:
 		return true

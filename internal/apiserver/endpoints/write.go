@@ -20,7 +20,7 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, code int, obj 
 // or not.
 func (h *Handler) respondAs(w http.ResponseWriter, r *http.Request, code int, obj runtime.Object, gv schema.GroupVersion, tables bool) {
 	infos := h.infos
-	if isCustom(obj) {
+	if IsCustom(obj) {
 		infos = h.textInfos
 	}
 	out, err := negotiateOutputOf(r, infos, tables)
