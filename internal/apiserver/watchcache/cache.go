@@ -36,7 +36,8 @@ type Config struct {
 	NewFunc     func() runtime.Object
 	NewListFunc func() runtime.Object
 	// EventCapacity is how many recent events watchers can resume from.
-	// Default 1000.
+	// Default 4000: several times the lag (watcherQueue) at which a slow
+	// watcher is ended, so that it can resume from the cache.
 	EventCapacity int
 	// Share, if set, makes each object from storage share the parts it has
 	// in common with objects cached before it (sharing.New), before the
@@ -55,6 +56,10 @@ type Cache struct {
 	objects  map[string]runtime.Object
 	rev      int64
 	events   []cachedEvent // ring of recent events, oldest first
+	// horizon is the revision after which events holds every event: that
+	// of the listing the cache started from, or of the last event it
+	// dropped. A watch from horizon or later resumes from the cache.
+	horizon int64
 	ready    bool
 	stopped  bool // Run has ended: nothing will change any more
 	watchers map[*cacheWatcher]struct{}
@@ -77,7 +82,7 @@ var _ storage.Interface = (*Cache)(nil)
 // New returns a cache; Run fills it and keeps it current.
 func New(cfg Config) *Cache {
 	if cfg.EventCapacity == 0 {
-		cfg.EventCapacity = 1000
+		cfg.EventCapacity = 4 * watcherQueue
 	}
 	c := &Cache{cfg: cfg, objects: map[string]runtime.Object{}, watchers: map[*cacheWatcher]struct{}{}}
 	c.cond = sync.NewCond(&c.mu)
@@ -179,7 +184,7 @@ func (c *Cache) replace(items []runtime.Object, rev int64) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.objects, c.rev, c.events, c.ready = objects, rev, nil, true
+	c.objects, c.rev, c.events, c.horizon, c.ready = objects, rev, nil, rev, true
 	for w := range c.watchers {
 		w.stopLocked()
 	}
@@ -213,7 +218,7 @@ func (c *Cache) apply(ev watch.Event) error {
 	} else {
 		c.objects[key] = ev.Object
 	}
-	c.events = appendEvent(c.events, e, c.cfg.EventCapacity)
+	c.events, c.horizon = appendEvent(c.events, e, c.cfg.EventCapacity, c.horizon)
 	c.rev = rev
 	for w := range c.watchers {
 		w.offerLocked(e)
@@ -223,15 +228,19 @@ func (c *Cache) apply(ev watch.Event) error {
 }
 
 // appendEvent adds e to the recent events, which keep at least the last
-// capacity of them. The window grows to twice that and is then cut back in
-// place, so an event costs O(1) amortized instead of a copy of the window.
-func appendEvent(events []cachedEvent, e cachedEvent, capacity int) []cachedEvent {
+// capacity of them, and returns them with the horizon moved past the
+// events it dropped. The window grows to twice that and is then cut back
+// in place, so an event costs O(1) amortized instead of a copy of the
+// window.
+func appendEvent(events []cachedEvent, e cachedEvent, capacity int, horizon int64) ([]cachedEvent, int64) {
 	if len(events) >= 2*capacity {
-		n := copy(events, events[len(events)-capacity+1:])
+		keep := len(events) - capacity + 1
+		horizon = events[keep-1].rev
+		n := copy(events, events[keep:])
 		clear(events[n:]) // let the dropped events' objects be collected
 		events = events[:n]
 	}
-	return append(events, e)
+	return append(events, e), horizon
 }
 
 // progress records that storage has no changes for this prefix up to the

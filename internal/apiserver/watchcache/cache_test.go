@@ -195,6 +195,70 @@ func TestSlowWatcherIsCutOff(t *testing.T) {
 	}
 }
 
+// TestWatchResumesFromCacheAcrossOtherRevisions: a watch from a revision
+// older than the oldest event the cache keeps, but after the last one it
+// dropped (the revisions between are other resources' writes), is served
+// from memory; one from before a dropped event goes to storage.
+func TestWatchResumesFromCacheAcrossOtherRevisions(t *testing.T) {
+	f := newFixture(t) // EventCapacity 100: the window is cut back at 200
+	ctx := context.Background()
+	var last, beforeLastDropped *corev1.ConfigMap
+	for i := range 101 {
+		beforeLastDropped = last
+		last = f.create(t, fmt.Sprintf("/cm/ns/a%03d", i), fmt.Sprintf("a%03d", i), nil)
+	}
+	lastDropped := last.ResourceVersion
+	var gap string
+	for i := range 50 {
+		other := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("x%02d", i), Namespace: "ns"}}
+		out := &corev1.ConfigMap{}
+		if err := f.store.Create(ctx, "/other/ns/"+other.Name, other, out, 0); err != nil {
+			t.Fatal(err)
+		}
+		if i == 25 {
+			gap = out.ResourceVersion
+		}
+	}
+	for i := range 100 {
+		last = f.create(t, fmt.Sprintf("/cm/ns/b%03d", i), fmt.Sprintf("b%03d", i), nil)
+	}
+	rev, err := strconv.ParseInt(last.ResourceVersion, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.cache.mu.Lock()
+	err = f.cache.waitFor(t.Context(), rev)
+	oldest := f.cache.events[0].rev
+	f.cache.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := strconv.ParseInt(gap, 10, 64); g >= oldest-1 {
+		t.Fatalf("revision %d is not older than the cache's oldest event %d: the window was not cut where expected", g, oldest)
+	}
+	for _, tc := range []struct {
+		from      string
+		fromCache bool
+		first     string
+	}{
+		{from: gap, fromCache: true, first: "b000"},
+		{from: lastDropped, fromCache: true, first: "b000"},
+		{from: beforeLastDropped.ResourceVersion, fromCache: false, first: "a100"},
+	} {
+		w, err := f.cache.Watch(ctx, "/cm/", storage.ListOptions{Recursive: true, ResourceVersion: tc.from})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, cached := w.(*cacheWatcher); cached != tc.fromCache {
+			t.Errorf("watch from %s: served from the cache %v, want %v", tc.from, cached, tc.fromCache)
+		}
+		if ev := next(t, w); ev.Type != watch.Added || name(ev) != tc.first {
+			t.Errorf("watch from %s: first event %s %s, want ADDED %s", tc.from, ev.Type, name(ev), tc.first)
+		}
+		w.Stop()
+	}
+}
+
 func next(t *testing.T, w watch.Interface) watch.Event {
 	t.Helper()
 	select {
@@ -219,10 +283,14 @@ func name(ev watch.Event) string {
 func TestAppendEventKeepsTheWindow(t *testing.T) {
 	const capacity = 10
 	var events []cachedEvent
+	var horizon int64
 	for i := int64(1); i <= 100; i++ {
-		events = appendEvent(events, cachedEvent{rev: i}, capacity)
+		events, horizon = appendEvent(events, cachedEvent{rev: i}, capacity, horizon)
 		if len(events) < min(int(i), capacity) || len(events) > 2*capacity {
 			t.Fatalf("after %d events the window holds %d, want between %d and %d", i, len(events), min(int(i), capacity), 2*capacity)
+		}
+		if want := events[0].rev - 1; horizon != want {
+			t.Fatalf("after %d events the horizon is %d, want %d, the last dropped event's", i, horizon, want)
 		}
 		for j := range events {
 			if want := i - int64(len(events)-1-j); events[j].rev != want {

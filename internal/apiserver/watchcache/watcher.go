@@ -51,7 +51,7 @@ func (c *Cache) Watch(ctx context.Context, key string, opts storage.ListOptions)
 			initial = append(initial, cachedEvent{key: k, typ: watch.Added, obj: c.objects[k]})
 		}
 	case int64(rv) == c.rev:
-	case int64(rv) > c.rev || len(c.events) == 0 || int64(rv) < c.events[0].rev-1:
+	case int64(rv) > c.rev || int64(rv) < c.horizon:
 		c.mu.Unlock()
 		return c.cfg.Storage.Watch(ctx, key, opts)
 	default:
