@@ -51,15 +51,15 @@ type Config struct {
 type Cache struct {
 	cfg Config
 
-	mu       sync.RWMutex
-	cond     *sync.Cond // broadcast when rev advances
-	objects  map[string]runtime.Object
-	rev      int64
-	events   []cachedEvent // ring of recent events, oldest first
+	mu      sync.RWMutex
+	cond    *sync.Cond // broadcast when rev advances
+	objects map[string]runtime.Object
+	rev     int64
+	events  []cachedEvent // ring of recent events, oldest first
 	// horizon is the revision after which events holds every event: that
 	// of the listing the cache started from, or of the last event it
 	// dropped. A watch from horizon or later resumes from the cache.
-	horizon int64
+	horizon  int64
 	ready    bool
 	stopped  bool // Run has ended: nothing will change any more
 	watchers map[*cacheWatcher]struct{}
