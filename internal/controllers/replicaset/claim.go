@@ -21,7 +21,7 @@ import (
 type podSet struct {
 	// active pods are owned, not terminating and not finished: they count
 	// towards spec.replicas.
-	active []*corev1.Pod
+	active []ownedPod
 	// terminating counts owned pods being deleted.
 	terminating int32
 }
@@ -31,27 +31,28 @@ type podSet struct {
 // terminating pods are never adopted or released. The returned pods belong
 // to the cache.
 func (c *Controller) claimPods(ctx context.Context, rs *appsv1.ReplicaSet, selector labels.Selector) (podSet, error) {
-	var set podSet
-	owned := c.owned.Owned(rs.UID)
+	set := podSet{active: make([]ownedPod, 0, c.owned.Len(rs.UID))}
+	var unmatched []*corev1.Pod
+	matcher := selectorMatcher{selector: selector}
+	c.owned.Range(rs.UID, func(o *ownedPod) {
+		switch {
+		case o.Facts.terminating:
+			set.terminating++
+		case o.Facts.finished:
+			// no longer a replica
+		case matcher.matches(o):
+			set.active = append(set.active, *o)
+		default:
+			unmatched = append(unmatched, o.Obj)
+		}
+	})
 	orphans := controller.ByIndex[*corev1.Pod](c.podIndex, controller.OwnerIndex, controller.OrphanKey(rs.Namespace))
 	var errs []error
-	for _, pod := range owned {
-		if pod.DeletionTimestamp != nil {
-			set.terminating++
-			continue
-		}
-		if finished(pod) {
-			continue
-		}
-		if selector.Matches(labelsOf(pod)) {
-			set.active = append(set.active, pod)
-			continue
-		}
-		if rs.DeletionTimestamp != nil {
-			continue // the garbage collector decides about a dying owner's pods
-		}
-		if err := c.release(ctx, rs, pod); err != nil {
-			errs = append(errs, err)
+	if rs.DeletionTimestamp == nil { // else the garbage collector decides about a dying owner's pods
+		for _, pod := range unmatched {
+			if err := c.release(ctx, rs, pod); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	canAdopt := c.adoptionCheck(ctx, rs)
@@ -68,7 +69,7 @@ func (c *Controller) claimPods(ctx context.Context, rs *appsv1.ReplicaSet, selec
 		case err != nil:
 			errs = append(errs, err)
 		case adopted != nil:
-			set.active = append(set.active, adopted)
+			set.active = append(set.active, ownedPod{Obj: adopted, Facts: factsOf(adopted, &c.labelForms)})
 		}
 	}
 	return set, errors.Join(errs...)

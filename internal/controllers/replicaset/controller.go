@@ -56,12 +56,14 @@ type Controller struct {
 	pods     corelisters.PodLister
 	podIndex cache.Indexer
 	// owned files the pods by controller, for syncs' walks of their pods.
-	owned    *controller.OwnedSets[*corev1.Pod]
-	synced   []cache.InformerSynced
-	clock    clock.PassiveClock
-	recorder events.EventRecorder
-	exp      *expectations
-	loop     *controller.Loop
+	owned *controller.OwnedSets[*corev1.Pod, podFacts]
+	// labelForms shares the label strings of the pods' facts.
+	labelForms labelForms
+	synced     []cache.InformerSynced
+	clock      clock.PassiveClock
+	recorder   events.EventRecorder
+	exp        *expectations
+	loop       *controller.Loop
 	// hasTerminating is whether the kind's status has terminatingReplicas.
 	hasTerminating bool
 	// podCounts holds how many pods each owner (by key) had at its last
@@ -89,12 +91,12 @@ func newController(cfg Config, k kind, name string, hasTerminating bool) (*Contr
 		client:         cfg.Client,
 		pods:           cfg.Pods.Lister(),
 		podIndex:       cfg.Pods.Informer().GetIndexer(),
-		owned:          controller.NewOwnedSets[*corev1.Pod](),
 		synced:         []cache.InformerSynced{k.informer().HasSynced},
 		clock:          cfg.Clock,
 		recorder:       cfg.Recorder,
 		hasTerminating: hasTerminating,
 	}
+	c.owned = controller.NewOwnedSets(func(pod *corev1.Pod) podFacts { return factsOf(pod, &c.labelForms) })
 	if c.clock == nil {
 		c.clock = clock.RealClock{}
 	}

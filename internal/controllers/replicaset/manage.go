@@ -24,7 +24,7 @@ const burstReplicas = 500
 // manageReplicas creates or deletes pods so that len(active) moves towards
 // spec.replicas. It records expectations before acting, so that syncs
 // running before the informer catches up do not act twice.
-func (c *Controller) manageReplicas(ctx context.Context, key string, rs *appsv1.ReplicaSet, orig runtime.Object, active []*corev1.Pod) error {
+func (c *Controller) manageReplicas(ctx context.Context, key string, rs *appsv1.ReplicaSet, orig runtime.Object, active []ownedPod) error {
 	diff := len(active) - int(replicas(rs))
 	switch {
 	case diff < 0:
@@ -39,7 +39,7 @@ func (c *Controller) manageReplicas(ctx context.Context, key string, rs *appsv1.
 		return err
 	case diff > 0:
 		n := min(diff, burstReplicas)
-		victims := podsToDelete(active, c.relatedPods(rs, active), n)
+		victims := podsToDelete(active, c.nodeCounts(rs, active), n)
 		podKeys := make([]string, len(victims))
 		for i, pod := range victims {
 			podKeys[i] = pod.Namespace + "/" + pod.Name
@@ -118,26 +118,33 @@ func (c *Controller) deletePods(ctx context.Context, key string, orig runtime.Ob
 	return errors.Join(errs...)
 }
 
-// relatedPods returns the active pods of rs and of the replica sets that
-// share its controller (a Deployment's other revisions), to rank victims by
-// how crowded their node is.
-func (c *Controller) relatedPods(rs *appsv1.ReplicaSet, active []*corev1.Pod) []*corev1.Pod {
+// nodeCounts returns how many of the active pods of rs, and of the replica
+// sets that share its controller (a Deployment's other revisions), each
+// node runs, to rank victims by how crowded their node is.
+func (c *Controller) nodeCounts(rs *appsv1.ReplicaSet, active []ownedPod) map[string]int {
+	perNode := map[string]int{}
+	count := func(o *ownedPod) { countOnNode(perNode, o) }
+	for i := range active {
+		count(&active[i])
+	}
 	owner := metav1.GetControllerOfNoCopy(rs)
 	if owner == nil {
-		return active
+		return perNode
 	}
-	related := active
 	for _, sibling := range controller.Owned[metav1.Object](c.kind.informer().GetIndexer(), owner.UID) {
-		if sibling.GetUID() == rs.UID {
-			continue
-		}
-		for _, pod := range c.owned.Owned(sibling.GetUID()) {
-			if pod.DeletionTimestamp == nil && !finished(pod) {
-				related = append(related, pod)
-			}
+		if sibling.GetUID() != rs.UID {
+			c.owned.Range(sibling.GetUID(), count)
 		}
 	}
-	return related
+	return perNode
+}
+
+// countOnNode counts o in perNode, by its node, if it is assigned and
+// active.
+func countOnNode(perNode map[string]int, o *ownedPod) {
+	if node := o.Facts.rank.nodeName; node != "" && !o.Facts.terminating && !o.Facts.finished {
+		perNode[node]++
+	}
 }
 
 // podFromTemplate builds the pod rs creates: its template's labels,

@@ -6,10 +6,12 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -160,7 +162,11 @@ func TestPodsToDelete(t *testing.T) {
 			if related == nil {
 				related = tt.candidates
 			}
-			got := names(podsToDelete(tt.candidates, related, tt.n))
+			perNode := map[string]int{}
+			for _, o := range withAllFacts(related) {
+				countOnNode(perNode, &o)
+			}
+			got := names(podsToDelete(withAllFacts(tt.candidates), perNode, tt.n))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("podsToDelete (-want +got):\n%s", diff)
 			}
@@ -203,6 +209,46 @@ func TestFirstRankedIsSortedPrefix(t *testing.T) {
 					t.Fatalf("round %d, n %d: position %d is %s, sorting puts %s there", round, n, i, got[i].pod.Name, sorted[i].pod.Name)
 				}
 			}
+		}
+	}
+}
+
+// withAllFacts files pods with their facts, as the controller's OwnedSets
+// does.
+func withAllFacts(pods []*corev1.Pod) []ownedPod {
+	out := make([]ownedPod, len(pods))
+	for i, pod := range pods {
+		out[i] = ownedPod{Obj: pod, Facts: factsOf(pod, &labelForms{})}
+	}
+	return out
+}
+
+// TestSelectorMatcherFollowsLabelSets: pods with equal labels share one
+// label string, and the matcher answers each pod by its own labels even
+// as consecutive pods alternate between label sets.
+func TestSelectorMatcherFollowsLabelSets(t *testing.T) {
+	var forms labelForms
+	withLabels := func(name string, lbls map[string]string) ownedPod {
+		p := testPod(name)
+		p.Labels = lbls
+		return ownedPod{Obj: p, Facts: factsOf(p, &forms)}
+	}
+	pods := []ownedPod{
+		withLabels("a", map[string]string{"app": "web", "tier": "front"}),
+		withLabels("b", map[string]string{"tier": "front", "app": "web"}),
+		withLabels("c", map[string]string{"app": "db"}),
+		withLabels("d", map[string]string{"app": "web", "tier": "front"}),
+		withLabels("e", nil),
+		withLabels("f", map[string]string{"app": "web"}),
+	}
+	if unsafe.StringData(pods[0].Facts.labels) != unsafe.StringData(pods[1].Facts.labels) {
+		t.Errorf("equal label sets got separate strings %q and %q", pods[0].Facts.labels, pods[1].Facts.labels)
+	}
+	m := selectorMatcher{selector: labels.SelectorFromSet(labels.Set{"app": "web", "tier": "front"})}
+	want := []bool{true, true, false, true, false, false}
+	for i := range pods {
+		if got := m.matches(&pods[i]); got != want[i] {
+			t.Errorf("pod %s with labels %q: matched %v, want %v", pods[i].Obj.Name, pods[i].Facts.labels, got, want[i])
 		}
 	}
 }

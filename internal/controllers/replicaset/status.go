@@ -28,16 +28,16 @@ func calculateStatus(rs *appsv1.ReplicaSet, pods podSet, manageErr error, diff i
 	allLabeled := requiresAll(rs.Spec.Selector, rs.Spec.Template.Labels)
 	minReady := time.Duration(rs.Spec.MinReadySeconds) * time.Second
 	var wait time.Duration
-	for _, pod := range pods.active {
-		if allLabeled || templateLabels.Matches(labels.Set(pod.Labels)) {
+	for i := range pods.active {
+		if allLabeled || templateLabels.Matches(labels.Set(pods.active[i].Obj.Labels)) {
 			status.FullyLabeledReplicas++
 		}
-		c := readyCondition(pod)
-		if c == nil || c.Status != corev1.ConditionTrue {
+		r := &pods.active[i].Facts.rank
+		if !r.ready {
 			continue
 		}
 		status.ReadyReplicas++
-		left := c.LastTransitionTime.Add(minReady).Sub(now)
+		left := time.Unix(0, r.readyAt).Add(minReady).Sub(now)
 		if minReady == 0 || left <= 0 {
 			status.AvailableReplicas++
 		} else if wait == 0 || left < wait {

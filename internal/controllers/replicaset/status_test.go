@@ -34,11 +34,11 @@ func TestCalculateStatus(t *testing.T) {
 	}{
 		{
 			name: "counts labels, readiness and availability",
-			pods: podSet{active: []*corev1.Pod{
+			pods: podSet{active: withAllFacts([]*corev1.Pod{
 				testPod("a", withLabels(full), readySince(now.Add(-time.Minute))),
 				testPod("b", withLabels(partial), readySince(now)),
 				testPod("c", withLabels(full)),
-			}, terminating: 2},
+			}), terminating: 2},
 			want: appsv1.ReplicaSetStatus{
 				Replicas: 3, FullyLabeledReplicas: 2, ReadyReplicas: 2, AvailableReplicas: 2,
 				ObservedGeneration: 4, TerminatingReplicas: ptr.To[int32](2),
@@ -47,11 +47,11 @@ func TestCalculateStatus(t *testing.T) {
 		{
 			name:     "minReadySeconds holds back recently ready pods",
 			minReady: 30,
-			pods: podSet{active: []*corev1.Pod{
+			pods: podSet{active: withAllFacts([]*corev1.Pod{
 				testPod("long", withLabels(full), readySince(now.Add(-time.Minute))),
 				testPod("soon", withLabels(full), readySince(now.Add(-20*time.Second))),
 				testPod("later", withLabels(full), readySince(now.Add(-5*time.Second))),
-			}},
+			})},
 			want: appsv1.ReplicaSetStatus{
 				Replicas: 3, FullyLabeledReplicas: 3, ReadyReplicas: 3, AvailableReplicas: 1,
 				ObservedGeneration: 4, TerminatingReplicas: ptr.To[int32](0),
