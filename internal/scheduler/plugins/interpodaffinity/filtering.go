@@ -70,6 +70,26 @@ func (s *preFilterState) countIncoming(existing *corev1.Pod, node *corev1.Node, 
 	}
 }
 
+// countNode returns what node ni contributes to s's counts for the
+// incoming pod, nil for nothing: the existing pods' anti-affinity terms
+// matching it and, if it has terms of its own (hasOwn), the pods matching
+// those.
+func (s *preFilterState) countNode(pod *corev1.Pod, ni *framework.NodeInfo, hasOwn bool) *preFilterState {
+	local := preFilterState{affinity: s.affinity, antiAffinity: s.antiAffinity, nsLabels: s.nsLabels}
+	for _, existing := range ni.PodsWithRequiredAntiAffinity {
+		local.countExisting(pod, existing, ni.Node, 1)
+	}
+	if hasOwn {
+		for _, existing := range ni.Pods {
+			local.countIncoming(existing.Pod, ni.Node, 1)
+		}
+	}
+	if local.existingAnti == nil && local.affinityCounts == nil && local.antiAffinityCounts == nil {
+		return nil
+	}
+	return &local
+}
+
 func (s *preFilterState) merge(o *preFilterState) {
 	s.existingAnti.merge(o.existingAnti)
 	s.affinityCounts.merge(o.affinityCounts)
@@ -107,26 +127,33 @@ func (pl *InterPodAffinity) PreFilter(ctx context.Context, cs *framework.CycleSt
 	if err != nil {
 		return nil, framework.AsStatus(fmt.Errorf("list nodes: %w", err))
 	}
+	all, err := pl.snapshot.NodeInfos().List()
+	if err != nil {
+		return nil, framework.AsStatus(fmt.Errorf("list nodes: %w", err))
+	}
+	memo := pl.counts.begin(preFilterQuery(pod, s.nsLabels, s.affinity, s.antiAffinity), len(all))
+	defer pl.counts.end()
 	var mu sync.Mutex
 	pl.parallel(ctx, len(nodes), func(i int) {
 		ni := nodes[i]
 		if ni.Node == nil {
 			return
 		}
-		local := preFilterState{affinity: s.affinity, antiAffinity: s.antiAffinity, nsLabels: s.nsLabels}
-		for _, existing := range ni.PodsWithRequiredAntiAffinity {
-			local.countExisting(pod, existing, ni.Node, 1)
-		}
-		if hasOwn {
-			for _, existing := range ni.Pods {
-				local.countIncoming(existing.Pod, ni.Node, 1)
+		e := entryFor(memo, all, ni)
+		var counts *preFilterState
+		if e != nil && e.holds(ni) {
+			counts = e.counts
+		} else {
+			counts = s.countNode(pod, ni, hasOwn)
+			if e != nil {
+				*e = nodeEntry{node: ni.Node, generation: ni.LabelsGeneration, counts: counts}
 			}
 		}
-		if local.existingAnti == nil && local.affinityCounts == nil && local.antiAffinityCounts == nil {
+		if counts == nil {
 			return
 		}
 		mu.Lock()
-		s.merge(&local)
+		s.merge(counts)
 		mu.Unlock()
 	})
 	if !hasOwn && len(s.existingAnti) == 0 {

@@ -2,6 +2,7 @@ package interpodaffinity
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -372,4 +373,70 @@ func TestEventsToRegister(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
+}
+
+// TestPreFilterMemoFollowsNodeChanges: PreFilter's per-node memo gives
+// the counts a plugin without a memo computes, cycle after cycle, as pods
+// come to and leave nodes and other queries come in between.
+func TestPreFilterMemoFollowsNodeChanges(t *testing.T) {
+	existing := makePod("default", "a-0", "app", "a").RequiredAntiAffinity(term(host, "a")).Obj()
+	nodes := []*framework.NodeInfo{
+		makeNode("node-0", map[string]string{host: "node-0", zone: "z1"}, existing),
+		makeNode("node-1", map[string]string{host: "node-1", zone: "z1"}),
+		makeNode("node-2", map[string]string{host: "node-2", zone: "z2"},
+			makePod("default", "b-0", "app", "b").Obj()),
+	}
+	pl := newPlugin(t, nodes)
+	incomingA := makePod("default", "a-new", "app", "a").
+		RequiredAntiAffinity(term(host, "a")).RequiredAffinity(term(zone, "b")).Obj()
+	incomingB := makePod("default", "b-new", "app", "b").Obj()
+	countsOf := func(p *InterPodAffinity, pod *corev1.Pod) *preFilterState {
+		t.Helper()
+		cs := framework.NewCycleState()
+		if _, st := p.PreFilter(context.Background(), cs, pod, nodes); st.IsSkip() {
+			return nil
+		} else if !st.IsSuccess() {
+			t.Fatalf("PreFilter: %v", st)
+		}
+		s, err := readState[*preFilterState](cs, preFilterStateKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, pod := range []*corev1.Pod{incomingA, incomingB} {
+			got, want := countsOf(pl, pod), countsOf(newPlugin(t, nodes), pod)
+			if (got == nil) != (want == nil) {
+				t.Fatalf("%s, %s: memoized PreFilter skipped %v, without memo %v", when, pod.Name, got == nil, want == nil)
+			}
+			if got == nil {
+				continue
+			}
+			for _, c := range []struct {
+				name      string
+				got, want topologyCounts
+			}{
+				{"existing anti-affinity", got.existingAnti, want.existingAnti},
+				{"affinity", got.affinityCounts, want.affinityCounts},
+				{"anti-affinity", got.antiAffinityCounts, want.antiAffinityCounts},
+			} {
+				if !reflect.DeepEqual(c.got, c.want) {
+					t.Errorf("%s, %s: %s counts %v, without memo %v", when, pod.Name, c.name, c.got, c.want)
+				}
+			}
+		}
+	}
+	check("first cycle")
+	check("second cycle, from the memo")
+	moved := makePod("default", "a-1", "app", "a").RequiredAntiAffinity(term(host, "a")).Obj()
+	nodes[1].AddPod(moved)
+	check("after a pod of app a came to node-1")
+	nodes[2].AddPod(makePod("default", "b-1", "app", "b").Obj())
+	check("after a pod of app b came to node-2")
+	if !nodes[0].RemovePod(existing) {
+		t.Fatal("could not remove the existing pod")
+	}
+	check("after a pod of app a left node-0")
 }

@@ -37,6 +37,8 @@ type InterPodAffinity struct {
 	snapshot   framework.SharedLister
 	namespaces corelisters.NamespaceLister
 	parallel   func(ctx context.Context, n int, work func(i int))
+	// counts remembers PreFilter's per-node counts between cycles.
+	counts nodeCounts
 }
 
 var (
