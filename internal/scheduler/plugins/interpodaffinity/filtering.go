@@ -70,21 +70,28 @@ func (s *preFilterState) countIncoming(existing *corev1.Pod, node *corev1.Node, 
 	}
 }
 
-// countNode returns what node ni contributes to s's counts for the
-// incoming pod, nil for nothing: the existing pods' anti-affinity terms
-// matching it and, if it has terms of its own (hasOwn), the pods matching
-// those.
-func (s *preFilterState) countNode(pod *corev1.Pod, ni *framework.NodeInfo, hasOwn bool) *preFilterState {
-	local := preFilterState{affinity: s.affinity, antiAffinity: s.antiAffinity, nsLabels: s.nsLabels}
+// countExistingOn returns what the existing pods on ni whose required
+// anti-affinity terms match the incoming pod add to s's counts, nil for
+// nothing.
+func (s *preFilterState) countExistingOn(pod *corev1.Pod, ni *framework.NodeInfo) *preFilterState {
+	local := preFilterState{nsLabels: s.nsLabels}
 	for _, existing := range ni.PodsWithRequiredAntiAffinity {
 		local.countExisting(pod, existing, ni.Node, 1)
 	}
-	if hasOwn {
-		for _, existing := range ni.Pods {
-			local.countIncoming(existing.Pod, ni.Node, 1)
-		}
+	if local.existingAnti == nil {
+		return nil
 	}
-	if local.existingAnti == nil && local.affinityCounts == nil && local.antiAffinityCounts == nil {
+	return &local
+}
+
+// countIncomingOn returns what the pods on ni matching the incoming pod's
+// own required terms add to s's counts, nil for nothing.
+func (s *preFilterState) countIncomingOn(ni *framework.NodeInfo) *preFilterState {
+	local := preFilterState{affinity: s.affinity, antiAffinity: s.antiAffinity}
+	for _, existing := range ni.Pods {
+		local.countIncoming(existing.Pod, ni.Node, 1)
+	}
+	if local.affinityCounts == nil && local.antiAffinityCounts == nil {
 		return nil
 	}
 	return &local
@@ -131,30 +138,39 @@ func (pl *InterPodAffinity) PreFilter(ctx context.Context, cs *framework.CycleSt
 	if err != nil {
 		return nil, framework.AsStatus(fmt.Errorf("list nodes: %w", err))
 	}
-	memo := pl.counts.begin(preFilterQuery(pod, s.nsLabels, s.affinity, s.antiAffinity), len(all))
-	defer pl.counts.end()
+	// The existing pods' terms are matched against the incoming pod's
+	// labels, the incoming pod's terms against the existing pods: two
+	// memos, since pods of one workload often differ in a label that only
+	// the first depends on.
+	existingMemo := pl.existing.begin(existingQuery(pod, s.nsLabels), len(all))
+	defer pl.existing.end()
+	var incomingMemo []nodeEntry
+	if hasOwn {
+		incomingMemo = pl.incoming.begin(incomingQuery(s.affinity, s.antiAffinity), len(all))
+		defer pl.incoming.end()
+	}
 	var mu sync.Mutex
 	pl.parallel(ctx, len(nodes), func(i int) {
 		ni := nodes[i]
 		if ni.Node == nil {
 			return
 		}
-		e := entryFor(memo, all, ni)
-		var counts *preFilterState
-		if e != nil && e.holds(ni) {
-			counts = e.counts
-		} else {
-			counts = s.countNode(pod, ni, hasOwn)
-			if e != nil {
-				*e = nodeEntry{node: ni.Node, generation: ni.LabelsGeneration, counts: counts}
-			}
+		existing := memoized(existingMemo, all, ni, func() *preFilterState { return s.countExistingOn(pod, ni) })
+		var incoming *preFilterState
+		if hasOwn {
+			incoming = memoized(incomingMemo, all, ni, func() *preFilterState { return s.countIncomingOn(ni) })
 		}
-		if counts == nil {
+		if existing == nil && incoming == nil {
 			return
 		}
 		mu.Lock()
-		s.merge(counts)
-		mu.Unlock()
+		defer mu.Unlock()
+		if existing != nil {
+			s.merge(existing)
+		}
+		if incoming != nil {
+			s.merge(incoming)
+		}
 	})
 	if !hasOwn && len(s.existingAnti) == 0 {
 		return nil, framework.NewStatus(framework.Skip)

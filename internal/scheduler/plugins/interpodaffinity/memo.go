@@ -15,11 +15,13 @@ import (
 const maxMemoEntries = 1 << 18
 
 // nodeCounts remembers, per query and node, what PreFilter counted on one
-// node: a node's counts depend only on the incoming pod's namespace,
-// labels and required terms (the query) and on the node and its pods.
-// Consecutive pods of one workload ask the same query and a cycle changes
-// one node, so PreFilter recounts only the nodes that changed instead of
-// matching every term against every pod of the cluster each cycle.
+// node: what a node contributes depends only on the query (the incoming
+// pod's namespace, labels and namespace's labels for the existing pods'
+// terms; its own required terms for the pods matching them) and on the
+// node and its pods. Consecutive pods of one workload ask the same query
+// and a cycle changes one node, so PreFilter recounts only the nodes that
+// changed instead of matching every term against every pod of the cluster
+// each cycle.
 //
 // A query's entries are indexed by the node's position in the snapshot
 // (SnapshotIndex); an entry holds for the node object and LabelsGeneration
@@ -76,16 +78,30 @@ func (e *nodeEntry) holds(ni *framework.NodeInfo) bool {
 	return e.node != nil && e.node == ni.Node && e.generation == ni.LabelsGeneration
 }
 
-// preFilterQuery names what a node's counts depend on for pod: its
-// namespace and labels, its namespace's labels, and its required terms
-// (namespaces resolved). Equal strings mean equal counts.
-func preFilterQuery(pod *corev1.Pod, nsLabels labels.Set, affinity, antiAffinity []framework.AffinityTerm) string {
+// memoized returns ni's entry in memo if it holds, else count()'s result,
+// remembered when ni's position is its own.
+func memoized(memo []nodeEntry, all []*framework.NodeInfo, ni *framework.NodeInfo, count func() *preFilterState) *preFilterState {
+	e := entryFor(memo, all, ni)
+	if e != nil && e.holds(ni) {
+		return e.counts
+	}
+	counts := count()
+	if e != nil {
+		*e = nodeEntry{node: ni.Node, generation: ni.LabelsGeneration, counts: counts}
+	}
+	return counts
+}
+
+// existingQuery names what the existing pods' terms match of pod: its
+// namespace, labels and its namespace's labels.
+func existingQuery(pod *corev1.Pod, nsLabels labels.Set) string {
+	return pod.Namespace + "\x00" + labels.Set(pod.Labels).String() + "\x00" + nsLabels.String()
+}
+
+// incomingQuery names the incoming pod's required terms (namespaces
+// resolved). Equal strings mean equal terms.
+func incomingQuery(affinity, antiAffinity []framework.AffinityTerm) string {
 	var b strings.Builder
-	b.WriteString(pod.Namespace)
-	b.WriteByte(0)
-	b.WriteString(labels.Set(pod.Labels).String())
-	b.WriteByte(0)
-	b.WriteString(nsLabels.String())
 	for _, terms := range [][]framework.AffinityTerm{affinity, antiAffinity} {
 		b.WriteByte(1)
 		for i := range terms {

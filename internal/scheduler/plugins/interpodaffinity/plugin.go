@@ -37,8 +37,9 @@ type InterPodAffinity struct {
 	snapshot   framework.SharedLister
 	namespaces corelisters.NamespaceLister
 	parallel   func(ctx context.Context, n int, work func(i int))
-	// counts remembers PreFilter's per-node counts between cycles.
-	counts nodeCounts
+	// existing and incoming remember PreFilter's per-node counts between
+	// cycles: of the existing pods' terms, and of the incoming pod's.
+	existing, incoming nodeCounts
 }
 
 var (
