@@ -142,6 +142,11 @@ func (pl *InterPodAffinity) PreFilter(ctx context.Context, cs *framework.CycleSt
 	// labels, the incoming pod's terms against the existing pods: two
 	// memos, since pods of one workload often differ in a label that only
 	// the first depends on.
+	if !hasOwn && len(nodes) == 0 {
+		// No pod has required anti-affinity: nothing to count, nor to
+		// remember (the memo would size itself to every node per query).
+		return nil, framework.NewStatus(framework.Skip)
+	}
 	existingMemo := pl.existing.begin(existingQuery(pod, s.nsLabels), len(all))
 	defer pl.existing.end()
 	var incomingMemo []nodeEntry
