@@ -147,12 +147,14 @@ func (pl *InterPodAffinity) PreFilter(ctx context.Context, cs *framework.CycleSt
 		// remember (the memo would size itself to every node per query).
 		return nil, framework.NewStatus(framework.Skip)
 	}
-	existingMemo := pl.existing.begin(existingQuery(pod, s.nsLabels), len(all))
-	defer pl.existing.end()
+	pl.existing.Lock()
+	defer pl.existing.Unlock()
+	existingMemo := pl.existing.Entries(existingQuery(pod, s.nsLabels), len(all))
 	var incomingMemo []nodeEntry
 	if hasOwn {
-		incomingMemo = pl.incoming.begin(incomingQuery(s.affinity, s.antiAffinity), len(all))
-		defer pl.incoming.end()
+		pl.incoming.Lock()
+		defer pl.incoming.Unlock()
+		incomingMemo = pl.incoming.Entries(incomingQuery(s.affinity, s.antiAffinity), len(all))
 	}
 	var mu sync.Mutex
 	pl.parallel(ctx, len(nodes), func(i int) {
