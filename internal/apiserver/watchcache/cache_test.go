@@ -63,6 +63,22 @@ func newFixtureWith(t *testing.T, share sharing.Func) *fixture {
 	return &fixture{cache: c, store: store}
 }
 
+// waitApplied waits until the cache has applied storage's events up to
+// resourceVersion (it applies them on its own goroutine).
+func (f *fixture) waitApplied(t *testing.T, resourceVersion string) {
+	t.Helper()
+	rev, err := strconv.ParseInt(resourceVersion, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.cache.mu.Lock()
+	err = f.cache.waitFor(t.Context(), rev)
+	f.cache.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (f *fixture) create(t *testing.T, key, name string, lbls map[string]string) *corev1.ConfigMap {
 	t.Helper()
 	out := &corev1.ConfigMap{}
@@ -167,16 +183,7 @@ func TestSlowWatcherIsCutOff(t *testing.T) {
 	}
 	// The cache applies storage's events on its own goroutine: read only
 	// once it has offered them all, else reading makes room as they come.
-	rev, err := strconv.ParseInt(last.ResourceVersion, 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.cache.mu.Lock()
-	err = f.cache.waitFor(t.Context(), rev)
-	f.cache.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.waitApplied(t, last.ResourceVersion)
 	deadline := time.After(20 * time.Second)
 	received := 0
 	for {
@@ -222,17 +229,10 @@ func TestWatchResumesFromCacheAcrossOtherRevisions(t *testing.T) {
 	for i := range 100 {
 		last = f.create(t, fmt.Sprintf("/cm/ns/b%03d", i), fmt.Sprintf("b%03d", i), nil)
 	}
-	rev, err := strconv.ParseInt(last.ResourceVersion, 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.waitApplied(t, last.ResourceVersion)
 	f.cache.mu.Lock()
-	err = f.cache.waitFor(t.Context(), rev)
 	oldest := f.cache.events[0].rev
 	f.cache.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
 	if g, _ := strconv.ParseInt(gap, 10, 64); g >= oldest-1 {
 		t.Fatalf("revision %d is not older than the cache's oldest event %d: the window was not cut where expected", g, oldest)
 	}
