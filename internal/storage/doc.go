@@ -28,7 +28,8 @@
 // A cachedExistingObject handed to Store (a watch cache's object) is only
 // read: when it is of the stored revision, a copy of it stands in for
 // decoding the stored bytes. Store hands the object it decodes for a
-// write's caller (a copy) on to its own watch (handoffs).
+// write's caller (a copy) on to the one watch that asks for them
+// (ListOptions.TakeWritten: the watch cache's), see handoffs.
 //
 // All methods are safe for concurrent use. Objects passed in are not retained;
 // they are not mutated except for the out parameters named in each method

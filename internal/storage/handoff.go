@@ -15,8 +15,9 @@ const maxHandoffs = 4096
 // store's watch, so that the watch need not decode the same bytes again:
 // every write is decoded for its response and again for the watch cache.
 // A writer offers a copy of what the bytes decode to before writing them;
-// the first watcher whose event carries exactly those bytes under that key
-// takes it (and owns it). An offer nobody takes is replaced by the key's
+// the watcher that takes written objects (ListOptions.TakeWritten) takes
+// it (and owns it) when its event carries exactly those bytes under that
+// key. An offer nobody takes is replaced by the key's
 // next write, or dropped once too many wait.
 type handoffs struct {
 	mu      sync.Mutex

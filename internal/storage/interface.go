@@ -74,6 +74,13 @@ type ListOptions struct {
 	// included none of its own keys, so the watcher knows it is current:
 	// unasked at most every so often, and when asked (ProgressRequester).
 	ProgressNotify bool
+	// TakeWritten makes a watch take the objects this store's writes
+	// decoded for their callers instead of decoding the written bytes
+	// again (see handoffs). One watch per store should: the one that
+	// sees every write (the watch cache's). Another watch of the same
+	// keys decodes for itself either way; were it to take an object
+	// first, the watch that sees every write would decode it too.
+	TakeWritten bool
 }
 
 // ResponseMeta describes the current state handed to an UpdateFunc.

@@ -26,6 +26,7 @@ func (s *Store) Watch(ctx context.Context, key string, opts ListOptions) (watch.
 		key:       prefix,
 		recursive: opts.Recursive,
 		progress:  opts.ProgressNotify,
+		takes:     opts.TakeWritten,
 		pred:      opts.Predicate,
 		result:    make(chan watch.Event, 100),
 		requests:  make(chan struct{}, 1),
@@ -46,6 +47,7 @@ type storeWatcher struct {
 	key       string
 	recursive bool
 	progress  bool
+	takes     bool // TakeWritten
 	pred      Predicate
 	result    chan watch.Event
 	requests  chan struct{} // RequestProgress calls, coalesced
@@ -236,7 +238,7 @@ func (w *storeWatcher) bookmark(rev int64) watch.Event {
 // already from its writer.
 func (w *storeWatcher) decodeMatching(key string, data []byte, rev int64, written bool) (kruntime.Object, bool, error) {
 	var obj kruntime.Object
-	if written {
+	if written && w.takes {
 		obj = w.store.handoffs.take(key, data)
 	}
 	if obj != nil {

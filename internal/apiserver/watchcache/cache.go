@@ -130,7 +130,7 @@ func (c *Cache) listAndWatch(ctx context.Context) error {
 	c.replace(items, rev)
 	w, err := c.cfg.Storage.Watch(ctx, c.cfg.Prefix, storage.ListOptions{
 		Recursive: true, Predicate: storage.Everything(), ResourceVersion: strconv.FormatInt(rev, 10),
-		ProgressNotify: true,
+		ProgressNotify: true, TakeWritten: true,
 	})
 	if err != nil {
 		return err

@@ -46,6 +46,7 @@ func RunStoreSuite(t *testing.T, f Factory) {
 		{"WatchPredicate", testStoreWatchPredicate},
 		{"WatchOneKey", testStoreWatchOneKey},
 		{"WatchOwnObjects", testStoreWatchOwnObjects},
+		{"WatchTakesWritten", testStoreWatchTakesWritten},
 		{"WatchCompacted", testStoreWatchCompacted},
 		{"WatchStop", testStoreWatchStop},
 	}

@@ -6,11 +6,14 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/tugcluster/tug/internal/storage"
@@ -261,6 +264,58 @@ func testStoreWatchOwnObjects(t *testing.T, f Factory, c codec) {
 	if diff := cmp.Diff(want, receiveObjects(t, w, len(want)), objOpts); diff != "" {
 		t.Fatalf("events (-want +got):\n%s", diff)
 	}
+}
+
+// testStoreWatchTakesWritten: a watch with TakeWritten delivers the object
+// a write decoded for its caller instead of decoding the written bytes
+// again; any other watch decodes for itself and leaves that object to the
+// watch that takes it. Counted as decodes of the store's codec: the write's
+// own, and one per watch that does not take.
+func testStoreWatchTakesWritten(t *testing.T, f Factory, c codec) {
+	for _, takes := range []bool{false, true} {
+		t.Run(fmt.Sprintf("TakeWritten=%v", takes), func(t *testing.T) {
+			decodes := &countingCodec{Codec: c.codec}
+			b := open(t, f)
+			cms := storage.NewStore(b, storage.Config{Codec: decodes, NewFunc: func() runtime.Object { return &corev1.ConfigMap{} }})
+			// A first write, so that the watch starts from a revision above 0
+			// (from 0 it would list, and decode, what is stored).
+			if err := cms.Create(t.Context(), cmKey("ns", "first"), configMap("ns", "first"), &corev1.ConfigMap{}, 0); err != nil {
+				t.Fatalf("Create: %v", err)
+			}
+			opts := storage.ListOptions{ResourceVersion: rvString(revision(t, b)), Recursive: true, TakeWritten: takes}
+			w, err := cms.Watch(t.Context(), "/registry/configmaps", opts)
+			if err != nil {
+				t.Fatalf("Watch: %v", err)
+			}
+			defer w.Stop()
+			before := decodes.n.Load()
+			created := &corev1.ConfigMap{}
+			if err := cms.Create(t.Context(), cmKey("ns", "a"), configMap("ns", "a", "k", "1"), created, 0); err != nil {
+				t.Fatalf("Create: %v", err)
+			}
+			if diff := cmp.Diff([]objEvent{expect(watch.Added, created)}, receiveObjects(t, w, 1), objOpts); diff != "" {
+				t.Fatalf("events (-want +got):\n%s", diff)
+			}
+			want := int64(2) // the write's, and the watch's own
+			if takes {
+				want = 1
+			}
+			if got := decodes.n.Load() - before; got != want {
+				t.Errorf("%d decodes for a write and its watch event, want %d", got, want)
+			}
+		})
+	}
+}
+
+// countingCodec counts the objects it decodes.
+type countingCodec struct {
+	runtime.Codec
+	n atomic.Int64
+}
+
+func (c *countingCodec) Decode(data []byte, gvk *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
+	c.n.Add(1)
+	return c.Codec.Decode(data, gvk, into)
 }
 
 // testStoreWatchCompacted: a watch from a compacted resourceVersion gets
