@@ -35,10 +35,14 @@ type Config struct {
 	// NewFunc and NewListFunc make empty objects and lists.
 	NewFunc     func() runtime.Object
 	NewListFunc func() runtime.Object
-	// EventCapacity is how many recent events watchers can resume from.
-	// Default 4000: several times the lag (watcherQueue) at which a slow
-	// watcher is ended, so that it can resume from the cache.
+	// EventCapacity is how many recent events watchers can always resume
+	// from. Default 4000: several times the lag (watcherQueue) at which a
+	// slow watcher is ended, so that it can resume from the cache.
 	EventCapacity int
+	// EventWindow keeps the events younger than this as well, up to
+	// MaxEvents (see eventLog). Defaults 30s and 25,000.
+	EventWindow time.Duration
+	MaxEvents   int
 	// Share, if set, makes each object from storage share the parts it has
 	// in common with objects cached before it (sharing.New), before the
 	// cache publishes it.
@@ -51,15 +55,11 @@ type Config struct {
 type Cache struct {
 	cfg Config
 
-	mu      sync.RWMutex
-	cond    *sync.Cond // broadcast when rev advances
-	objects map[string]runtime.Object
-	rev     int64
-	events  []cachedEvent // ring of recent events, oldest first
-	// horizon is the revision after which events holds every event: that
-	// of the listing the cache started from, or of the last event it
-	// dropped. A watch from horizon or later resumes from the cache.
-	horizon  int64
+	mu       sync.RWMutex
+	cond     *sync.Cond // broadcast when rev advances
+	objects  map[string]runtime.Object
+	rev      int64
+	log      eventLog
 	ready    bool
 	stopped  bool // Run has ended: nothing will change any more
 	watchers map[*cacheWatcher]struct{}
@@ -69,14 +69,6 @@ type Cache struct {
 	requestProgress func()
 }
 
-type cachedEvent struct {
-	key  string
-	rev  int64
-	typ  watch.EventType
-	obj  runtime.Object // new state; for DELETED the last state
-	prev runtime.Object // nil when created
-}
-
 var _ storage.Interface = (*Cache)(nil)
 
 // New returns a cache; Run fills it and keeps it current.
@@ -84,7 +76,14 @@ func New(cfg Config) *Cache {
 	if cfg.EventCapacity == 0 {
 		cfg.EventCapacity = 4 * watcherQueue
 	}
-	c := &Cache{cfg: cfg, objects: map[string]runtime.Object{}, watchers: map[*cacheWatcher]struct{}{}}
+	if cfg.EventWindow == 0 {
+		cfg.EventWindow = 30 * time.Second
+	}
+	if cfg.MaxEvents == 0 {
+		cfg.MaxEvents = 25000
+	}
+	c := &Cache{cfg: cfg, objects: map[string]runtime.Object{}, watchers: map[*cacheWatcher]struct{}{},
+		log: newEventLog(cfg.EventCapacity, cfg.MaxEvents, cfg.EventWindow)}
 	c.cond = sync.NewCond(&c.mu)
 	return c
 }
@@ -141,10 +140,18 @@ func (c *Cache) listAndWatch(ctx context.Context) error {
 		c.mu.Unlock()
 	}
 	defer w.Stop()
+	// Writes trim the event log as they add to it; after the last one,
+	// this lets what a burst left behind go.
+	trim := time.NewTicker(c.cfg.EventWindow)
+	defer trim.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case now := <-trim.C:
+			c.mu.Lock()
+			c.log.trim(now.UnixNano())
+			c.mu.Unlock()
 		case ev, ok := <-w.ResultChan():
 			if !ok {
 				return fmt.Errorf("storage watch closed")
@@ -184,7 +191,8 @@ func (c *Cache) replace(items []runtime.Object, rev int64) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.objects, c.rev, c.events, c.horizon, c.ready = objects, rev, nil, rev, true
+	c.objects, c.rev, c.ready = objects, rev, true
+	c.log.reset(rev)
 	for w := range c.watchers {
 		w.stopLocked()
 	}
@@ -212,35 +220,19 @@ func (c *Cache) apply(ev watch.Event) error {
 	c.share(ev.Object)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := cachedEvent{key: key, rev: rev, typ: ev.Type, obj: ev.Object, prev: c.objects[key]}
+	e := cachedEvent{key: key, rev: rev, typ: ev.Type, obj: ev.Object, prev: c.objects[key], at: time.Now().UnixNano()}
 	if ev.Type == watch.Deleted {
 		delete(c.objects, key)
 	} else {
 		c.objects[key] = ev.Object
 	}
-	c.events, c.horizon = appendEvent(c.events, e, c.cfg.EventCapacity, c.horizon)
+	c.log.add(e)
 	c.rev = rev
 	for w := range c.watchers {
 		w.offerLocked(e)
 	}
 	c.cond.Broadcast()
 	return nil
-}
-
-// appendEvent adds e to the recent events, which keep at least the last
-// capacity of them, and returns them with the horizon moved past the
-// events it dropped. The window grows to twice that and is then cut back
-// in place, so an event costs O(1) amortized instead of a copy of the
-// window.
-func appendEvent(events []cachedEvent, e cachedEvent, capacity int, horizon int64) ([]cachedEvent, int64) {
-	if len(events) >= 2*capacity {
-		keep := len(events) - capacity + 1
-		horizon = events[keep-1].rev
-		n := copy(events, events[keep:])
-		clear(events[n:]) // let the dropped events' objects be collected
-		events = events[:n]
-	}
-	return append(events, e), horizon
 }
 
 // progress records that storage has no changes for this prefix up to the

@@ -47,6 +47,7 @@ func newFixtureWith(t *testing.T, share sharing.Func) *fixture {
 		NewFunc:       func() runtime.Object { return &corev1.ConfigMap{} },
 		NewListFunc:   func() runtime.Object { return &corev1.ConfigMapList{} },
 		EventCapacity: 100,
+		EventWindow:   time.Nanosecond, // the window is the 100 events alone
 		Share:         share,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -231,7 +232,7 @@ func TestWatchResumesFromCacheAcrossOtherRevisions(t *testing.T) {
 	}
 	f.waitApplied(t, last.ResourceVersion)
 	f.cache.mu.Lock()
-	oldest := f.cache.events[0].rev
+	oldest := f.cache.log.events[0].rev
 	f.cache.mu.Unlock()
 	if g, _ := strconv.ParseInt(gap, 10, 64); g >= oldest-1 {
 		t.Fatalf("revision %d is not older than the cache's oldest event %d: the window was not cut where expected", g, oldest)
@@ -278,29 +279,6 @@ func name(ev watch.Event) string {
 		return cm.Name
 	}
 	return fmt.Sprintf("%T", ev.Object)
-}
-
-func TestAppendEventKeepsTheWindow(t *testing.T) {
-	const capacity = 10
-	var events []cachedEvent
-	var horizon int64
-	for i := int64(1); i <= 100; i++ {
-		events, horizon = appendEvent(events, cachedEvent{rev: i}, capacity, horizon)
-		if len(events) < min(int(i), capacity) || len(events) > 2*capacity {
-			t.Fatalf("after %d events the window holds %d, want between %d and %d", i, len(events), min(int(i), capacity), 2*capacity)
-		}
-		if want := events[0].rev - 1; horizon != want {
-			t.Fatalf("after %d events the horizon is %d, want %d, the last dropped event's", i, horizon, want)
-		}
-		for j := range events {
-			if want := i - int64(len(events)-1-j); events[j].rev != want {
-				t.Fatalf("after %d events, events[%d].rev = %d, want %d", i, j, events[j].rev, want)
-			}
-		}
-	}
-	if c := cap(events); c > 4*capacity {
-		t.Errorf("the window's array grew to %d entries; it is cut back in place", c)
-	}
 }
 
 // TestLimitOnAnyRevisionListIsIgnored: a list that takes any revision is

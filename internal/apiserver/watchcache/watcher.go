@@ -2,6 +2,7 @@ package watchcache
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -51,15 +52,11 @@ func (c *Cache) Watch(ctx context.Context, key string, opts storage.ListOptions)
 			initial = append(initial, cachedEvent{key: k, typ: watch.Added, obj: c.objects[k]})
 		}
 	case int64(rv) == c.rev:
-	case int64(rv) > c.rev || int64(rv) < c.horizon:
+	case int64(rv) > c.rev || int64(rv) < c.log.horizon:
 		c.mu.Unlock()
 		return c.cfg.Storage.Watch(ctx, key, opts)
 	default:
-		for _, e := range c.events {
-			if e.rev > int64(rv) {
-				initial = append(initial, e)
-			}
-		}
+		initial = slices.Clone(c.log.since(int64(rv)))
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	w := &cacheWatcher{
