@@ -32,3 +32,21 @@ func TestLabelsGenerationIsNeverShared(t *testing.T) {
 		t.Fatalf("removing a pod left labels generation %d (copy at %d)", ni.LabelsGeneration, copied.LabelsGeneration)
 	}
 }
+
+// TestSetNodeCopiesCordonAndTaints: the filters read the cordon and the
+// taints from the NodeInfo, so each SetNode (a node update) and Clone must
+// carry them.
+func TestSetNodeCopiesCordonAndTaints(t *testing.T) {
+	taints := []corev1.Taint{{Key: "dedicated", Value: "db", Effect: corev1.TaintEffectNoSchedule}}
+	ni := NewNodeInfo()
+	ni.SetNode(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}, Spec: corev1.NodeSpec{Unschedulable: true, Taints: taints}})
+	for name, got := range map[string]*NodeInfo{"set": ni, "clone": ni.Clone()} {
+		if !got.Unschedulable || len(got.Taints) != 1 || got.Taints[0] != taints[0] {
+			t.Errorf("%s: Unschedulable %v, Taints %v; want the node's true, %v", name, got.Unschedulable, got.Taints, taints)
+		}
+	}
+	ni.SetNode(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}) // uncordoned, untainted
+	if ni.Unschedulable || len(ni.Taints) != 0 {
+		t.Errorf("after the node's update: Unschedulable %v, Taints %v; want false, none", ni.Unschedulable, ni.Taints)
+	}
+}

@@ -56,11 +56,10 @@ func (*NodeUnschedulable) Name() string { return Name }
 // Preempting pods does not uncordon a node, hence
 // UnschedulableAndUnresolvable.
 func (pl *NodeUnschedulable) Filter(ctx context.Context, _ *framework.CycleState, pod *corev1.Pod, nodeInfo *framework.NodeInfo) *framework.Status {
-	node := nodeInfo.Node
-	if node == nil {
+	if nodeInfo.Node == nil {
 		return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonUnknownCondition)
 	}
-	if !node.Spec.Unschedulable {
+	if !nodeInfo.Unschedulable {
 		return nil
 	}
 	for i := range pod.Spec.Tolerations {

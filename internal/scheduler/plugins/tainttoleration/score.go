@@ -38,8 +38,7 @@ func (*TaintToleration) PreScore(_ context.Context, state *framework.CycleState,
 // Score counts nodeInfo's PreferNoSchedule taints the pod does not
 // tolerate; NormalizeScore turns fewer into better.
 func (*TaintToleration) Score(ctx context.Context, state *framework.CycleState, _ *corev1.Pod, nodeInfo *framework.NodeInfo) (int64, *framework.Status) {
-	node := nodeInfo.Node
-	if node == nil {
+	if nodeInfo.Node == nil {
 		return 0, framework.AsStatus(errors.New("node not found"))
 	}
 	d, err := state.Read(preScoreStateKey)
@@ -50,13 +49,13 @@ func (*TaintToleration) Score(ctx context.Context, state *framework.CycleState, 
 	if !ok {
 		return 0, framework.AsStatus(fmt.Errorf("%s state has type %T", preScoreStateKey, d))
 	}
-	if len(node.Spec.Taints) == 0 {
+	if len(nodeInfo.Taints) == 0 {
 		return 0, nil
 	}
 	logger := klog.FromContext(ctx)
 	var count int64
-	for i := range node.Spec.Taints {
-		taint := &node.Spec.Taints[i]
+	for i := range nodeInfo.Taints {
+		taint := &nodeInfo.Taints[i]
 		if taint.Effect == corev1.TaintEffectPreferNoSchedule && !tolerates(logger, s.tolerations, taint) {
 			count++
 		}

@@ -56,16 +56,15 @@ func (*TaintToleration) Name() string { return Name }
 // pod does not tolerate, naming the first such taint. Preemption cannot
 // remove a taint, hence UnschedulableAndUnresolvable.
 func (*TaintToleration) Filter(ctx context.Context, _ *framework.CycleState, pod *corev1.Pod, nodeInfo *framework.NodeInfo) *framework.Status {
-	node := nodeInfo.Node
-	if node == nil {
+	if nodeInfo.Node == nil {
 		return framework.AsStatus(errors.New("node not found"))
 	}
-	if len(node.Spec.Taints) == 0 {
+	if len(nodeInfo.Taints) == 0 {
 		return nil
 	}
 	logger := klog.FromContext(ctx)
-	for i := range node.Spec.Taints {
-		taint := &node.Spec.Taints[i]
+	for i := range nodeInfo.Taints {
+		taint := &nodeInfo.Taints[i]
 		if taint.Effect != corev1.TaintEffectNoSchedule && taint.Effect != corev1.TaintEffectNoExecute {
 			continue
 		}
