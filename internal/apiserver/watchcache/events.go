@@ -71,6 +71,9 @@ func (l *eventLog) trim(now int64) {
 		l.events = l.events[:kept]
 	}
 	l.trimAt = min(max(2*len(l.events), 2*l.min), 2*l.max)
+	if cap(l.events) > 2*l.trimAt { // after a burst: give its array back
+		l.events = append(make([]cachedEvent, 0, l.trimAt), l.events...)
+	}
 }
 
 // since returns the events after revision rev, which must not be older

@@ -71,6 +71,9 @@ func TestEventLogKeepsFreshEventsUpToMax(t *testing.T) {
 	// Two minutes later all but the newest min are stale.
 	l.trim(start + int64(2*time.Minute))
 	checkLog(t, &l, 991, 1000)
+	if c := cap(l.events); c > 40 {
+		t.Errorf("after the burst the log's array holds %d entries for 10 events", c)
+	}
 	// Half a minute after one more event, that event is fresh and the
 	// rest stale, but min of them are kept.
 	l.add(cachedEvent{rev: 1001, at: start + int64(3*time.Minute)})
