@@ -103,7 +103,7 @@ func (s *Scheduler) schedulePod(ctx context.Context, state *framework.CycleState
 		return "", &FitError{NumAllNodes: s.snapshot.NumNodes(), Diagnosis: diagnosis}
 	}
 	if len(feasible) == 1 {
-		return feasible[0].Node.Name, nil
+		return feasible[0].Name, nil
 	}
 	if st := s.fwk.RunPreScorePlugins(ctx, state, pod, feasible); !st.IsSuccess() {
 		return "", st.AsError()
@@ -154,7 +154,7 @@ func (s *Scheduler) findNodesThatFitPod(ctx context.Context, state *framework.Cy
 	if preRes != nil && preRes.NodeNames != nil {
 		nodes = make([]*framework.NodeInfo, 0, preRes.NodeNames.Len())
 		for _, ni := range allNodes {
-			if preRes.NodeNames.Has(ni.Node.Name) {
+			if preRes.NodeNames.Has(ni.Name) {
 				nodes = append(nodes, ni)
 			}
 		}
@@ -233,7 +233,7 @@ func (s *Scheduler) findNodesThatPassFilters(ctx context.Context, state *framewo
 	for i, st := range statuses {
 		if st != nil {
 			processed++
-			diagnosis.NodeToStatus.Statuses[nodes[(start+i)%n].Node.Name] = st
+			diagnosis.NodeToStatus.Statuses[nodes[(start+i)%n].Name] = st
 			diagnosis.addPlugin(st)
 		}
 	}

@@ -129,7 +129,7 @@ func (c *Cache) RemoveNode(node *corev1.Node) {
 	if !ok || ni.Node == nil {
 		return
 	}
-	ni.Node, ni.Unschedulable, ni.Taints = nil, false, nil
+	ni.Node, ni.Name, ni.Unschedulable, ni.Taints = nil, "", false, nil
 	ni.Allocatable = framework.Resource{}
 	ni.ImageStates = nil
 	c.touched(node.Name, ni)

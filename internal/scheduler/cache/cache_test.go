@@ -110,6 +110,9 @@ func TestNodesAndPods(t *testing.T) {
 	if nodes, pods := c.Counts(); nodes != 1 || pods != 1 {
 		t.Errorf("cache has %d nodes and %d pods, want 1 node and the orphan pod", nodes, pods)
 	}
+	if ni := c.nodes["later"]; ni == nil || ni.Node != nil || ni.NodeName() != "" || ni.Unschedulable || ni.Taints != nil {
+		t.Errorf("the removed node's NodeInfo, left with its orphan pod, still describes a node: %+v", ni)
+	}
 	c.RemovePod(makePod("orphan", "later", "2"))
 	if _, ok := c.nodes["later"]; ok {
 		t.Errorf("empty NodeInfo without a Node was kept")

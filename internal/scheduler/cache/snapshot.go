@@ -70,7 +70,7 @@ func (l *nodeList) reset(items []*framework.NodeInfo) {
 	l.items = items
 	l.pos = make(map[string]int, len(items))
 	for i, ni := range items {
-		l.pos[ni.Node.Name] = i
+		l.pos[ni.Name] = i
 		if l.numbered {
 			ni.SnapshotIndex = i
 		}

@@ -33,16 +33,16 @@ func TestLabelsGenerationIsNeverShared(t *testing.T) {
 	}
 }
 
-// TestSetNodeCopiesCordonAndTaints: the filters read the cordon and the
-// taints from the NodeInfo, so each SetNode (a node update) and Clone must
-// carry them.
-func TestSetNodeCopiesCordonAndTaints(t *testing.T) {
+// TestSetNodeCopiesNameCordonAndTaints: the filters and scores read the
+// node's name, cordon and taints from the NodeInfo, so each SetNode (a node
+// update) and Clone must carry them.
+func TestSetNodeCopiesNameCordonAndTaints(t *testing.T) {
 	taints := []corev1.Taint{{Key: "dedicated", Value: "db", Effect: corev1.TaintEffectNoSchedule}}
 	ni := NewNodeInfo()
 	ni.SetNode(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}, Spec: corev1.NodeSpec{Unschedulable: true, Taints: taints}})
 	for name, got := range map[string]*NodeInfo{"set": ni, "clone": ni.Clone()} {
-		if !got.Unschedulable || len(got.Taints) != 1 || got.Taints[0] != taints[0] {
-			t.Errorf("%s: Unschedulable %v, Taints %v; want the node's true, %v", name, got.Unschedulable, got.Taints, taints)
+		if got.Name != "n1" || got.NodeName() != "n1" || !got.Unschedulable || len(got.Taints) != 1 || got.Taints[0] != taints[0] {
+			t.Errorf("%s: Name %q, Unschedulable %v, Taints %v; want the node's n1, true, %v", name, got.Name, got.Unschedulable, got.Taints, taints)
 		}
 	}
 	ni.SetNode(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}) // uncordoned, untainted

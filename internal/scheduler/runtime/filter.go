@@ -140,7 +140,7 @@ func (f *Framework) addNominatedPods(ctx context.Context, state *framework.Cycle
 	if f.cfg.Nominator == nil || !f.cfg.Nominator.HasNominatedPods() || nodeInfo.Node == nil {
 		return false, state, nodeInfo, nil
 	}
-	nominated := f.NominatedPodsForNode(nodeInfo.Node.Name)
+	nominated := f.NominatedPodsForNode(nodeInfo.Name)
 	if len(nominated) == 0 {
 		return false, state, nodeInfo, nil
 	}

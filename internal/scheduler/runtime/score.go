@@ -46,7 +46,7 @@ func (f *Framework) RunScorePlugins(ctx context.Context, state *framework.CycleS
 	}
 	totals := make([]framework.NodeScore, len(nodes))
 	for i, ni := range nodes {
-		totals[i].Name = ni.Node.Name
+		totals[i].Name = ni.Name
 	}
 	if len(plugins) == 0 {
 		return totals, nil
@@ -76,7 +76,7 @@ func (f *Framework) RunScorePlugins(ctx context.Context, state *framework.CycleS
 				cancel()
 				return
 			}
-			scores[j][i] = framework.NodeScore{Name: nodes[i].Node.Name, Score: s}
+			scores[j][i] = framework.NodeScore{Name: nodes[i].Name, Score: s}
 		}
 	})
 	if failed != nil {
