@@ -86,10 +86,12 @@ func ownedScalarUpdate(live, obj runtime.Object, manager string, key entryKey) (
 // changedScalars returns the paths of the fields in which structs l and o
 // differ, if each is a scalar that o holds, directly in the object or in
 // one of its top-level structs (spec.renewTime); ok is false if anything
-// else differs, metadata included (managedFields aside).
+// else differs, metadata included (managedFields aside). The fields are
+// compared last first: a status write, which is no scalar update, then
+// fails on the status before walking the equal spec and metadata.
 func changedScalars(l, o reflect.Value) (paths [][]string, ok bool) {
 	t := l.Type()
-	for i := range t.NumField() {
+	for i := t.NumField() - 1; i >= 0; i-- {
 		f := t.Field(i)
 		lf, of := l.Field(i), o.Field(i)
 		switch {
