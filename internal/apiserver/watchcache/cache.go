@@ -141,8 +141,9 @@ func (c *Cache) listAndWatch(ctx context.Context) error {
 	}
 	defer w.Stop()
 	// Writes trim the event log as they add to it; after the last one,
-	// this lets what a burst left behind go.
-	trim := time.NewTicker(c.cfg.EventWindow)
+	// this lets what a burst left behind go. Not more often than every
+	// second: a test's window of a nanosecond would make it spin.
+	trim := time.NewTicker(max(c.cfg.EventWindow, time.Second))
 	defer trim.Stop()
 	for {
 		select {
@@ -218,9 +219,10 @@ func (c *Cache) apply(ev watch.Event) error {
 	}
 	key := objectKey(c.cfg.Prefix, ev.Object)
 	c.share(ev.Object)
+	at := time.Now().UnixNano()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := cachedEvent{key: key, rev: rev, typ: ev.Type, obj: ev.Object, prev: c.objects[key], at: time.Now().UnixNano()}
+	e := cachedEvent{key: key, rev: rev, typ: ev.Type, obj: ev.Object, prev: c.objects[key], at: at}
 	if ev.Type == watch.Deleted {
 		delete(c.objects, key)
 	} else {

@@ -33,7 +33,7 @@ type eventLog struct {
 
 	min, max int
 	fresh    time.Duration
-	// trimAt is the length at which add next drops old events: events
+	// trimAt is the length past which add next drops old events: events
 	// are dropped in batches and the rest copied down in place, so an
 	// event costs O(1) amortized, with at most twice the events kept
 	// that must be.
@@ -51,10 +51,10 @@ func (l *eventLog) reset(rev int64) {
 
 // add appends e, applied at e.at.
 func (l *eventLog) add(e cachedEvent) {
-	if len(l.events) >= l.trimAt {
+	l.events = append(l.events, e)
+	if len(l.events) > l.trimAt {
 		l.trim(e.at)
 	}
-	l.events = append(l.events, e)
 }
 
 // trim drops the events older than fresh at now, beyond the newest min,
