@@ -125,28 +125,25 @@ func (pl *InterPodAffinity) PreFilter(ctx context.Context, cs *framework.CycleSt
 	// Without terms of its own the pod is only constrained by pods with
 	// required anti-affinity, which the snapshot lists separately.
 	hasOwn := len(s.affinity)+len(s.antiAffinity) > 0
-	var nodes []*framework.NodeInfo
-	if hasOwn {
-		nodes, err = pl.snapshot.NodeInfos().List()
-	} else {
-		nodes, err = pl.snapshot.NodeInfos().HavePodsWithRequiredAntiAffinityList()
-	}
-	if err != nil {
-		return nil, framework.AsStatus(fmt.Errorf("list nodes: %w", err))
-	}
 	all, err := pl.snapshot.NodeInfos().List()
 	if err != nil {
 		return nil, framework.AsStatus(fmt.Errorf("list nodes: %w", err))
+	}
+	nodes := all
+	if !hasOwn {
+		if nodes, err = pl.snapshot.NodeInfos().HavePodsWithRequiredAntiAffinityList(); err != nil {
+			return nil, framework.AsStatus(fmt.Errorf("list nodes: %w", err))
+		}
+		if len(nodes) == 0 {
+			// No pod has required anti-affinity: nothing to count, nor to
+			// remember (the memo would size itself to every node per query).
+			return nil, framework.NewStatus(framework.Skip)
+		}
 	}
 	// The existing pods' terms are matched against the incoming pod's
 	// labels, the incoming pod's terms against the existing pods: two
 	// memos, since pods of one workload often differ in a label that only
 	// the first depends on.
-	if !hasOwn && len(nodes) == 0 {
-		// No pod has required anti-affinity: nothing to count, nor to
-		// remember (the memo would size itself to every node per query).
-		return nil, framework.NewStatus(framework.Skip)
-	}
 	pl.existing.Lock()
 	defer pl.existing.Unlock()
 	existingMemo := pl.existing.Entries(existingQuery(pod, s.nsLabels), len(all))
