@@ -17,8 +17,8 @@ const maxHandoffs = 4096
 // A writer offers a copy of what the bytes decode to before writing them;
 // the watcher that takes written objects (ListOptions.TakeWritten) takes
 // it (and owns it) when its event carries exactly those bytes under that
-// key. An offer nobody takes is replaced by the key's
-// next write, or dropped once too many wait.
+// key. An offer nobody takes is replaced by the key's next write, or
+// dropped once too many wait.
 type handoffs struct {
 	mu      sync.Mutex
 	waiting map[string]handoff
