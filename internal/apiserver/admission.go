@@ -33,14 +33,14 @@ func admissionChain(stores map[schema.GroupVersionResource]*registry.Store) admi
 	quotas := stores[corev1.SchemeGroupVersion.WithResource("resourcequotas")]
 	return admission.Chain{
 		admission.Priority{List: func(ctx context.Context) ([]schedulingv1.PriorityClass, error) {
-			list, err := priorityClasses.List(ctx, "", &metav1.ListOptions{})
+			list, err := priorityClasses.ListRecent(ctx, "")
 			if err != nil {
 				return nil, err
 			}
 			return list.(*schedulingv1.PriorityClassList).Items, nil
 		}},
 		admission.LimitRanger{List: func(ctx context.Context, namespace string) ([]corev1.LimitRange, error) {
-			list, err := limitRanges.List(ctx, namespace, &metav1.ListOptions{})
+			list, err := limitRanges.ListRecent(ctx, namespace)
 			if err != nil {
 				return nil, err
 			}

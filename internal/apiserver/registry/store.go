@@ -97,6 +97,24 @@ func (s *Store) GetRecent(ctx context.Context, namespace, name string) (runtime.
 	return obj, err
 }
 
+// writesWaiter is a storage, the watch cache, that can wait until it
+// reflects every write made through it.
+type writesWaiter interface {
+	WaitWritten(ctx context.Context) error
+}
+
+// ListRecent lists a namespace's objects ("" for all) from the watch cache
+// once it holds every write this server made to the resource, else (no
+// cache, or one that does not get there in time) from storage: what
+// admission reads on every pod create. Unlike a consistent list, it does
+// not wait for the cache to hear of storage's newest revision.
+func (s *Store) ListRecent(ctx context.Context, namespace string) (runtime.Object, error) {
+	if w, ok := s.Storage.(writesWaiter); ok && w.WaitWritten(ctx) == nil {
+		return s.List(ctx, namespace, &metav1.ListOptions{ResourceVersion: "0"})
+	}
+	return s.List(ctx, namespace, &metav1.ListOptions{})
+}
+
 // predicate builds the storage predicate of a list or watch request.
 func (s *Store) predicate(opts *metav1.ListOptions) (storage.Predicate, error) {
 	p := storage.Predicate{GetAttrs: s.Strategy.GetAttrs, Limit: opts.Limit, Continue: opts.Continue}

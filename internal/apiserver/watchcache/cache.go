@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -67,6 +68,9 @@ type Cache struct {
 	// a revision beyond rev, the cache asks instead of storage reporting
 	// every revision unasked. Nil until the watch starts.
 	requestProgress func()
+	// written is the revision of the newest write made through the cache
+	// (see WaitWritten).
+	written atomic.Int64
 }
 
 var _ storage.Interface = (*Cache)(nil)
@@ -264,8 +268,15 @@ func objectKey(prefix string, obj runtime.Object) string {
 	return prefix + accessor.GetName()
 }
 
-// waitFor blocks until the cache reflects revision rev or ctx ends.
+// waitFor blocks until the cache reflects revision rev or ctx ends,
+// asking storage for progress while it waits.
 func (c *Cache) waitFor(ctx context.Context, rev int64) error {
+	return c.wait(ctx, rev, true)
+}
+
+// wait is waitFor, asking for progress only if ask is set: a revision of
+// one of the cache's own events arrives without asking.
+func (c *Cache) wait(ctx context.Context, rev int64, ask bool) error {
 	stop := context.AfterFunc(ctx, func() {
 		c.mu.Lock()
 		c.cond.Broadcast()
@@ -273,7 +284,7 @@ func (c *Cache) waitFor(ctx context.Context, rev int64) error {
 	})
 	defer stop()
 	for (!c.ready || c.rev < rev) && ctx.Err() == nil {
-		if c.ready && c.requestProgress != nil {
+		if ask && c.ready && c.requestProgress != nil {
 			c.requestProgress()
 		}
 		c.cond.Wait()
@@ -287,6 +298,12 @@ func (c *Cache) waitFor(ctx context.Context, rev int64) error {
 // the timer and wake-up a wait sets up (most reads: a pod create's
 // admission reads several).
 func (c *Cache) catchUp(ctx context.Context, rev int64) error {
+	return c.catchUpAsking(ctx, rev, true)
+}
+
+// catchUpAsking is catchUp, asking storage for progress while it waits
+// only if ask is set.
+func (c *Cache) catchUpAsking(ctx context.Context, rev int64, ask bool) error {
 	if c.ready && c.rev >= rev {
 		return ctx.Err()
 	}
@@ -295,7 +312,7 @@ func (c *Cache) catchUp(ctx context.Context, rev int64) error {
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, catchUpTimeout)
 	defer cancel()
-	err := c.waitFor(waitCtx, rev)
+	err := c.wait(waitCtx, rev, ask)
 	if err != nil && ctx.Err() == nil {
 		return storage.NewError(storage.CodeTooLargeRevision, c.cfg.Prefix, rev)
 	}
@@ -319,19 +336,63 @@ func (c *Cache) Versioner() storage.Versioner { return c.cfg.Storage.Versioner()
 
 // Create implements storage.Interface.
 func (c *Cache) Create(ctx context.Context, key string, obj, out runtime.Object, ttl uint64) error {
-	return c.cfg.Storage.Create(ctx, key, obj, out, ttl)
+	return c.noteWritten(out, c.cfg.Storage.Create(ctx, key, obj, out, ttl))
 }
 
 // Delete implements storage.Interface.
 func (c *Cache) Delete(ctx context.Context, key string, out runtime.Object, pre *storage.Preconditions,
 	validate storage.ValidateObjectFunc, cached runtime.Object) error {
-	return c.cfg.Storage.Delete(ctx, key, out, pre, validate, c.orCached(key, cached))
+	return c.noteWritten(out, c.cfg.Storage.Delete(ctx, key, out, pre, validate, c.orCached(key, cached)))
 }
 
 // GuaranteedUpdate implements storage.Interface.
 func (c *Cache) GuaranteedUpdate(ctx context.Context, key string, dest runtime.Object, ignoreNotFound bool,
 	pre *storage.Preconditions, tryUpdate storage.UpdateFunc, cached runtime.Object) error {
-	return c.cfg.Storage.GuaranteedUpdate(ctx, key, dest, ignoreNotFound, pre, tryUpdate, c.orCached(key, cached))
+	return c.noteWritten(dest, c.cfg.Storage.GuaranteedUpdate(ctx, key, dest, ignoreNotFound, pre, tryUpdate, c.orCached(key, cached)))
+}
+
+// noteWritten records the revision of out, the result of a write that
+// returned err, as the newest write's if it is (a write that changed
+// nothing answers with the stored revision, which is no newer), and
+// returns err.
+func (c *Cache) noteWritten(out runtime.Object, err error) error {
+	if err != nil {
+		return err
+	}
+	rev, verr := c.Versioner().ObjectResourceVersion(out)
+	if verr != nil {
+		return nil
+	}
+	for {
+		seen := c.written.Load()
+		if int64(rev) <= seen || c.written.CompareAndSwap(seen, int64(rev)) {
+			return nil
+		}
+	}
+}
+
+// WaitWritten blocks until the cache reflects every write made through it
+// (and so through this server), for at most catchUpTimeout. After it, a
+// read of any revision from the cache sees this server's own writes: what
+// admission needs of the objects it reads on every pod create (limit
+// ranges, priority classes, policies), as upstream's plugins read
+// informers. A consistent read would instead wait for the cache to hear of
+// storage's newest revision, which for a resource written rarely only a
+// progress report from storage brings, and each such request has every
+// resource's storage watch report; the revision of a write through the
+// cache is one of its own events, which come unasked. It fails as catchUp
+// does.
+func (c *Cache) WaitWritten(ctx context.Context) error {
+	rev := c.written.Load()
+	c.mu.RLock()
+	done := c.ready && c.rev >= rev
+	c.mu.RUnlock()
+	if done {
+		return ctx.Err()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.catchUpAsking(ctx, rev, false)
 }
 
 // orCached is the caller's cached object for key, or else the cache's own:

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"reflect"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -341,5 +342,49 @@ func TestCachedObjectsShareEqualParts(t *testing.T) {
 	}
 	if reflect.ValueOf(a).UnsafePointer() != reflect.ValueOf(b).UnsafePointer() {
 		t.Error("equal labels of two cached objects are two maps")
+	}
+}
+
+func TestWaitWrittenSeesOwnWritesWithoutAskingForProgress(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	var asked atomic.Int64
+	f.cache.mu.Lock()
+	request := f.cache.requestProgress
+	f.cache.requestProgress = func() { asked.Add(1); request() }
+	f.cache.mu.Unlock()
+	for i := range 50 {
+		// A write elsewhere moves storage's revision past the cache's
+		// keys, as every other resource's writes do.
+		other := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("x%02d", i), Namespace: "ns"}}
+		if err := f.store.Create(ctx, "/other/ns/"+other.Name, other, nil, 0); err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprintf("a%02d", i)
+		f.create(t, "/cm/ns/"+name, name, nil)
+		if err := f.cache.WaitWritten(ctx); err != nil {
+			t.Fatal(err)
+		}
+		list := &corev1.ConfigMapList{}
+		if err := f.cache.GetList(ctx, "/cm/", storage.ListOptions{Recursive: true, ResourceVersion: "0"}, list); err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Items) != i+1 || list.Items[i].Name != name {
+			t.Fatalf("after writing %s, the cache lists %d objects, not %d", name, len(list.Items), i+1)
+		}
+	}
+	if n := asked.Load(); n != 0 {
+		t.Errorf("WaitWritten asked storage for progress %d times, want 0", n)
+	}
+	// A consistent list, by contrast, must learn of the other writes.
+	other := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "last", Namespace: "ns"}}
+	if err := f.store.Create(ctx, "/other/ns/last", other, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.cache.GetList(ctx, "/cm/", storage.ListOptions{Recursive: true}, &corev1.ConfigMapList{}); err != nil {
+		t.Fatal(err)
+	}
+	if asked.Load() == 0 {
+		t.Error("a consistent list behind storage's revision did not ask for progress: the test no longer shows the difference")
 	}
 }
