@@ -207,7 +207,7 @@ func (s *Scheduler) findNodesThatPassFilters(ctx context.Context, state *framewo
 		if ctx.Err() != nil {
 			return // enough found, or failed: the rest stay unevaluated
 		}
-		framework.Prefetch(nodes[(start+i+prefetchAhead)%n])
+		framework.Prefetch(nodes[(start+i+framework.PrefetchAhead)%n])
 		ni := nodes[(start+i)%n]
 		st := s.fwk.RunFilterPluginsWithNominatedPods(ctx, state, pod, ni)
 		switch {
@@ -241,11 +241,6 @@ func (s *Scheduler) findNodesThatPassFilters(ctx context.Context, state *framewo
 	s.nextStartNodeIndex = (start + processed) % n
 	return feasible[:found.Load()], nil
 }
-
-// prefetchAhead is how many nodes ahead of the one being filtered the
-// filter loop prefetches (framework.Prefetch): far enough for the load to
-// land before its turn, near enough to stay in the cache.
-const prefetchAhead = 4
 
 // numFeasibleNodesToFind is how many fitting nodes are enough to score:
 // all of a small cluster, else PercentageOfNodesToScore of the nodes (or

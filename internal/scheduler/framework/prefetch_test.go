@@ -41,7 +41,7 @@ func filterWork(ni *NodeInfo) int {
 // with and without prefetching a few nodes ahead.
 func BenchmarkFirstTouch(b *testing.B) {
 	nodes := scatteredNodeInfos(100_000)
-	for _, ahead := range []int{0, 4} {
+	for _, ahead := range []int{0, PrefetchAhead} {
 		name := "plain"
 		if ahead > 0 {
 			name = "prefetch"

@@ -8,9 +8,6 @@ import (
 	"github.com/tugcluster/tug/internal/scheduler/framework"
 )
 
-// prefetchAhead is how many nodes ahead resolve prefetches.
-const prefetchAhead = 4
-
 // maxDomainKeys bounds nodeDomains; past it the memo starts afresh.
 const maxDomainKeys = 64
 
@@ -66,8 +63,8 @@ func (d *nodeDomains) resolve(key string, nodes []*framework.NodeInfo) ([]nodeDo
 	out := make([]nodeDomain, len(nodes))
 	for n, ni := range nodes {
 		// The first pass of a cycle over every node: load ahead.
-		if n+prefetchAhead < len(nodes) {
-			framework.Prefetch(nodes[n+prefetchAhead])
+		if n+framework.PrefetchAhead < len(nodes) {
+			framework.Prefetch(nodes[n+framework.PrefetchAhead])
 		}
 		e := &kd.at[n]
 		if e.node == nil || e.node != ni.Node {
