@@ -21,10 +21,6 @@ import (
 func TestAdmissionSeesObjectsWrittenJustBefore(t *testing.T) {
 	s := testutil.StartServer(t)
 	ctx := context.Background()
-	pod := func(name, class string) *corev1.Pod {
-		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.PodSpec{
-			PriorityClassName: class, Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}
-	}
 	for i := range 20 {
 		ns := fmt.Sprintf("reads-%02d", i)
 		if _, err := s.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
@@ -44,7 +40,7 @@ func TestAdmissionSeesObjectsWrittenJustBefore(t *testing.T) {
 			ObjectMeta: metav1.ObjectMeta{Name: class}, Value: int32(1000 + i)}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		created, err := s.Client.CoreV1().Pods(ns).Create(ctx, pod("p", class), metav1.CreateOptions{})
+		created, err := s.Client.CoreV1().Pods(ns).Create(ctx, podOfClass("p", class), metav1.CreateOptions{})
 		if err != nil {
 			t.Fatalf("pod with the class %s created just before: %v", class, err)
 		}

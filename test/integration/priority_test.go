@@ -27,15 +27,11 @@ func TestPriorityClasses(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "batch-low"}, Value: -10, GlobalDefault: true}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pod := func(name, class string) *corev1.Pod {
-		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.PodSpec{
-			PriorityClassName: class, Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}
-	}
 	for _, tc := range []struct {
 		pod, class string
 		want       int32
 	}{{"defaulted", "", -10}, {"critical", "system-cluster-critical", 2000000000}} {
-		created, err := s.Client.CoreV1().Pods("default").Create(ctx, pod(tc.pod, tc.class), metav1.CreateOptions{})
+		created, err := s.Client.CoreV1().Pods("default").Create(ctx, podOfClass(tc.pod, tc.class), metav1.CreateOptions{})
 		if err != nil {
 			t.Fatalf("create pod with class %q: %v", tc.class, err)
 		}
@@ -43,8 +39,15 @@ func TestPriorityClasses(t *testing.T) {
 			t.Errorf("class %q: priority %v, want %d", tc.class, created.Spec.Priority, tc.want)
 		}
 	}
-	_, err := s.Client.CoreV1().Pods("default").Create(ctx, pod("bad", "missing"), metav1.CreateOptions{})
+	_, err := s.Client.CoreV1().Pods("default").Create(ctx, podOfClass("bad", "missing"), metav1.CreateOptions{})
 	if !apierrors.IsForbidden(err) {
 		t.Errorf("pod with an unknown class: err = %v, want Forbidden", err)
 	}
+}
+
+// podOfClass is a one-container pod named name of PriorityClass class
+// ("" for none).
+func podOfClass(name, class string) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.PodSpec{
+		PriorityClassName: class, Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}
 }
