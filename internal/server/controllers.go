@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -40,7 +41,8 @@ import (
 	"github.com/tugcluster/tug/internal/controllers/ttlafterfinished"
 )
 
-// runControllers runs tug's controller manager until ctx ends: those that
+// runControllers runs tug's controller manager while this server holds the
+// controller-manager lease, until ctx ends (see runLeading): those that
 // belong to the API server's contract (garbage collection, namespace
 // deletion, each namespace's default service account and root CA
 // ConfigMap), the node controllers (IPAM, lifecycle and taint eviction)
@@ -49,7 +51,7 @@ import (
 // nodeGrace is how long a node may go without a heartbeat; clusterCIDR
 // is the pod network node CIDRs come from.
 func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.GroupVersionResource]*registry.Store, custom *customresources.Manager,
-	caPEM []byte, sign csrsigning.SignFunc, catalog []resources.Resource, nodeGrace time.Duration, clusterCIDR string) error {
+	caPEM []byte, sign csrsigning.SignFunc, catalog []resources.Resource, nodeGrace time.Duration, clusterCIDR, identity string, leading *prometheus.GaugeVec) error {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = 1000, 2000
 	meta, err := metadata.NewForConfig(cfg)
@@ -64,6 +66,30 @@ func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.Gro
 	if err != nil {
 		return err
 	}
+	// Events have their own client so that they (one per pod created at
+	// scale) do not eat into the controllers' request budget.
+	eventClient, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	clients := controllerClients{typed: client, meta: meta, events: eventClient}
+	return runLeading(ctx, client, controllersLease, identity, leading, func(ctx context.Context) error {
+		return runControllersOnce(ctx, clients, stores, custom, caPEM, sign, catalog, nodeGrace, clusterCIDR)
+	})
+}
+
+// controllerClients are the controller manager's clients.
+type controllerClients struct {
+	typed  kubernetes.Interface
+	meta   metadata.Interface
+	events kubernetes.Interface
+}
+
+// runControllersOnce builds every controller with fresh informers and runs
+// them until ctx ends.
+func runControllersOnce(ctx context.Context, clients controllerClients, stores map[schema.GroupVersionResource]*registry.Store, custom *customresources.Manager,
+	caPEM []byte, sign csrsigning.SignFunc, catalog []resources.Resource, nodeGrace time.Duration, clusterCIDR string) error {
+	client, meta := clients.typed, clients.meta
 	var gcResources []garbagecollector.Resource
 	var namespaced []schema.GroupVersionResource
 	seen := map[schema.GroupVersionResource]bool{}
@@ -123,13 +149,8 @@ func runControllers(ctx context.Context, cfg *rest.Config, stores map[schema.Gro
 		return err
 	}
 	// One Event broadcaster for the controllers, each recording under its
-	// own name; it has its own client so that Events (one per pod created
-	// at scale) do not eat into the controllers' request budget.
-	eventClient, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	broadcaster := events.NewBroadcaster(controller.NewEventSink(eventClient))
+	// own name.
+	broadcaster := events.NewBroadcaster(controller.NewEventSink(clients.events))
 	nodeController, err := nodelifecycle.New(nodelifecycle.Config{
 		Client: client, Nodes: typed.Core().V1().Nodes(), Leases: typed.Coordination().V1().Leases(),
 		Pods: typed.Core().V1().Pods(), GracePeriod: nodeGrace,

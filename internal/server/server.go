@@ -66,6 +66,8 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 		return err
 	}
 	apiMetrics := metrics.New()
+	leading := newLeadingGauge(apiMetrics.Registerer())
+	identity := leaderIdentity(opts.DataDir)
 	backend := apiMetrics.InstrumentBackend(boltBackend)
 	defer func() {
 		if err := backend.Close(); err != nil {
@@ -220,7 +222,7 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 			clients.Add(1)
 			g.Go(func() error {
 				defer clients.Done()
-				return runScheduler(gctx, clientConfig, api.Stores)
+				return runScheduler(gctx, clientConfig, api.Stores, identity, leading)
 			})
 		}
 		if !opts.DisableAgent {
@@ -234,7 +236,7 @@ func Run(ctx context.Context, opts Options, ready func(url string)) error {
 				return agent.Run(gctx, node)
 			})
 		}
-		return runControllers(gctx, clientConfig, api.Stores, api.Custom, bundle.CAPEM, bundle.SignClientCert, catalog, opts.NodeMonitorGracePeriod, opts.ClusterCIDR)
+		return runControllers(gctx, clientConfig, api.Stores, api.Custom, bundle.CAPEM, bundle.SignClientCert, catalog, opts.NodeMonitorGracePeriod, opts.ClusterCIDR, identity, leading)
 	})
 	return g.Wait()
 }
