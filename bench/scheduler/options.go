@@ -7,6 +7,12 @@ import (
 	"github.com/tugcluster/tug/bench/internal/benchkit"
 )
 
+// Where -tug-scheduler runs tug's scheduler.
+const (
+	tugInServer = "server"
+	tugInBench  = "bench"
+)
+
 // Target names, as -only takes them.
 const (
 	targetTug      = "tug"
@@ -36,8 +42,11 @@ type Options struct {
 	Keep bool
 	// Shape runs only the shape of that name. Default "": every shape.
 	Shape string
-	// CPUProfile, if set, is where a CPU profile of this process (tug's
-	// scheduler runs here) is written for the tug runs.
+	// TugScheduler is where tug's scheduler runs: "server", inside tug
+	// server as shipped (default), or "bench", in this process.
+	TugScheduler string
+	// CPUProfile, if set, is where a CPU profile of this process is
+	// written (with -tug-scheduler bench, tug's scheduler runs here).
 	CPUProfile string
 }
 
@@ -51,7 +60,8 @@ func parseOptions(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.UpstreamDir, "upstream-dir", "/var/cache/tug-upstream", "directory holding bin/kube-scheduler")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the data directories")
 	fs.StringVar(&o.Shape, "shape", "", "run only this shape (SchedulingBasic or AntiAffinityAndSpread)")
-	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of tug's scheduler runs to this file")
+	fs.StringVar(&o.TugScheduler, "tug-scheduler", tugInServer, `where tug's scheduler runs: "server" (inside tug server, as shipped) or "bench" (in this process)`)
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of this process (tug's scheduler with -tug-scheduler bench) to this file")
 	if err := benchkit.Parse(fs, args); err != nil {
 		return o, err
 	}
@@ -63,6 +73,8 @@ func parseOptions(args []string, stderr io.Writer) (Options, error) {
 		return o, errors.New("-clients and -steady-rate must be positive")
 	case o.Only != "" && o.Only != targetTug && o.Only != targetUpstream:
 		return o, errors.New(`-only takes "tug" or "kube-scheduler"`)
+	case o.TugScheduler != tugInServer && o.TugScheduler != tugInBench:
+		return o, errors.New(`-tug-scheduler takes "server" or "bench"`)
 	}
 	return o, nil
 }

@@ -12,17 +12,33 @@ import (
 // candidate is a scheduler under test: start begins scheduling the
 // cluster's default-scheduler pods and returns a stop function.
 type candidate interface {
+	// serverArgs are added to tug server's flags.
+	serverArgs() []string
+	// hold keeps the server's own scheduler, if it runs one, from
+	// scheduling the backlog while it is created.
+	hold(ctx context.Context, c *benchkit.Cluster) error
 	// start starts the scheduler and returns how to stop it and the
-	// process whose CPU time is its own (the benchmark's, for a scheduler
-	// run in it).
+	// process whose CPU time is its own (the API server's, for tug's
+	// scheduler as shipped).
 	start(ctx context.Context, c *benchkit.Cluster, dir string) (stop func() error, pid int, err error)
 	describe() string
 }
 
+// separateProcess is the hold and server flags of a scheduler that runs
+// in a process of its own: tug server's scheduler is off.
+type separateProcess struct{}
+
+func (separateProcess) serverArgs() []string { return []string{"--disable-scheduler"} }
+
+func (separateProcess) hold(context.Context, *benchkit.Cluster) error { return nil }
+
 // kubeScheduler runs upstream kube-scheduler as a child process with a
 // client as unthrottled as tug's (its default 50 QPS would measure the
 // rate limiter, not the scheduler) and no leader election.
-type kubeScheduler struct{ bin string }
+type kubeScheduler struct {
+	separateProcess
+	bin string
+}
 
 func (k kubeScheduler) describe() string { return "kube-scheduler (" + k.bin + ")" }
 

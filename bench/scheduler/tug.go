@@ -17,9 +17,11 @@ import (
 )
 
 // tugScheduler runs tug's scheduler — the one `tug server` runs under its
-// lease, with the default profile — in this process, so that like
-// kube-scheduler it is a separate process from the API server.
-type tugScheduler struct{}
+// lease, with the default profile — in this process (-tug-scheduler
+// bench), so that like kube-scheduler it is a separate process from the
+// API server and -cpuprofile profiles it. It pays what a separate process
+// pays: TLS, and decoding every watched object.
+type tugScheduler struct{ separateProcess }
 
 func (tugScheduler) describe() string {
 	return "tug's scheduler (internal/scheduler, default profile) in the benchmark process"
