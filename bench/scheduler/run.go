@@ -61,11 +61,12 @@ func run(ctx context.Context, args []string) error {
 		}
 	}
 	schedulers := map[string]candidate{}
-	if o.Only != targetUpstream {
+	switch {
+	case o.Only == targetUpstream:
+	case o.TugScheduler == tugInBench:
+		schedulers[targetTug] = tugScheduler{}
+	default:
 		schedulers[targetTug] = tugServerScheduler{}
-		if o.TugScheduler == tugInBench {
-			schedulers[targetTug] = tugScheduler{}
-		}
 	}
 	if o.Only != targetTug {
 		k := filepath.Join(o.UpstreamDir, "bin", "kube-scheduler")

@@ -2,17 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
-	coordinationv1 "k8s.io/api/coordination/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/utils/ptr"
-
 	"github.com/tugcluster/tug/bench/internal/benchkit"
+	"github.com/tugcluster/tug/internal/testutil"
 )
 
 // schedulerLease is the Lease under which tug server schedules.
@@ -35,45 +28,15 @@ func (tugServerScheduler) serverArgs() []string { return nil }
 // hold takes the scheduler's lease and waits until the server reports that
 // it has stopped scheduling.
 func (tugServerScheduler) hold(ctx context.Context, c *benchkit.Cluster) error {
-	if err := setSchedulerLeaseHolder(ctx, c, "tug-bench-holds-the-backlog"); err != nil {
+	if err := testutil.SetLeaseHolder(ctx, c.Client, schedulerLease, "tug-bench-holds-the-backlog"); err != nil {
 		return err
 	}
-	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		body, err := c.Client.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
-		if err != nil {
-			return false, err
-		}
-		return strings.Contains(string(body), fmt.Sprintf("leader_election_master_status{name=%q} 0\n", schedulerLease)), nil
-	})
+	return testutil.WaitLeading(ctx, c.Client, 0, time.Minute, schedulerLease)
 }
 
 func (tugServerScheduler) start(ctx context.Context, c *benchkit.Cluster, _ string) (func() error, int, error) {
-	if err := setSchedulerLeaseHolder(ctx, c, ""); err != nil {
+	if err := testutil.SetLeaseHolder(ctx, c.Client, schedulerLease, ""); err != nil {
 		return nil, 0, err
 	}
 	return func() error { return nil }, c.Server.PID(), nil
-}
-
-// setSchedulerLeaseHolder writes holder into the scheduler's lease,
-// renewed now for an hour; an empty holder releases it.
-func setSchedulerLeaseHolder(ctx context.Context, c *benchkit.Cluster, holder string) error {
-	leases := c.Client.CoordinationV1().Leases("kube-system")
-	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		lease, err := leases.Get(ctx, schedulerLease, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return false, nil // the server has not campaigned yet
-		} else if err != nil {
-			return false, err
-		}
-		now := metav1.NewMicroTime(time.Now())
-		lease.Spec = coordinationv1.LeaseSpec{
-			HolderIdentity: ptr.To(holder), LeaseDurationSeconds: ptr.To[int32](3600),
-			AcquireTime: &now, RenewTime: &now,
-		}
-		_, err = leases.Update(ctx, lease, metav1.UpdateOptions{})
-		if apierrors.IsConflict(err) {
-			return false, nil // the server renewed it meanwhile
-		}
-		return err == nil, err
-	})
 }

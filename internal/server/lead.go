@@ -60,10 +60,10 @@ func leaderIdentity(dataDir string) string {
 }
 
 // runLeading runs work while this server, as identity, holds the Lease
-// kube-system/name, until ctx ends. Each time the lease is won, work runs with a context that
-// ends when it is lost; losing it, the server campaigns again and runs
-// work afresh (its caches may be stale by then). work returning an error
-// ends runLeading with it.
+// kube-system/name, until ctx ends. Each time the lease is won, work runs
+// with a context that ends when it is lost; losing it, the server
+// campaigns again and runs work afresh (its caches may be stale by then).
+// work returning an error ends runLeading with it.
 func runLeading(ctx context.Context, client kubernetes.Interface, name, identity string, leading *prometheus.GaugeVec, work func(context.Context) error) error {
 	logger := klog.FromContext(ctx).WithValues("lease", leaseNamespace+"/"+name, "identity", identity)
 	gauge := leading.WithLabelValues(name)

@@ -2,13 +2,10 @@ package integration
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -35,9 +32,7 @@ func TestComponentsStopWhileAnotherServerHoldsTheirLease(t *testing.T) {
 	client := s.Client
 	waitLeading(ctx, t, client, 1, 30*time.Second)
 
-	for _, name := range componentLeases {
-		setLeaseHolder(ctx, t, client, name, "another-server")
-	}
+	setLeaseHolders(ctx, t, client, "another-server")
 	// Within a few of the elector's 2 s retry periods, well before the 10 s
 	// renew deadline after which client-go's elector alone gives up.
 	waitLeading(ctx, t, client, 0, 7*time.Second)
@@ -75,9 +70,7 @@ func TestComponentsStopWhileAnotherServerHoldsTheirLease(t *testing.T) {
 		}
 	}
 
-	for _, name := range componentLeases {
-		setLeaseHolder(ctx, t, client, name, "")
-	}
+	setLeaseHolders(ctx, t, client, "")
 	waitLeading(ctx, t, client, 1, 30*time.Second)
 	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 		pods, err := client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
@@ -106,26 +99,14 @@ func TestComponentsStopWhileAnotherServerHoldsTheirLease(t *testing.T) {
 	}
 }
 
-// setLeaseHolder writes holder into lease kube-system/name, renewed now
-// for an hour; an empty holder releases it.
-func setLeaseHolder(ctx context.Context, t *testing.T, client kubernetes.Interface, name, holder string) {
+// setLeaseHolders writes holder into both component leases (see
+// testutil.SetLeaseHolder).
+func setLeaseHolders(ctx context.Context, t *testing.T, client kubernetes.Interface, holder string) {
 	t.Helper()
-	leases := client.CoordinationV1().Leases("kube-system")
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		lease, err := leases.Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, nil // not created yet
+	for _, name := range componentLeases {
+		if err := testutil.SetLeaseHolder(ctx, client, name, holder); err != nil {
+			t.Fatal(err)
 		}
-		now := metav1.NewMicroTime(time.Now())
-		lease.Spec = coordinationv1.LeaseSpec{
-			HolderIdentity: ptr.To(holder), LeaseDurationSeconds: ptr.To[int32](3600),
-			AcquireTime: &now, RenewTime: &now,
-		}
-		_, err = leases.Update(ctx, lease, metav1.UpdateOptions{})
-		return err == nil, nil // a conflict with the server's renewal: again
-	})
-	if err != nil {
-		t.Fatalf("set the holder of lease %s to %q: %v", name, holder, err)
 	}
 }
 
@@ -133,32 +114,7 @@ func setLeaseHolder(ctx context.Context, t *testing.T, client kubernetes.Interfa
 // leader_election_master_status want for both component leases.
 func waitLeading(ctx context.Context, t *testing.T, client kubernetes.Interface, want int, timeout time.Duration) {
 	t.Helper()
-	var body []byte
-	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		var err error
-		body, err = client.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
-		if err != nil {
-			return false, nil //nolint:nilerr // the deadline, or a slow server: poll again
-		}
-		for _, name := range componentLeases {
-			if !strings.Contains(string(body), fmt.Sprintf("leader_election_master_status{name=%q} %d\n", name, want)) {
-				return false, nil
-			}
-		}
-		return true, nil
-	})
-	if err != nil {
-		t.Fatalf("leader_election_master_status is not %d for %v: %v\n%s", want, componentLeases, err, grepLines(string(body), "leader_election"))
+	if err := testutil.WaitLeading(ctx, client, want, timeout, componentLeases...); err != nil {
+		t.Fatal(err)
 	}
-}
-
-// grepLines returns the lines of text that contain substr.
-func grepLines(text, substr string) string {
-	var out []string
-	for line := range strings.Lines(text) {
-		if strings.Contains(line, substr) {
-			out = append(out, line)
-		}
-	}
-	return strings.Join(out, "")
 }
