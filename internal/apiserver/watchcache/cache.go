@@ -375,12 +375,12 @@ func (c *Cache) noteWritten(out runtime.Object, err error) error {
 // (and so through this server), for at most catchUpTimeout. After it, a
 // read of any revision from the cache sees this server's own writes: what
 // admission needs of the objects it reads on every pod create (limit
-// ranges, priority classes), as upstream's plugins read informers. A consistent read would instead wait for the cache to hear of
-// storage's newest revision, which for a resource written rarely only a
-// progress report from storage brings, and each such request has every
-// resource's storage watch report; the revision of a write through the
-// cache is one of its own events, which come unasked. It fails as catchUp
-// does.
+// ranges, priority classes), as upstream's plugins read informers. A
+// consistent read would instead wait for the cache to hear of storage's
+// newest revision, which for a resource written rarely only a progress
+// report from storage brings, and each such request has every resource's
+// storage watch report; the revision of a write through the cache is one
+// of its own events, which come unasked. It fails as catchUp does.
 func (c *Cache) WaitWritten(ctx context.Context) error {
 	rev := c.written.Load()
 	c.mu.RLock()
