@@ -24,9 +24,16 @@ type FieldManagers struct {
 	converter managedfields.TypeConverter
 
 	mu       sync.Mutex
-	managers map[fieldManagerKey]*managedfields.FieldManager
+	managers map[fieldManagerKey]*kindFields
 
 	created createdFields
+}
+
+// kindFields records the writes to one kind through one endpoint: the
+// field manager, and (for built-in kinds) soleOwnerUpdate's shortcut.
+type kindFields struct {
+	manager *managedfields.FieldManager
+	sole    *soleOwner
 }
 
 type fieldManagerKey struct {
@@ -38,11 +45,21 @@ type fieldManagerKey struct {
 // served types (keyed by definition name, carrying
 // x-kubernetes-group-version-kind).
 func NewFieldManagers(scheme *runtime.Scheme, converter managedfields.TypeConverter) *FieldManagers {
-	return &FieldManagers{scheme: scheme, converter: newTrustedTypeConverter(converter), managers: map[fieldManagerKey]*managedfields.FieldManager{}}
+	return &FieldManagers{scheme: scheme, converter: newTrustedTypeConverter(converter), managers: map[fieldManagerKey]*kindFields{}}
 }
 
 // For returns the tracker of a resource and subresource ("" or "status").
 func (f *FieldManagers) For(r *resources.Resource, subresource string) (*managedfields.FieldManager, error) {
+	k, err := f.kind(r, subresource)
+	if k == nil || err != nil {
+		return nil, err
+	}
+	return k.manager, nil
+}
+
+// kind returns the field manager of a resource and subresource with what
+// the server records updates with besides.
+func (f *FieldManagers) kind(r *resources.Resource, subresource string) (*kindFields, error) {
 	if f == nil {
 		return nil, nil
 	}
@@ -54,21 +71,25 @@ func (f *FieldManagers) For(r *resources.Resource, subresource string) (*managed
 		return m, nil
 	}
 	var m *managedfields.FieldManager
+	var sole *soleOwner
 	var err error
+	reset := resetFields(r, subresource)
 	if r.Custom {
 		// Custom resources: fields deduced from the objects themselves
 		// (maps merge key by key, lists are atomic), and versions that
 		// differ only in apiVersion.
 		m, err = managedfields.NewDefaultFieldManager(managedfields.NewDeducedTypeConverter(), customConvertor{},
-			f.scheme, customCreater{}, gvk, gvk.GroupVersion(), subresource, resetFields(r, subresource))
+			f.scheme, customCreater{}, gvk, gvk.GroupVersion(), subresource, reset)
 	} else {
-		m, err = managedfields.NewDefaultFieldManager(f.converter, kindSettingConvertor{f.scheme}, f.scheme, f.scheme, gvk, gvk.GroupVersion(), subresource, resetFields(r, subresource))
+		m, err = managedfields.NewDefaultFieldManager(f.converter, kindSettingConvertor{f.scheme}, f.scheme, f.scheme, gvk, gvk.GroupVersion(), subresource, reset)
+		sole = &soleOwner{gvk: gvk, converter: f.converter, reset: reset[fieldpath.APIVersion(gvk.GroupVersion().String())]}
 	}
 	if err != nil {
 		return nil, apierrors.NewInternalError(fmt.Errorf("field manager for %v: %w", gvk, err))
 	}
-	f.managers[key] = m
-	return m, nil
+	k := &kindFields{manager: m, sole: sole}
+	f.managers[key] = k
+	return k, nil
 }
 
 // kindSettingConvertor converts objects for the field manager. The objects

@@ -6,7 +6,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/managedfields"
 
 	"github.com/tugcluster/tug/internal/apiserver/treeequal"
 )
@@ -17,15 +16,21 @@ import (
 // The field manager learns what changed by walking both objects whole, and
 // that walk is most of its cost; a status write walks the spec, a bind the
 // containers, a lease renewal its holder. A change of scalar fields its
-// manager alone owns already needs no walk (see ownedScalarUpdate). For
-// the rest, parts the two objects hold equal cannot change anyone's
+// manager alone owns already needs no walk (see ownedScalarUpdate), and a
+// change nobody else owns any part of needs no look at the other entries
+// (see soleOwnerUpdate). For the rest, parts the two objects hold equal cannot change anyone's
 // fields, so the manager is shown copies without them (see
 // withoutEqualParts) and its managedFields are carried back to obj. It
 // only reads the objects' metadata and those differences.
-func updateManagedFields(fm *managedfields.FieldManager, live, obj runtime.Object, manager string, key entryKey) runtime.Object {
+func updateManagedFields(k *kindFields, live, obj runtime.Object, manager string, key entryKey) runtime.Object {
+	fm := k.manager
 	objMeta, err := meta.Accessor(obj)
 	if err == nil {
-		if entries, ok := ownedScalarUpdate(live, obj, manager, key); ok {
+		entries, ok := ownedScalarUpdate(live, obj, manager, key)
+		if !ok {
+			entries, ok = k.sole.soleOwnerUpdate(live, obj, manager, key)
+		}
+		if ok {
 			objMeta.SetManagedFields(entries)
 			return obj
 		}

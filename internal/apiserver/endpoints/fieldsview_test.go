@@ -12,12 +12,14 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/client-go/applyconfigurations"
 	clientscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/tugcluster/tug/internal/apiserver/resources"
 )
@@ -176,7 +178,7 @@ func TestUpdateManagedFieldsMatchesWholeObjects(t *testing.T) {
 					return fm.UpdateNoErrors(live, obj, by)
 				},
 				func(fm *managedfields.FieldManager, live, obj runtime.Object, by string) runtime.Object {
-					return updateManagedFields(fm, live, obj, by, key)
+					return updateManagedFields(serverFields(fm, converter, c.live.GetObjectKind().GroupVersionKind(), nil), live, obj, by, key)
 				},
 			} {
 				obj := c.obj.DeepCopyObject()
@@ -267,7 +269,7 @@ func TestOwnedScalarUpdateLeavesSharedFields(t *testing.T) {
 	if _, fast := ownedScalarUpdate(live, renewed, "creator", key); fast {
 		t.Fatal("a renewal of a time the applier also owns was recorded without the field manager")
 	}
-	got := updateManagedFields(fm, live.DeepCopy(), renewed, "creator", key).(*coordinationv1.Lease)
+	got := updateManagedFields(serverFields(fm, converter, lease.GroupVersionKind(), nil), live.DeepCopy(), renewed, "creator", key).(*coordinationv1.Lease)
 	for _, e := range got.ManagedFields {
 		if e.Manager == "applier" {
 			t.Fatalf("the applier still owns %s after the creator changed its only field", e.FieldsV1.String())
@@ -283,11 +285,30 @@ type fieldRecorder struct {
 
 // fieldRecorders are the field manager shown the whole objects, and the
 // server's way (updateManagedFields), for the benchmarks to compare.
-func fieldRecorders(fm *managedfields.FieldManager, manager string, key entryKey) []fieldRecorder {
+func fieldRecorders(k *kindFields, manager string, key entryKey) []fieldRecorder {
 	return []fieldRecorder{
-		{"whole", func(live, obj runtime.Object) runtime.Object { return fm.UpdateNoErrors(live, obj, manager) }},
-		{"server", func(live, obj runtime.Object) runtime.Object { return updateManagedFields(fm, live, obj, manager, key) }},
+		{"whole", func(live, obj runtime.Object) runtime.Object { return k.manager.UpdateNoErrors(live, obj, manager) }},
+		{"server", func(live, obj runtime.Object) runtime.Object { return updateManagedFields(k, live, obj, manager, key) }},
 	}
+}
+
+// serverKindFields is what the server records writes to gvr (through
+// sub) with.
+func serverKindFields(t testing.TB, converter managedfields.TypeConverter, gvr schema.GroupVersionResource, sub string) *kindFields {
+	t.Helper()
+	r, ok := resources.Lookup(gvr)
+	if !ok {
+		t.Fatalf("no resource %v", gvr)
+	}
+	reset := resetFields(r, sub)[fieldpath.APIVersion(gvr.GroupVersion().String())]
+	return serverFields(serverFieldManager(t, converter, gvr, sub), converter, r.GroupVersionKind(), reset)
+}
+
+// serverFields is what the server records a kind's writes with: fm, and
+// soleOwnerUpdate's shortcut through converter with reset (the filter
+// resetFields gives fm for the kind's version).
+func serverFields(fm *managedfields.FieldManager, converter managedfields.TypeConverter, gvk schema.GroupVersionKind, reset fieldpath.Filter) *kindFields {
+	return &kindFields{manager: fm, sole: &soleOwner{gvk: gvk, converter: converter, reset: reset}}
 }
 
 // BenchmarkLeaseRenewalFields records a node's lease renewal, the write a
@@ -295,7 +316,7 @@ func fieldRecorders(fm *managedfields.FieldManager, manager string, key entryKey
 // the server does (updateManagedFields).
 func BenchmarkLeaseRenewalFields(b *testing.B) {
 	converter := newTrustedTypeConverter(applyconfigurations.NewTypeConverter(clientscheme.Scheme))
-	fm := serverFieldManager(b, converter, coordinationv1.SchemeGroupVersion.WithResource("leases"), "")
+	fm := serverKindFields(b, converter, coordinationv1.SchemeGroupVersion.WithResource("leases"), "")
 	start := time.Unix(1767225600, 0)
 	// Leases of 5,000 nodes, each owned by its node, so each entry's
 	// fields name a different owner uid, as in a cluster.
@@ -310,7 +331,7 @@ func BenchmarkLeaseRenewalFields(b *testing.B) {
 				RenewTime: ptr.To(metav1.NewMicroTime(start))},
 		}
 		empty := &coordinationv1.Lease{TypeMeta: lease.TypeMeta}
-		lives[n] = fm.UpdateNoErrors(empty, lease, "tug-agent").(*coordinationv1.Lease)
+		lives[n] = fm.manager.UpdateNoErrors(empty, lease, "tug-agent").(*coordinationv1.Lease)
 	}
 	for _, bc := range fieldRecorders(fm, "tug-agent", entryKey{apiVersion: "coordination.k8s.io/v1"}) {
 		b.Run(bc.name, func(b *testing.B) {
@@ -332,7 +353,7 @@ func BenchmarkLeaseRenewalFields(b *testing.B) {
 func BenchmarkPodStatusFields(b *testing.B) {
 	converter := newTrustedTypeConverter(applyconfigurations.NewTypeConverter(clientscheme.Scheme))
 	pods := corev1.SchemeGroupVersion.WithResource("pods")
-	created, fm := serverFieldManager(b, converter, pods, ""), serverFieldManager(b, converter, pods, "status")
+	created, fm := serverFieldManager(b, converter, pods, ""), serverKindFields(b, converter, pods, "status")
 	start := metav1.Unix(1767225600, 0)
 	pending := testPod()
 	pending.GenerateName, pending.UID, pending.ResourceVersion, pending.CreationTimestamp = "web-5d8f7c9b4-", "uid-web", "7", start

@@ -298,10 +298,11 @@ func methodNotSupported(gr schema.GroupResource, verb string) error {
 // trackFields records the fields manager sets in obj (relative to live,
 // nil for a create) in obj's managedFields.
 func (h *Handler) trackFields(store *registry.Store, subresource string, live, obj runtime.Object, manager string) (runtime.Object, error) {
-	fm, err := h.fields.For(store.Resource, subresource)
-	if err != nil || fm == nil {
+	k, err := h.fields.kind(store.Resource, subresource)
+	if err != nil || k == nil {
 		return obj, err
 	}
+	fm := k.manager
 	if store.Resource.Custom {
 		// The fast paths below read typed objects.
 		if live == nil {
@@ -313,7 +314,7 @@ func (h *Handler) trackFields(store *registry.Store, subresource string, live, o
 		return h.fields.created.track(fm, store.Resource.New(), obj, manager), nil
 	}
 	key := entryKey{apiVersion: store.Resource.GroupVersionKind().GroupVersion().String(), subresource: subresource}
-	return updateManagedFields(fm, live, obj, manager, key), nil
+	return updateManagedFields(k, live, obj, manager, key), nil
 }
 
 // checkNamespace refuses creates in namespaces that do not exist or are
