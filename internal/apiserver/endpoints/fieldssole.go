@@ -59,7 +59,7 @@ func (k *soleOwner) soleOwnerUpdate(live, obj runtime.Object, manager string, ke
 	if !ok {
 		return nil, false
 	}
-	added, removed, ok := k.compare(live, obj)
+	added, removed, ok := k.compare(live, obj, names)
 	if !ok {
 		return nil, false
 	}
@@ -165,28 +165,49 @@ func soleWriter(current []metav1.ManagedFieldsEntry, names []string, manager str
 
 // compare returns the fields obj adds to or modifies in live, and the
 // ones it removes, less the reset fields, as the field manager finds
-// them: by comparing copies of the two without their equal parts.
-func (k *soleOwner) compare(live, obj runtime.Object) (added, removed *fieldpath.Set, ok bool) {
-	liveView, objView, pruned := withoutEqualParts(live, obj)
-	if !pruned {
-		return nil, nil, false
-	}
-	liveView.GetObjectKind().SetGroupVersionKind(k.gvk)
-	objView.GetObjectKind().SetGroupVersionKind(k.gvk)
-	lt, err := k.converter.ObjectToTyped(liveView, typed.AllowDuplicates)
-	if err != nil {
-		return nil, nil, false
-	}
-	ot, err := k.converter.ObjectToTyped(objView, typed.AllowDuplicates)
-	if err != nil {
-		return nil, nil, false
-	}
-	cmp, err := lt.Compare(ot)
-	if err != nil {
-		return nil, nil, false
+// them. Only the top-level fields names differ; compareFields walks them,
+// and where it gives up, structured-merge-diff compares copies of the two
+// objects without their equal parts.
+func (k *soleOwner) compare(live, obj runtime.Object, names []string) (added, removed *fieldpath.Set, ok bool) {
+	cmp, ok := k.compareFast(live, obj, names)
+	if !ok {
+		liveView, objView, pruned := withoutEqualParts(live, obj)
+		if !pruned {
+			return nil, nil, false
+		}
+		liveView.GetObjectKind().SetGroupVersionKind(k.gvk)
+		objView.GetObjectKind().SetGroupVersionKind(k.gvk)
+		lt, err := k.converter.ObjectToTyped(liveView, typed.AllowDuplicates)
+		if err != nil {
+			return nil, nil, false
+		}
+		ot, err := k.converter.ObjectToTyped(objView, typed.AllowDuplicates)
+		if err != nil {
+			return nil, nil, false
+		}
+		if cmp, err = lt.Compare(ot); err != nil {
+			return nil, nil, false
+		}
 	}
 	if k.reset != nil {
 		cmp = cmp.FilterFields(k.reset)
 	}
 	return cmp.Modified.Union(cmp.Added), cmp.Removed, true
+}
+
+// compareFast is compareFields on the objects of a built-in kind.
+func (k *soleOwner) compareFast(live, obj runtime.Object, names []string) (*typed.Comparison, bool) {
+	tc, ok := k.converter.(*trustedTypeConverter)
+	if !ok {
+		return nil, false
+	}
+	t, err := tc.schemaOf(k.gvk, obj)
+	if err != nil {
+		return nil, false
+	}
+	c, ok := compareFields(t.schema, t.typeRef, reflect.ValueOf(live).Elem(), reflect.ValueOf(obj).Elem(), names)
+	if !ok {
+		return nil, false
+	}
+	return &typed.Comparison{Added: c.added, Modified: c.modified, Removed: c.removed}, true
 }
