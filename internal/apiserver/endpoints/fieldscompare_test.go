@@ -158,13 +158,7 @@ func changeNodeStatus(rng *rand.Rand, s *corev1.NodeStatus) {
 	case 1:
 		kind := []corev1.NodeConditionType{corev1.NodeReady, corev1.NodeMemoryPressure}[rng.IntN(2)]
 		cond := corev1.NodeCondition{Type: kind, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Unix(1767225600+rng.Int64N(100), 0)}
-		for i := range s.Conditions {
-			if s.Conditions[i].Type == kind {
-				s.Conditions[i] = cond
-				return
-			}
-		}
-		s.Conditions = append(s.Conditions, cond)
+		s.Conditions = upsert(s.Conditions, cond, func(c corev1.NodeCondition) bool { return c.Type == kind })
 	case 2:
 		s.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: fmt.Sprintf("10.0.0.%d", rng.IntN(3))}}
 	case 3:

@@ -32,19 +32,11 @@ type entryKey struct {
 // list). An update that changes nothing keeps managedFields as they are.
 // ok is false for any other update, which the field manager records.
 func ownedScalarUpdate(live, obj runtime.Object, manager string, key entryKey) (entries []metav1.ManagedFieldsEntry, ok bool) {
-	liveMeta, lok := live.(metav1.Object)
-	objMeta, ook := obj.(metav1.Object)
-	l, o := reflect.ValueOf(live), reflect.ValueOf(obj)
-	if !lok || !ook || l.Type() != o.Type() || l.Kind() != reflect.Pointer || l.Elem().Kind() != reflect.Struct {
+	l, o, current, ok := updatedStructs(live, obj)
+	if !ok {
 		return nil, false
 	}
-	current := liveMeta.GetManagedFields()
-	// A client that sends managedFields other than the stored ones sets
-	// them; one that sends none keeps them.
-	if sent := objMeta.GetManagedFields(); len(sent) > 0 && !treeequal.Equal(sent, current) {
-		return nil, false
-	}
-	changed, ok := changedScalars(l.Elem(), o.Elem())
+	changed, ok := changedScalars(l, o)
 	if !ok {
 		return nil, false
 	}
@@ -81,6 +73,25 @@ func ownedScalarUpdate(live, obj runtime.Object, manager string, key entryKey) (
 	entries[mine].Time = &metav1.Time{Time: time.Now().UTC()}
 	sortManagedFields(entries)
 	return entries, true
+}
+
+// updatedStructs returns the structs live and obj point to and live's
+// managedFields, if the two are of one type and obj carries the same
+// managedFields or none: a client that sends managedFields other than the
+// stored ones sets them (the field manager's to record); one that sends
+// none keeps them.
+func updatedStructs(live, obj runtime.Object) (l, o reflect.Value, current []metav1.ManagedFieldsEntry, ok bool) {
+	liveMeta, lok := live.(metav1.Object)
+	objMeta, ook := obj.(metav1.Object)
+	l, o = reflect.ValueOf(live), reflect.ValueOf(obj)
+	if !lok || !ook || l.Type() != o.Type() || l.Kind() != reflect.Pointer || l.Elem().Kind() != reflect.Struct {
+		return l, o, nil, false
+	}
+	current = liveMeta.GetManagedFields()
+	if sent := objMeta.GetManagedFields(); len(sent) > 0 && !treeequal.Equal(sent, current) {
+		return l, o, nil, false
+	}
+	return l.Elem(), o.Elem(), current, true
 }
 
 // changedScalars returns the paths of the fields in which structs l and o

@@ -41,17 +41,14 @@ type soleOwner struct {
 // owning any of it, that comes to: manager's entry loses what was removed
 // and gains what was added or modified, and is stamped if it gained.
 func (k *soleOwner) soleOwnerUpdate(live, obj runtime.Object, manager string, key entryKey) (entries []metav1.ManagedFieldsEntry, ok bool) {
-	liveMeta, lok := live.(metav1.Object)
-	objMeta, ook := obj.(metav1.Object)
-	l, o := reflect.ValueOf(live), reflect.ValueOf(obj)
-	if k == nil || !lok || !ook || l.Type() != o.Type() || l.Kind() != reflect.Pointer || l.Elem().Kind() != reflect.Struct {
+	if k == nil {
 		return nil, false
 	}
-	current := liveMeta.GetManagedFields()
-	if sent := objMeta.GetManagedFields(); len(sent) > 0 && !treeequal.Equal(sent, current) {
+	l, o, current, ok := updatedStructs(live, obj)
+	if !ok {
 		return nil, false
 	}
-	names, ok := changedTopLevel(l.Elem(), o.Elem())
+	names, ok := changedTopLevel(l, o)
 	if !ok {
 		return nil, false
 	}
@@ -59,7 +56,7 @@ func (k *soleOwner) soleOwnerUpdate(live, obj runtime.Object, manager string, ke
 	if !ok {
 		return nil, false
 	}
-	added, removed, ok := k.compare(live, obj, names)
+	added, removed, ok := k.compare(live, obj, l, o, names)
 	if !ok {
 		return nil, false
 	}
@@ -168,8 +165,8 @@ func soleWriter(current []metav1.ManagedFieldsEntry, names []string, manager str
 // them. Only the top-level fields names differ; compareFields walks them,
 // and where it gives up, structured-merge-diff compares copies of the two
 // objects without their equal parts.
-func (k *soleOwner) compare(live, obj runtime.Object, names []string) (added, removed *fieldpath.Set, ok bool) {
-	cmp, ok := k.compareFast(live, obj, names)
+func (k *soleOwner) compare(live, obj runtime.Object, l, o reflect.Value, names []string) (added, removed *fieldpath.Set, ok bool) {
+	cmp, ok := k.compareFast(obj, l, o, names)
 	if !ok {
 		liveView, objView, pruned := withoutEqualParts(live, obj)
 		if !pruned {
@@ -195,8 +192,9 @@ func (k *soleOwner) compare(live, obj runtime.Object, names []string) (added, re
 	return cmp.Modified.Union(cmp.Added), cmp.Removed, true
 }
 
-// compareFast is compareFields on the objects of a built-in kind.
-func (k *soleOwner) compareFast(live, obj runtime.Object, names []string) (*typed.Comparison, bool) {
+// compareFast is compareFields on the structs l and o of objects of a
+// built-in kind.
+func (k *soleOwner) compareFast(obj runtime.Object, l, o reflect.Value, names []string) (*typed.Comparison, bool) {
 	tc, ok := k.converter.(*trustedTypeConverter)
 	if !ok {
 		return nil, false
@@ -205,7 +203,7 @@ func (k *soleOwner) compareFast(live, obj runtime.Object, names []string) (*type
 	if err != nil {
 		return nil, false
 	}
-	c, ok := compareFields(t.schema, t.typeRef, reflect.ValueOf(live).Elem(), reflect.ValueOf(obj).Elem(), names)
+	c, ok := compareFields(t.schema, t.typeRef, l, o, names)
 	if !ok {
 		return nil, false
 	}

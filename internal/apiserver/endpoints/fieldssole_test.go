@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -140,13 +141,7 @@ func changeStatus(rng *rand.Rand, s *corev1.PodStatus) {
 	case 1:
 		kind := []corev1.PodConditionType{corev1.PodScheduled, corev1.PodReady, corev1.ContainersReady, corev1.PodInitialized}[rng.IntN(4)]
 		cond := corev1.PodCondition{Type: kind, Status: []corev1.ConditionStatus{corev1.ConditionTrue, corev1.ConditionFalse}[rng.IntN(2)], LastTransitionTime: at}
-		for i := range s.Conditions {
-			if s.Conditions[i].Type == kind {
-				s.Conditions[i] = cond
-				return
-			}
-		}
-		s.Conditions = append(s.Conditions, cond)
+		s.Conditions = upsert(s.Conditions, cond, func(c corev1.PodCondition) bool { return c.Type == kind })
 	case 2:
 		if len(s.Conditions) > 0 {
 			s.Conditions = s.Conditions[:len(s.Conditions)-1]
@@ -164,14 +159,18 @@ func changeStatus(rng *rand.Rand, s *corev1.PodStatus) {
 		if rng.IntN(3) == 0 {
 			cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
 		}
-		for i := range s.ContainerStatuses {
-			if s.ContainerStatuses[i].Name == name {
-				s.ContainerStatuses[i] = cs
-				return
-			}
-		}
-		s.ContainerStatuses = append(s.ContainerStatuses, cs)
+		s.ContainerStatuses = upsert(s.ContainerStatuses, cs, func(c corev1.ContainerStatus) bool { return c.Name == name })
 	}
+}
+
+// upsert replaces the first item of list that is like item, or appends
+// item.
+func upsert[T any](list []T, item T, like func(T) bool) []T {
+	if i := slices.IndexFunc(list, like); i >= 0 {
+		list[i] = item
+		return list
+	}
+	return append(list, item)
 }
 
 // stampedSince returns entries with the times set at or after start (the
