@@ -572,8 +572,11 @@ func structFieldsOf(t reflect.Type) *structFields {
 func (s *structFields) add(t reflect.Type, index []int) bool {
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() && !f.Anonymous {
+		switch {
+		case !f.IsExported() && !f.Anonymous:
 			continue
+		case !f.IsExported():
+			return false // values read through it could not be asked for their own serialization
 		}
 		tag := f.Tag.Get("json")
 		if tag == "-" {

@@ -168,3 +168,39 @@ func changeNodeStatus(rng *rand.Rand, s *corev1.NodeStatus) {
 		s.DaemonEndpoints.KubeletEndpoint.Port = rng.Int32N(2) * 10250
 	}
 }
+
+// TestStructFieldsOfGivesUp: the struct shapes compareFields does not
+// model make it give up rather than guess.
+func TestStructFieldsOfGivesUp(t *testing.T) {
+	type inner struct {
+		At metav1.Time `json:"at"`
+	}
+	type unexportedEmbedded struct {
+		inner `json:",inline"`
+	}
+	type untagged struct {
+		Name string
+	}
+	type omitZeroInterface struct {
+		V any `json:"v,omitzero"`
+	}
+	type Exported = inner
+	type inlined struct {
+		Exported `json:",inline"`
+		Name     string `json:"name,omitempty"`
+	}
+	for name, typ := range map[string]reflect.Type{
+		"unexported embedded": reflect.TypeFor[unexportedEmbedded](),
+		"untagged":            reflect.TypeFor[untagged](),
+		"omitzero interface":  reflect.TypeFor[omitZeroInterface](),
+		"custom serialized":   reflect.TypeFor[intstr.IntOrString](),
+	} {
+		if structFieldsOf(typ) != nil {
+			t.Errorf("%s: modeled", name)
+		}
+	}
+	fields := structFieldsOf(reflect.TypeFor[inlined]())
+	if fields == nil || fields.byName("at") == nil || fields.byName("name") == nil {
+		t.Fatalf("inlined struct's fields: %+v", fields)
+	}
+}
