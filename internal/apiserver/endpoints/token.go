@@ -212,6 +212,13 @@ func (g storeGetter) get(ctx context.Context, gvr schema.GroupVersionResource, n
 	if !ok {
 		return nil, apierrors.NewNotFound(gvr.GroupResource(), name)
 	}
+	if g.rv == "0" {
+		// An object the watch cache has not heard of yet (a service
+		// account created a moment ago) is read from storage, as
+		// upstream's getter falls back from its informer to a live read:
+		// a token issued for it must not be called invalidated.
+		return store.GetRecent(ctx, namespace, name)
+	}
 	return store.Get(ctx, namespace, name, &metav1.GetOptions{ResourceVersion: g.rv})
 }
 
