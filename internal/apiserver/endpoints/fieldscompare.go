@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 	smdschema "sigs.k8s.io/structured-merge-diff/v6/schema"
+	"sigs.k8s.io/structured-merge-diff/v6/typed"
 	"sigs.k8s.io/structured-merge-diff/v6/value"
 )
 
@@ -23,33 +24,34 @@ import (
 // node: two thirds of the CPU of recording a node's pod status report.
 //
 // It keeps the field manager's view of a value exactly: a struct field
-// is absent when omitempty and empty (a struct never is), a nil pointer,
-// slice or map or a zero time is null, times, micro-times and quantities
-// are the strings they serialize to, an int-or-string the value it holds.
-// A list or map empty or null on both
-// sides, or atomic, is one field; an associative list's items are named
-// by their keys, a set's by their values. Anything it does not model
-// (inlined or omitzero fields, other custom serializations, byte slices,
-// interfaces, list items lacking a key or repeated, a value of another
-// kind than its schema's) makes it give up, ok false, and the caller asks
-// structured-merge-diff instead.
+// is absent when omitempty and empty (a struct never is) or omitzero and
+// zero, embedded structs without a name are inlined, a nil pointer, slice
+// or map or a zero time is null, times, micro-times and quantities are
+// the strings they serialize to, an int-or-string the value it holds. A
+// list or map empty or null on both sides, or atomic, is one field; an
+// associative list's items are named by their keys, a set's by their
+// values. Anything it does not model (other custom serializations, byte
+// slices, interfaces, unexported embedded structs, list items lacking a
+// key or repeated, a value of another kind than its schema's) makes it
+// give up, ok false, and the caller asks structured-merge-diff instead.
 type fieldsComparer struct {
-	schema                   *smdschema.Schema
-	added, modified, removed *fieldpath.Set
+	schema *smdschema.Schema
+	out    *typed.Comparison
 }
 
 // compareFields compares the top-level fields names (JSON names) of
 // structs l and o, of the type at root in schema.
-func compareFields(schema *smdschema.Schema, root smdschema.TypeRef, l, o reflect.Value, names []string) (c *fieldsComparer, ok bool) {
+func compareFields(schema *smdschema.Schema, root smdschema.TypeRef, l, o reflect.Value, names []string) (*typed.Comparison, bool) {
 	atom, found := schema.Resolve(root)
-	if !found || atom.Map == nil {
+	fields := structFieldsOf(l.Type())
+	if !found || atom.Map == nil || fields == nil {
 		return nil, false
 	}
-	c = &fieldsComparer{schema: schema, added: fieldpath.NewSet(), modified: fieldpath.NewSet(), removed: fieldpath.NewSet()}
+	c := &fieldsComparer{schema: schema, out: &typed.Comparison{Added: fieldpath.NewSet(), Modified: fieldpath.NewSet(), Removed: fieldpath.NewSet()}}
 	for _, name := range names {
 		sf, found := atom.FindField(name)
-		f, named := topField(l.Type(), name)
-		if !found || !named {
+		f := fields.byName(name)
+		if !found || f == nil {
 			return nil, false
 		}
 		lv, lok := f.get(l)
@@ -57,26 +59,11 @@ func compareFields(schema *smdschema.Schema, root smdschema.TypeRef, l, o reflec
 		if !lok && !ook {
 			continue
 		}
-		if !c.compare(fieldpath.Path{fieldpath.PathElement{FieldName: &name}}, sf.Type, lv, ov, lok, ook) {
+		if !c.compare(fieldpath.Path{fieldpath.PathElement{FieldName: &f.name}}, sf.Type, lv, ov, lok, ook) {
 			return nil, false
 		}
 	}
-	return c, true
-}
-
-// topField finds the field of an object's type t named name in JSON (the
-// object's own fields; its inlined TypeMeta is not walked).
-func topField(t reflect.Type, name string) (structField, bool) {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if f.Anonymous || !f.IsExported() {
-			continue
-		}
-		if n, omitEmpty, named := jsonName(f); named && n == name {
-			return structField{name: name, index: []int{i}, omitEmpty: omitEmpty}, true
-		}
-	}
-	return structField{}, false
+	return c.out, true
 }
 
 // valueKind is what a Go value is to the field manager.
@@ -218,16 +205,16 @@ func (c *fieldsComparer) compare(path fieldpath.Path, tr smdschema.TypeRef, l, r
 	}
 	switch {
 	case !lok:
-		c.added.Insert(path)
+		c.out.Added.Insert(path)
 	case !rok:
-		c.removed.Insert(path)
+		c.out.Removed.Insert(path)
 	case leaf:
 		eq, ok := equalValues(l, r, lk, rk)
 		if !ok {
 			return false
 		}
 		if !eq {
-			c.modified.Insert(path)
+			c.out.Modified.Insert(path)
 		}
 	}
 	return true

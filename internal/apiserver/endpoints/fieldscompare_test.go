@@ -59,7 +59,7 @@ func TestCompareFieldsMatchesStructuredMergeDiff(t *testing.T) {
 		for _, c := range []struct {
 			what      string
 			got, want interface{ String() string }
-		}{{"added", got.added, want.Added}, {"modified", got.modified, want.Modified}, {"removed", got.removed, want.Removed}} {
+		}{{"added", got.Added, want.Added}, {"modified", got.Modified, want.Modified}, {"removed", got.Removed, want.Removed}} {
 			if c.got.String() != c.want.String() {
 				t.Fatalf("%s: %s fields differ\ncompareFields:         %s\nstructured-merge-diff: %s", name, c.what, c.got, c.want)
 			}

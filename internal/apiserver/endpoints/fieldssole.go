@@ -145,7 +145,7 @@ func soleWriter(current []metav1.ManagedFieldsEntry, names []string, manager str
 			continue
 		}
 		// The field manager drops entries left owning nothing.
-		if s := (fieldsScanner{raw: raw}); s.consume('{') && s.consume('}') {
+		if empty, err := (&fieldsScanner{raw: raw}).emptyObject(); empty || err != nil {
 			return -1, false
 		}
 		for _, name := range names {
@@ -203,9 +203,5 @@ func (k *soleOwner) compareFast(obj runtime.Object, l, o reflect.Value, names []
 	if err != nil {
 		return nil, false
 	}
-	c, ok := compareFields(t.schema, t.typeRef, l, o, names)
-	if !ok {
-		return nil, false
-	}
-	return &typed.Comparison{Added: c.added, Modified: c.modified, Removed: c.removed}, true
+	return compareFields(t.schema, t.typeRef, l, o, names)
 }
