@@ -160,7 +160,7 @@ func (h *Handler) tokenBinding(ctx context.Context, objects storeGetter, namespa
 			// The node is recorded for the token's users; a node that
 			// cannot be read is recorded by name only.
 			bound.Node = &serviceaccount.Ref{Name: nodeName}
-			cached := storeGetter{stores: objects.stores, rv: "0"}
+			cached := storeGetter{stores: objects.stores, recent: true}
 			if node, err := cached.GetNode(ctx, nodeName); err == nil {
 				bound.Node.UID = string(node.UID)
 			}
@@ -192,17 +192,20 @@ func (h *Handler) tokenBinding(ctx context.Context, objects storeGetter, namespa
 // ServiceAccountObjects reads what service-account tokens name from the
 // API's own stores (the watch caches), for the token authenticator.
 func (h *Handler) ServiceAccountObjects() serviceaccount.Getter {
-	return storeGetter{stores: h.stores, rv: "0"}
+	return storeGetter{stores: h.stores, recent: true}
 }
 
 // storeGetter is a serviceaccount.Getter over the registry stores.
 type storeGetter struct {
 	stores map[schema.GroupVersionResource]*registry.Store
-	// rv is the resourceVersion of every read: "" for the latest, "0" for
-	// whatever the watch cache holds — enough for authentication, where a
-	// token must die soon after its pod, not in the same instant, and
-	// which must not cost a storage read per request.
-	rv string
+	// recent reads what the watch cache holds, and storage only for an
+	// object the cache has not heard of yet (a service account created a
+	// moment ago, whose token must not be called invalidated; upstream's
+	// getter falls back from its informer to a live read the same way):
+	// enough for authentication, where a token must die soon after its
+	// pod, not in the same instant, and which must not cost a storage
+	// read per request. Otherwise every read is of the latest revision.
+	recent bool
 }
 
 var _ serviceaccount.Getter = storeGetter{}
@@ -212,14 +215,10 @@ func (g storeGetter) get(ctx context.Context, gvr schema.GroupVersionResource, n
 	if !ok {
 		return nil, apierrors.NewNotFound(gvr.GroupResource(), name)
 	}
-	if g.rv == "0" {
-		// An object the watch cache has not heard of yet (a service
-		// account created a moment ago) is read from storage, as
-		// upstream's getter falls back from its informer to a live read:
-		// a token issued for it must not be called invalidated.
+	if g.recent {
 		return store.GetRecent(ctx, namespace, name)
 	}
-	return store.Get(ctx, namespace, name, &metav1.GetOptions{ResourceVersion: g.rv})
+	return store.Get(ctx, namespace, name, nil)
 }
 
 // GetServiceAccount implements serviceaccount.Getter.
