@@ -16,6 +16,7 @@ type Snapshot struct {
 	affinity     nodeList
 	antiAffinity nodeList
 	orderVersion uint64
+	changes      changeLog
 }
 
 var (
@@ -77,15 +78,18 @@ func (l *nodeList) reset(items []*framework.NodeInfo) {
 	}
 }
 
-// replace swaps in a new copy of a listed node. It changes the slice in
-// place: the previous cycle, the only other reader, has ended.
-func (l *nodeList) replace(name string, ni *framework.NodeInfo) {
-	if i, ok := l.pos[name]; ok {
+// replace swaps in a new copy of a listed node and returns its position.
+// It changes the slice in place: the previous cycle, the only other
+// reader, has ended.
+func (l *nodeList) replace(name string, ni *framework.NodeInfo) (int, bool) {
+	i, ok := l.pos[name]
+	if ok {
 		l.items[i] = ni
 		if l.numbered {
 			ni.SnapshotIndex = i
 		}
 	}
+	return i, ok
 }
 
 // UpdateSnapshot brings s up to date with the cache, copying only the
@@ -95,6 +99,7 @@ func (l *nodeList) replace(name string, ni *framework.NodeInfo) {
 func (c *Cache) UpdateSnapshot(s *Snapshot) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	s.changes.begin()
 	var names []string
 	if s != c.lastSnapshot {
 		for name := range c.nodes {
@@ -131,7 +136,9 @@ func (c *Cache) UpdateSnapshot(s *Snapshot) {
 			rebuildAll = true
 			continue
 		}
-		s.all.replace(name, clone)
+		if i, ok := s.all.replace(name, clone); ok {
+			s.changes.replaced(i)
+		}
 		hadAff, hasAff := len(old.PodsWithAffinity) > 0, len(clone.PodsWithAffinity) > 0
 		hadAnti, hasAnti := len(old.PodsWithRequiredAntiAffinity) > 0, len(clone.PodsWithRequiredAntiAffinity) > 0
 		if hadAff != hasAff || hadAnti != hasAnti {
@@ -150,6 +157,7 @@ func (c *Cache) UpdateSnapshot(s *Snapshot) {
 		}
 		s.all.reset(items)
 		s.orderVersion = c.orderVersion
+		s.changes.rebuilt()
 	}
 	if rebuildAll || rebuildAffinity {
 		var aff, anti []*framework.NodeInfo

@@ -191,6 +191,22 @@ type NodeInfoLister interface {
 	Get(nodeName string) (*NodeInfo, error)
 }
 
+// NodeChangeLister is implemented by snapshots that know which of their
+// nodes each update replaced, so that a plugin keeping sums over every
+// node from cycle to cycle revisits only those: a scheduling cycle
+// changes a node or two of thousands. Updates are numbered; positions are
+// SnapshotIndex values.
+type NodeChangeLister interface {
+	// NodeChangesSince returns the positions whose NodeInfo was replaced
+	// by the updates after update (possibly repeated; valid until the
+	// next update), and the latest update's number. ok is false when the
+	// snapshot cannot tell: the node list was rebuilt (nodes came, went
+	// or moved) since, the changes were forgotten, or the snapshot's
+	// NodeInfos are not its own copies (plugin tests change them in
+	// place); every node must then be revisited.
+	NodeChangesSince(update uint64) (positions []int, latest uint64, ok bool)
+}
+
 // Handle is what a plugin factory receives: access to the snapshot, the
 // API, informers, events and the ability to run the filters (for
 // preemption's what-if evaluation).

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/tugcluster/tug/internal/scheduler/cache"
 	"github.com/tugcluster/tug/internal/scheduler/framework"
 )
 
@@ -78,6 +79,57 @@ func BenchmarkPodTopologySpread(b *testing.B) {
 					scores = append(scores, framework.NodeScore{Name: ni.NodeName(), Score: s})
 				}
 				pl.NormalizeScore(ctx, cs, pod, scores)
+			}
+		})
+	}
+}
+
+// BenchmarkPreScoreBetweenCycles measures PreScore and Score over the
+// 1,000 nodes of benchCluster for a Deployment's pod (the system default
+// constraints), as cycles follow each other in the scheduler: each places
+// the previous pod on a node of the cache and updates the snapshot.
+// "carried" keeps the plugin's sums between cycles; "recounted" hides the
+// snapshot's changes from it, so that every cycle counts every node.
+func BenchmarkPreScoreBetweenCycles(b *testing.B) {
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "app-7"},
+		Spec:       appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "app-7"}}},
+	}
+	for _, mode := range []string{"carried", "recounted"} {
+		b.Run(mode, func(b *testing.B) {
+			c := cache.New(cache.Options{})
+			for _, ni := range benchCluster() {
+				c.AddNode(ni.Node)
+				for _, pi := range ni.Pods {
+					pod := pi.Pod.DeepCopy()
+					pod.Spec.NodeName = ni.Node.Name
+					c.AddPod(pod)
+				}
+			}
+			snapshot := cache.NewSnapshot()
+			c.UpdateSnapshot(snapshot)
+			pl := newCachePlugin(b, snapshot, mode == "recounted", rs)
+			ctx := context.Background()
+			scores := make([]framework.NodeScore, 0, 1000)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				placed := makePod("default", fmt.Sprintf("new-%d", i), "app", "app-7").OwnedBy("apps/v1", "ReplicaSet", "app-7").Obj()
+				placed.Spec.NodeName = fmt.Sprintf("node-%d", i%1000)
+				c.AddPod(placed)
+				c.UpdateSnapshot(snapshot)
+				all, _ := snapshot.List()
+				cs := framework.NewCycleState()
+				if !pl.PreScore(ctx, cs, placed, all).IsSuccess() {
+					b.Fatal("PreScore failed")
+				}
+				scores = scores[:0]
+				for _, ni := range all {
+					s, _ := pl.Score(ctx, cs, placed, ni)
+					scores = append(scores, framework.NodeScore{Name: ni.NodeName(), Score: s})
+				}
+				pl.NormalizeScore(ctx, cs, placed, scores)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package podtopologyspread
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/tugcluster/tug/internal/scheduler/framework"
@@ -44,6 +45,24 @@ func (m *matchCounts) end() { m.Unlock() }
 // memo returns query's entries, for countAt during the pass and Score
 // after it.
 func (p *countPass) memo(query string) []countEntry { return p.memos[query] }
+
+// queriesOf returns the query of each of pod's constraints cons.
+func queriesOf(pod *corev1.Pod, cons []constraint) []string {
+	queries := make([]string, len(cons))
+	for i := range cons {
+		queries[i] = countQuery(pod.Namespace, cons[i].selector)
+	}
+	return queries
+}
+
+// memosOf returns the entries of each of queries.
+func (p *countPass) memosOf(queries []string) [][]countEntry {
+	memos := make([][]countEntry, len(queries))
+	for i, q := range queries {
+		memos[i] = p.memo(q)
+	}
+	return memos
+}
 
 // countAt returns the number of pods on ni, at position i of the node
 // list, in namespace ns matching sel, from memo, a query's entries in a

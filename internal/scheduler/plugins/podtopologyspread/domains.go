@@ -1,6 +1,7 @@
 package podtopologyspread
 
 import (
+	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,17 +17,28 @@ const maxDomainKeys = 64
 // and Score look at the domain of every node each cycle; reading it from
 // the node's labels cost more than the rest of the pass (big label maps,
 // long keys that share their prefixes). An entry holds while the node
-// object is the one it was read from.
+// object is the one it was read from; a snapshot that tells which nodes
+// it replaced (nodeChanges) spares even the look at the others.
 type nodeDomains struct {
 	mu    sync.Mutex
 	byKey map[string]*keyDomains
+	memos uint64 // keyDomains made so far, which numbers them
 }
 
 // keyDomains is the memo of one topology key.
 type keyDomains struct {
+	// memo numbers this memo among those of nodeDomains: domain numbers
+	// mean the same in the lists of one memo only.
+	memo   uint64
 	ids    map[string]int32 // label value to domain number
 	values []string         // by domain number
 	at     []domainEntry    // by snapshot position
+	// list is the domains by position last handed out, current for the
+	// snapshot's update numbered update (when listed). It is never
+	// changed: a changed domain makes a new list.
+	list   []nodeDomain
+	update uint64
+	listed bool
 }
 
 type domainEntry struct {
@@ -42,9 +54,11 @@ type nodeDomain struct {
 }
 
 // resolve returns the domain of key of each of nodes, the snapshot's list
-// of all nodes, by position (the caller's), and the label value of each
-// domain number (read-only: later calls only append).
-func (d *nodeDomains) resolve(key string, nodes []*framework.NodeInfo) ([]nodeDomain, []string) {
+// of all nodes, by position (the caller's), the label value of each
+// domain number, and the number of the memo that numbered them. Both
+// lists are read-only: later calls only append values, and hand out a new
+// list when a domain changes.
+func (d *nodeDomains) resolve(key string, nodes []*framework.NodeInfo, changes nodeChanges) ([]nodeDomain, []string, uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.byKey == nil || len(d.byKey) > maxDomainKeys {
@@ -54,34 +68,85 @@ func (d *nodeDomains) resolve(key string, nodes []*framework.NodeInfo) ([]nodeDo
 	// Values no node holds any more are forgotten once they outnumber
 	// the nodes.
 	if kd == nil || len(kd.values) > 2*len(nodes)+16 {
-		kd = &keyDomains{ids: map[string]int32{}}
+		d.memos++
+		kd = &keyDomains{memo: d.memos, ids: map[string]int32{}}
 		d.byKey[key] = kd
 	}
 	if len(kd.at) < len(nodes) {
 		kd.at = append(kd.at, make([]domainEntry, len(nodes)-len(kd.at))...)
 	}
-	out := make([]nodeDomain, len(nodes))
-	for n, ni := range nodes {
-		// The first pass of a cycle over every node: load ahead.
-		if n+framework.PrefetchAhead < len(nodes) {
-			framework.Prefetch(nodes[n+framework.PrefetchAhead])
-		}
-		e := &kd.at[n]
-		if e.node == nil || e.node != ni.Node {
-			var value string
-			var labeled bool
-			if ni.Node != nil {
-				value, labeled = ni.Node.Labels[key]
+	positions, latest, ok := changes.since(kd.update)
+	if !kd.listed || !ok || len(kd.list) != len(nodes) || !within(positions, len(nodes)) {
+		list := make([]nodeDomain, len(nodes))
+		for n, ni := range nodes {
+			// The first pass of a cycle over every node: load ahead.
+			if n+framework.PrefetchAhead < len(nodes) {
+				framework.Prefetch(nodes[n+framework.PrefetchAhead])
 			}
-			id, ok := kd.ids[value]
-			if !ok {
-				id = int32(len(kd.values))
-				kd.ids[value] = id
-				kd.values = append(kd.values, value)
-			}
-			*e = domainEntry{node: ni.Node, nodeDomain: nodeDomain{id: id, labeled: labeled}}
+			list[n], _ = kd.refresh(key, n, ni)
 		}
-		out[n] = e.nodeDomain
+		kd.list = list
+	} else {
+		copied := false
+		for _, n := range positions {
+			dom, changed := kd.refresh(key, n, nodes[n])
+			if !changed || kd.list[n] == dom {
+				continue
+			}
+			if !copied {
+				kd.list, copied = slices.Clone(kd.list), true
+			}
+			kd.list[n] = dom
+		}
 	}
-	return out, kd.values
+	kd.update, kd.listed = latest, true
+	return kd.list, kd.values, kd.memo
+}
+
+// refresh returns the domain of ni, at position n, reading its labels
+// only if the entry there is not ni's node; changed says it did.
+func (kd *keyDomains) refresh(key string, n int, ni *framework.NodeInfo) (nodeDomain, bool) {
+	e := &kd.at[n]
+	if e.node != nil && e.node == ni.Node {
+		return e.nodeDomain, false
+	}
+	var value string
+	var labeled bool
+	if ni.Node != nil {
+		value, labeled = ni.Node.Labels[key]
+	}
+	id, ok := kd.ids[value]
+	if !ok {
+		id = int32(len(kd.values))
+		kd.ids[value] = id
+		kd.values = append(kd.values, value)
+	}
+	*e = domainEntry{node: ni.Node, nodeDomain: nodeDomain{id: id, labeled: labeled}}
+	return e.nodeDomain, true
+}
+
+// nodeChanges asks the snapshot which nodes it replaced since an update,
+// when it can tell (framework.NodeChangeLister).
+type nodeChanges struct {
+	lister framework.NodeChangeLister
+}
+
+// since returns the positions replaced after update and the latest
+// update; ok is false when every node must be looked at.
+func (c nodeChanges) since(update uint64) (positions []int, latest uint64, ok bool) {
+	if c.lister == nil {
+		return nil, 0, false
+	}
+	return c.lister.NodeChangesSince(update)
+}
+
+// within reports whether every position is one of n nodes' (as they are
+// while the snapshot's list is not rebuilt).
+func within(positions []int, n int) bool {
+	for _, p := range positions {
+		if p < 0 || p >= n {
+			return false
+		}
+	}
+	return true
 }

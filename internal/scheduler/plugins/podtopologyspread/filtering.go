@@ -95,7 +95,7 @@ func (pl *PodTopologySpread) PreFilter(ctx context.Context, cs *framework.CycleS
 		counts:      make([]map[string]int, len(cons)),
 		minimum:     make([]int, len(cons)),
 	}
-	perNode, _ := pl.countPerNode(ctx, pod, nodes, s.constraints, s.filter, true, nil)
+	perNode := pl.countPerNode(ctx, pod, nodes, s.constraints, s.filter, true)
 	k := len(cons)
 	for i := range cons {
 		if cons[i].selector.Matches(labels.Set(pod.Labels)) {
@@ -124,41 +124,37 @@ func (pl *PodTopologySpread) PreFilter(ctx context.Context, cs *framework.CycleS
 // countPerNode counts, in parallel, the pods matching each constraint on
 // each node: result[n*len(cons)+i] for node n and constraint i, -1 where
 // the node does not count for the constraint. With requireAll, nodes
-// lacking one of the keys count for none. With want, only constraints for
-// which want(i, n) holds are counted.
-func (pl *PodTopologySpread) countPerNode(ctx context.Context, pod *corev1.Pod, nodes []*framework.NodeInfo, cons []constraint, f *nodeFilter, requireAll bool, want func(i, n int) bool) ([]int32, *countPass) {
+// lacking one of the keys count for none.
+func (pl *PodTopologySpread) countPerNode(ctx context.Context, pod *corev1.Pod, nodes []*framework.NodeInfo, cons []constraint, f *nodeFilter, requireAll bool) []int32 {
 	k := len(cons)
 	out := make([]int32, len(nodes)*k)
-	queries := make([]string, k)
-	for i := range cons {
-		queries[i] = countQuery(pod.Namespace, cons[i].selector)
-	}
+	queries := queriesOf(pod, cons)
 	pass := pl.counts.begin(queries, len(nodes))
 	defer pl.counts.end()
-	memos := make([][]countEntry, k)
-	for i, q := range queries {
-		memos[i] = pass.memo(q)
-	}
+	memos := pass.memosOf(queries)
 	pl.parallel(ctx, len(nodes), func(n int) {
-		row := out[n*k : (n+1)*k]
-		for i := range row {
-			row[i] = -1
-		}
-		ni := nodes[n]
-		node := ni.Node
-		if node == nil || (requireAll && !hasAllKeys(node.Labels, cons)) {
-			return
-		}
-		affinityOK, taintsOK := f.check(node)
-		for i := range cons {
-			c := &cons[i]
-			if !c.includes(affinityOK, taintsOK) || (want != nil && !want(i, n)) {
-				continue
-			}
-			row[i] = countAt(memos[i], n, ni, c.selector, pod.Namespace)
-		}
+		countRow(out[n*k:(n+1)*k], memos, n, nodes[n], pod.Namespace, cons, f, requireAll)
 	})
-	return out, pass
+	return out
+}
+
+// countRow fills row with the pods on ni, at position n, matching each
+// constraint (-1 where ni does not count for it), through the constraints'
+// memos of a pass.
+func countRow(row []int32, memos [][]countEntry, n int, ni *framework.NodeInfo, ns string, cons []constraint, f *nodeFilter, requireAll bool) {
+	for i := range row {
+		row[i] = -1
+	}
+	node := ni.Node
+	if node == nil || (requireAll && !hasAllKeys(node.Labels, cons)) {
+		return
+	}
+	affinityOK, taintsOK := f.check(node)
+	for i := range cons {
+		if c := &cons[i]; c.includes(affinityOK, taintsOK) {
+			row[i] = countAt(memos[i], n, ni, c.selector, ns)
+		}
+	}
 }
 
 // PreFilterExtensions returns the plugin: its counts depend on other pods.

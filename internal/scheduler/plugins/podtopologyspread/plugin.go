@@ -35,9 +35,12 @@ type PodTopologySpread struct {
 	replicaSets  appslisters.ReplicaSetLister
 	statefulSets appslisters.StatefulSetLister
 	// counts memoizes per-node match counts across cycles, domains the
-	// nodes' topology domains.
+	// nodes' topology domains, tallies PreScore's sums; changes tells
+	// them which nodes changed between cycles.
 	counts  matchCounts
 	domains nodeDomains
+	tallies tallies
+	changes nodeChanges
 }
 
 var (
@@ -58,8 +61,10 @@ func New(_ context.Context, h framework.Handle) (framework.Plugin, error) {
 	if f == nil {
 		return nil, fmt.Errorf("%s needs an informer factory", Name)
 	}
+	changes, _ := h.SnapshotSharedLister().(framework.NodeChangeLister)
 	return &PodTopologySpread{
 		snapshot:     h.SnapshotSharedLister(),
+		changes:      nodeChanges{lister: changes},
 		parallel:     h.Parallelize,
 		services:     f.Core().V1().Services().Lister(),
 		controllers:  f.Core().V1().ReplicationControllers().Lister(),

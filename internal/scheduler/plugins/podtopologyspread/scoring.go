@@ -28,9 +28,9 @@ type preScoreState struct {
 	nodes []*framework.NodeInfo
 	// domains[i] is the domain of constraint i of each of nodes, by
 	// position, and values[i] the label value of each domain number.
-	// counts[i] holds the matching pods in each domain that a filtered
-	// node lies in, by number; hostname constraints have none: a node is
-	// its own domain and Score counts its pods directly.
+	// counts[i] holds the matching pods in each domain, by number;
+	// hostname constraints have none: a node is its own domain and Score
+	// counts its pods directly.
 	domains [][]nodeDomain
 	values  [][]string
 	counts  [][]int64
@@ -94,17 +94,17 @@ func (pl *PodTopologySpread) PreScore(ctx context.Context, cs *framework.CycleSt
 		nodes:       all,
 		domains:     make([][]nodeDomain, k),
 		values:      make([][]string, k),
-		counts:      make([][]int64, k),
-		memos:       make([][]countEntry, k),
 		weights:     make([]float64, k),
 	}
 	// present[i] marks the domains of constraint i a filtered node lies
-	// in: only those are counted.
+	// in, to size the constraint by.
 	present := make([][]bool, k)
+	summed := make([]bool, k)
+	numbering := make([]uint64, k)
 	for i := range cons {
-		s.domains[i], s.values[i] = pl.domains.resolve(cons[i].topologyKey, all)
+		s.domains[i], s.values[i], numbering[i] = pl.domains.resolve(cons[i].topologyKey, all, pl.changes)
 		if cons[i].topologyKey != corev1.LabelHostname {
-			s.counts[i] = make([]int64, len(s.values[i]))
+			summed[i] = true
 			present[i] = make([]bool, len(s.values[i]))
 		}
 	}
@@ -116,7 +116,7 @@ func (pl *PodTopologySpread) PreScore(ctx context.Context, cs *framework.CycleSt
 			continue
 		}
 		for i := range cons {
-			if s.counts[i] == nil {
+			if !summed[i] {
 				sizes[i]++
 				continue
 			}
@@ -132,24 +132,10 @@ func (pl *PodTopologySpread) PreScore(ctx context.Context, cs *framework.CycleSt
 		s.weights[i] = math.Log(float64(sizes[i] + 2))
 	}
 	// Count over all nodes, not just the filtered ones: pods on nodes the
-	// pod cannot use still make a domain fuller.
-	// Hostname constraints are counted on every node too, filling the
-	// memo Score reads.
-	perNode, pass := pl.countPerNode(ctx, pod, all, cons, newNodeFilter(ctx, pod, cons), requireAll, func(i, n int) bool {
-		return present[i] == nil || present[i][s.domains[i][n].id]
-	})
-	for i := range cons {
-		if s.counts[i] == nil {
-			s.memos[i] = pass.memo(countQuery(pod.Namespace, cons[i].selector))
-		}
-	}
-	for n := range all {
-		for i, count := range perNode[n*k : (n+1)*k] {
-			if count > 0 && s.counts[i] != nil {
-				s.counts[i][s.domains[i][n].id] += int64(count)
-			}
-		}
-	}
+	// pod cannot use still make a domain fuller. Score reads the sums of
+	// the domains filtered nodes lie in, and the hostname constraints'
+	// per-node counts from their memos.
+	s.counts, s.memos = pl.domainSums(ctx, pod, all, cons, newNodeFilter(ctx, pod, cons), requireAll, summed, s.domains, s.values, numbering)
 	cs.Write(preScoreStateKey, s)
 	return nil
 }
@@ -168,7 +154,7 @@ func (pl *PodTopologySpread) Score(_ context.Context, cs *framework.CycleState, 
 	}
 	// The NodeInfo's copy of the name: reading the Node object's was a
 	// cache miss per node scored.
-	if s.ignored.Has(nodeInfo.Name) {
+	if len(s.ignored) > 0 && s.ignored.Has(nodeInfo.Name) {
 		return 0, nil
 	}
 	var score float64
@@ -204,7 +190,7 @@ func (pl *PodTopologySpread) NormalizeScore(_ context.Context, cs *framework.Cyc
 	}
 	lo, hi := int64(math.MaxInt64), int64(0)
 	for i := range scores {
-		if s.ignored.Has(scores[i].Name) {
+		if len(s.ignored) > 0 && s.ignored.Has(scores[i].Name) {
 			scores[i].Score = invalidScore
 			continue
 		}
