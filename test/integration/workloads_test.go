@@ -340,9 +340,14 @@ func TestReplicaSetPods(t *testing.T) {
 			return false, err
 		}
 		for _, ev := range evs.Items {
+			name, created := strings.CutPrefix(ev.Note, "Created pod: ")
 			if ev.Reason == "SuccessfulCreate" && ev.Regarding.Name == "web" && ev.ReportingController == "replicaset-controller" &&
-				strings.HasPrefix(ev.Note, "Created pod: web-") {
-				return true, nil
+				created && strings.HasPrefix(name, "web-") {
+				// The note names a pod the controller made (its generated
+				// name, read from the create's response).
+				if pod, err := c.CoreV1().Pods(workloadNS).Get(ctx, name, metav1.GetOptions{}); err == nil && metav1.IsControlledBy(pod, rs) {
+					return true, nil
+				}
 			}
 		}
 		return false, nil

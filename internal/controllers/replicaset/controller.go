@@ -18,6 +18,7 @@ import (
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -61,9 +62,12 @@ type Controller struct {
 	labelForms labelForms
 	synced     []cache.InformerSynced
 	clock      clock.PassiveClock
-	recorder   events.EventRecorder
-	exp        *expectations
-	loop       *controller.Loop
+	recorder   *limitedRecorder
+	// rest posts pods without decoding the response (nil for fake
+	// clientsets: see controller.RESTClientOf).
+	rest *rest.RESTClient
+	exp  *expectations
+	loop *controller.Loop
 	// hasTerminating is whether the kind's status has terminatingReplicas.
 	hasTerminating bool
 	// podCounts holds how many pods each owner (by key) had at its last
@@ -93,14 +97,14 @@ func newController(cfg Config, k kind, name string, hasTerminating bool) (*Contr
 		podIndex:       cfg.Pods.Informer().GetIndexer(),
 		synced:         []cache.InformerSynced{k.informer().HasSynced},
 		clock:          cfg.Clock,
-		recorder:       cfg.Recorder,
+		rest:           controller.RESTClientOf(cfg.Client.CoreV1().RESTClient()),
 		hasTerminating: hasTerminating,
 	}
 	c.owned = controller.NewOwnedSets(func(pod *corev1.Pod) podFacts { return factsOf(pod, &c.labelForms) })
 	if c.clock == nil {
 		c.clock = clock.RealClock{}
 	}
-	c.recorder = newLimitedRecorder(c.recorder, c.clock)
+	c.recorder = newLimitedRecorder(cfg.Recorder, c.clock)
 	workers := cfg.Workers
 	if workers <= 0 {
 		workers = defaultWorkers

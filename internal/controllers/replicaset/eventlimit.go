@@ -49,6 +49,14 @@ func (r *limitedRecorder) Eventf(regarding, related runtime.Object, eventtype, r
 	}
 }
 
+// eventfLazily is Eventf whose arguments args works out only for an Event
+// the bucket lets through.
+func (r *limitedRecorder) eventfLazily(regarding runtime.Object, eventtype, reason, action, note string, args func() []any) {
+	if r.allow(regarding, reason) {
+		r.EventRecorder.Eventf(regarding, nil, eventtype, reason, action, note, args()...)
+	}
+}
+
 func (r *limitedRecorder) allow(obj runtime.Object, reason string) bool {
 	accessor, err := meta.Accessor(obj)
 	if err != nil {

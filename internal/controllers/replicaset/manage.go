@@ -79,7 +79,7 @@ func slowStart(count int, fn func() error) (int, error) {
 
 func (c *Controller) createPod(ctx context.Context, rs *appsv1.ReplicaSet, orig runtime.Object, gvk schema.GroupVersionKind) error {
 	pod := podFromTemplate(rs, gvk)
-	created, err := c.client.CoreV1().Pods(rs.Namespace).Create(ctx, pod, metav1.CreateOptions{})
+	createdName, err := c.postPod(ctx, pod)
 	if err != nil {
 		if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
 			return err // the namespace is going away; no Event worth recording
@@ -87,8 +87,33 @@ func (c *Controller) createPod(ctx context.Context, rs *appsv1.ReplicaSet, orig 
 		c.recorder.Eventf(orig, nil, corev1.EventTypeWarning, "FailedCreate", "Create", "Error creating: %v", err)
 		return fmt.Errorf("create pod for %s/%s: %w", rs.Namespace, rs.Name, err)
 	}
-	c.recorder.Eventf(orig, nil, corev1.EventTypeNormal, "SuccessfulCreate", "Create", "Created pod: %v", created.Name)
+	c.recorder.eventfLazily(orig, corev1.EventTypeNormal, "SuccessfulCreate", "Create", "Created pod: %v", func() []any { return []any{createdName()} })
 	return nil
+}
+
+// postPod creates pod and returns a function that reads the created pod's
+// (generated) name from the response. Only the Events the recorder lets
+// through need the name, a few of a scale-up's thousands of pods, so the
+// response is decoded only when asked.
+func (c *Controller) postPod(ctx context.Context, pod *corev1.Pod) (func() string, error) {
+	if c.rest == nil {
+		created, err := c.client.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return func() string { return created.Name }, nil
+	}
+	result := c.rest.Post().Namespace(pod.Namespace).Resource("pods").Body(pod).Do(ctx)
+	if err := result.Error(); err != nil {
+		return nil, err
+	}
+	return func() string {
+		created := &corev1.Pod{}
+		if err := result.Into(created); err != nil {
+			return pod.GenerateName
+		}
+		return created.Name
+	}, nil
 }
 
 // deletePods deletes victims concurrently; a deletion that fails is
