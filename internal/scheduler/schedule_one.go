@@ -65,17 +65,10 @@ func (s *Scheduler) scheduleOne(ctx context.Context) {
 		s.handleFailure(ctx, qpi, statusFailure(permit))
 		return
 	}
-	select {
-	case s.bindSlots <- struct{}{}:
-	case <-ctx.Done():
+	if !s.bindings.run(ctx, func() { s.bindingCycle(ctx, state, qpi, assumed, permit, wait) }) {
 		s.undoAssume(ctx, state, assumed)
 		s.queue.Done(pod)
-		return
 	}
-	s.bindings.Go(func() {
-		defer func() { <-s.bindSlots }()
-		s.bindingCycle(ctx, state, qpi, assumed, permit, wait)
-	})
 }
 
 // undoAssume releases what the scheduling cycle took for a pod whose

@@ -34,8 +34,7 @@ type Scheduler struct {
 	nextStartNodeIndex int
 	rand               *rand.Rand
 
-	bindSlots chan struct{}
-	bindings  sync.WaitGroup
+	bindings *bindingPool
 }
 
 // New builds a scheduler: its plugins, queue, cache and informer
@@ -46,12 +45,12 @@ func New(ctx context.Context, opts Options) (*Scheduler, error) {
 	}
 	opts = opts.withDefaults()
 	s := &Scheduler{
-		opts:      opts,
-		cache:     cache.New(cache.Options{Clock: opts.Clock, AssumedPodTTL: opts.AssumedPodTTL}),
-		snapshot:  cache.NewSnapshot(),
-		recorder:  opts.EventRecorder,
-		rand:      rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
-		bindSlots: make(chan struct{}, opts.MaxInFlightBindings),
+		opts:     opts,
+		cache:    cache.New(cache.Options{Clock: opts.Clock, AssumedPodTTL: opts.AssumedPodTTL}),
+		snapshot: cache.NewSnapshot(),
+		recorder: opts.EventRecorder,
+		rand:     rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		bindings: newBindingPool(opts.MaxInFlightBindings),
 	}
 	if s.recorder == nil {
 		s.broadcaster = events.NewBroadcaster(controller.NewEventSink(opts.Client))
@@ -112,7 +111,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		s.scheduleOne(ctx)
 	}
-	s.bindings.Wait()
+	s.bindings.stop()
 	wg.Wait()
 	return nil
 }
