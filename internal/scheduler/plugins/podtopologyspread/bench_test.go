@@ -70,15 +70,7 @@ func BenchmarkPodTopologySpread(b *testing.B) {
 				if len(feasible) == 0 {
 					b.Fatal("no feasible node")
 				}
-				if pl.PreScore(ctx, cs, pod, feasible).IsSkip() {
-					b.Fatal("PreScore skipped")
-				}
-				scores = scores[:0]
-				for _, ni := range feasible {
-					s, _ := pl.Score(ctx, cs, pod, ni)
-					scores = append(scores, framework.NodeScore{Name: ni.NodeName(), Score: s})
-				}
-				pl.NormalizeScore(ctx, cs, pod, scores)
+				scores = scoreCycle(b, pl, cs, pod, feasible, scores)
 			}
 		})
 	}
@@ -109,7 +101,6 @@ func BenchmarkPreScoreBetweenCycles(b *testing.B) {
 			snapshot := cache.NewSnapshot()
 			c.UpdateSnapshot(snapshot)
 			pl := newCachePlugin(b, snapshot, mode == "recounted", rs)
-			ctx := context.Background()
 			scores := make([]framework.NodeScore, 0, 1000)
 			b.ReportAllocs()
 			i := 0
@@ -120,17 +111,24 @@ func BenchmarkPreScoreBetweenCycles(b *testing.B) {
 				c.AddPod(placed)
 				c.UpdateSnapshot(snapshot)
 				all, _ := snapshot.List()
-				cs := framework.NewCycleState()
-				if !pl.PreScore(ctx, cs, placed, all).IsSuccess() {
-					b.Fatal("PreScore failed")
-				}
-				scores = scores[:0]
-				for _, ni := range all {
-					s, _ := pl.Score(ctx, cs, placed, ni)
-					scores = append(scores, framework.NodeScore{Name: ni.NodeName(), Score: s})
-				}
-				pl.NormalizeScore(ctx, cs, placed, scores)
+				scores = scoreCycle(b, pl, framework.NewCycleState(), placed, all, scores)
 			}
 		})
 	}
+}
+
+// scoreCycle runs PreScore, Score and NormalizeScore over nodes, keeping
+// the scores in scores' array.
+func scoreCycle(b *testing.B, pl *PodTopologySpread, cs *framework.CycleState, pod *corev1.Pod, nodes []*framework.NodeInfo, scores []framework.NodeScore) []framework.NodeScore {
+	ctx := context.Background()
+	if !pl.PreScore(ctx, cs, pod, nodes).IsSuccess() {
+		b.Fatal("PreScore did not succeed")
+	}
+	scores = scores[:0]
+	for _, ni := range nodes {
+		s, _ := pl.Score(ctx, cs, pod, ni)
+		scores = append(scores, framework.NodeScore{Name: ni.NodeName(), Score: s})
+	}
+	pl.NormalizeScore(ctx, cs, pod, scores)
+	return scores
 }
