@@ -84,8 +84,8 @@ var objectMetaIdentity = func() []bool {
 	return marks
 }()
 
-// shapeFields is what appendStructShape reads of a struct type's fields,
-// worked out once per type: reflect.Type.Field copies a StructField on
+// shapeFields is what appendStructShape and appendValue read of a struct
+// type's fields, worked out once per type: reflect.Type.Field copies a StructField on
 // every call, which was half the walk's time.
 type shapeFields struct {
 	exported   bool   // every field is
@@ -202,11 +202,10 @@ func appendValue(buf []byte, v reflect.Value) ([]byte, bool) {
 			q := v.Interface().(resource.Quantity)
 			return appendValue(buf, reflect.ValueOf(q.String()))
 		}
-		t := v.Type()
-		for i := range t.NumField() {
-			if !t.Field(i).IsExported() {
-				return buf, false
-			}
+		if !shapeFieldsOf(v.Type()).exported {
+			return buf, false
+		}
+		for i := range v.NumField() {
 			var ok bool
 			if buf, ok = appendValue(buf, v.Field(i)); !ok {
 				return buf, false
