@@ -33,12 +33,11 @@ type keyDomains struct {
 	ids    map[string]int32 // label value to domain number
 	values []string         // by domain number
 	at     []domainEntry    // by snapshot position
-	// list is the domains by position last handed out, current for the
-	// snapshot's update numbered update (when listed). It is never
-	// changed: a changed domain makes a new list.
+	// list is the domains by position last handed out (nil before the
+	// first), current for the snapshot's update numbered update. It is
+	// never changed: a changed domain makes a new list.
 	list   []nodeDomain
 	update uint64
-	listed bool
 }
 
 type domainEntry struct {
@@ -75,22 +74,22 @@ func (d *nodeDomains) resolve(key string, nodes []*framework.NodeInfo, changes n
 	if len(kd.at) < len(nodes) {
 		kd.at = append(kd.at, make([]domainEntry, len(nodes)-len(kd.at))...)
 	}
-	positions, latest, ok := changes.since(kd.update)
-	if !kd.listed || !ok || len(kd.list) != len(nodes) || !within(positions, len(nodes)) {
+	positions, latest, ok := changes.since(kd.update, len(nodes))
+	if kd.list == nil || !ok || len(kd.list) != len(nodes) {
 		list := make([]nodeDomain, len(nodes))
 		for n, ni := range nodes {
 			// The first pass of a cycle over every node: load ahead.
 			if n+framework.PrefetchAhead < len(nodes) {
 				framework.Prefetch(nodes[n+framework.PrefetchAhead])
 			}
-			list[n], _ = kd.refresh(key, n, ni)
+			list[n] = kd.refresh(key, n, ni)
 		}
 		kd.list = list
 	} else {
 		copied := false
 		for _, n := range positions {
-			dom, changed := kd.refresh(key, n, nodes[n])
-			if !changed || kd.list[n] == dom {
+			dom := kd.refresh(key, n, nodes[n])
+			if kd.list[n] == dom {
 				continue
 			}
 			if !copied {
@@ -99,16 +98,16 @@ func (d *nodeDomains) resolve(key string, nodes []*framework.NodeInfo, changes n
 			kd.list[n] = dom
 		}
 	}
-	kd.update, kd.listed = latest, true
+	kd.update = latest
 	return kd.list, kd.values, kd.memo
 }
 
 // refresh returns the domain of ni, at position n, reading its labels
-// only if the entry there is not ni's node; changed says it did.
-func (kd *keyDomains) refresh(key string, n int, ni *framework.NodeInfo) (nodeDomain, bool) {
+// only if the entry there is not ni's node.
+func (kd *keyDomains) refresh(key string, n int, ni *framework.NodeInfo) nodeDomain {
 	e := &kd.at[n]
 	if e.node != nil && e.node == ni.Node {
-		return e.nodeDomain, false
+		return e.nodeDomain
 	}
 	var value string
 	var labeled bool
@@ -122,7 +121,7 @@ func (kd *keyDomains) refresh(key string, n int, ni *framework.NodeInfo) (nodeDo
 		kd.values = append(kd.values, value)
 	}
 	*e = domainEntry{node: ni.Node, nodeDomain: nodeDomain{id: id, labeled: labeled}}
-	return e.nodeDomain, true
+	return e.nodeDomain
 }
 
 // nodeChanges asks the snapshot which nodes it replaced since an update,
@@ -131,22 +130,19 @@ type nodeChanges struct {
 	lister framework.NodeChangeLister
 }
 
-// since returns the positions replaced after update and the latest
-// update; ok is false when every node must be looked at.
-func (c nodeChanges) since(update uint64) (positions []int, latest uint64, ok bool) {
+// since returns the positions replaced after update, and the latest
+// update; ok is false when every one of the n nodes must be looked at
+// (also when a position is not one of theirs, as it cannot be while the
+// snapshot's list is not rebuilt).
+func (c nodeChanges) since(update uint64, n int) (positions []int, latest uint64, ok bool) {
 	if c.lister == nil {
 		return nil, 0, false
 	}
-	return c.lister.NodeChangesSince(update)
-}
-
-// within reports whether every position is one of n nodes' (as they are
-// while the snapshot's list is not rebuilt).
-func within(positions []int, n int) bool {
+	positions, latest, ok = c.lister.NodeChangesSince(update)
 	for _, p := range positions {
 		if p < 0 || p >= n {
-			return false
+			return nil, latest, false
 		}
 	}
-	return true
+	return positions, latest, ok
 }

@@ -108,8 +108,8 @@ func (pl *PodTopologySpread) domainSums(ctx context.Context, pod *corev1.Pod, al
 	memos = pass.memosOf(queries)
 
 	k := len(cons)
-	positions, latest, ok := pl.changes.since(t.update)
-	if !ok || t.k != k || len(t.rows) != len(all)*k || !slices.Equal(t.numbering, numbering) || !within(positions, len(all)) {
+	positions, latest, ok := pl.changes.since(t.update, len(all))
+	if !ok || t.k != k || len(t.rows) != len(all)*k || !slices.Equal(t.numbering, numbering) {
 		*t = tally{k: k, rows: make([]int32, len(all)*k), domains: make([]int32, len(all)*k), sums: make([][]int64, k),
 			numbering: numbering}
 		pl.parallel(ctx, len(all), func(n int) {
@@ -138,9 +138,7 @@ func (pl *PodTopologySpread) domainSums(ctx context.Context, pod *corev1.Pod, al
 	t.update = latest
 	sums = make([][]int64, k)
 	for i, s := range t.sums {
-		if s != nil {
-			sums[i] = append([]int64(nil), s...)
-		}
+		sums[i] = slices.Clone(s)
 	}
 	return sums, memos
 }
